@@ -1,0 +1,158 @@
+"""The ASGI application: one explicit pipeline for every request.
+
+Order: request id -> transport faults -> authentication -> route -> handler, then the error (if
+any) is written in the calling service's wire format and the request is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import arm, batch, control, entra
+from .clock import iso
+from .errors import AzureError
+from .routing import Call
+
+log = logging.getLogger("azure_emulator")
+
+TRANSPORT_KEY = "azure_emulator.transport"
+
+
+class DroppedConnection(Exception):
+    """The request's connection was closed on purpose (the ``drop`` fault)."""
+
+
+def service_of(path: str) -> str:
+    lowered = path.lower()
+    if lowered.startswith("/_emulator"):
+        return "control"
+    if lowered.startswith("/batch/"):
+        return "batch"
+    if lowered.startswith(("/subscriptions", "/providers")):
+        return "arm"
+    return "entra"
+
+
+class EmulatorApp:
+    def __init__(self, backend):
+        self.backend = backend
+        self.routers = {"arm": arm.router(), "batch": batch.router(), "entra": entra.router(),
+                        "control": control.router()}
+        arm.seed(backend)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        started = time.time()
+        service = service_of(request.url.path)
+        request_id = str(uuid.uuid4())
+        fault_kind = None
+        try:
+            raw_body = await request.body()
+            if service != "control":
+                fault_kind = await self._transport_fault(service, request)
+            call = Call(request=request, backend=self.backend, service=service, params={},
+                        query={k.lower(): v for k, v in request.query_params.items()}, raw_body=raw_body,
+                        request_id=request_id)
+            call.identity = self._authenticate(service, call)
+            handler, call.params = self.routers[service].match(request.method, request.url.path)
+            response = await handler(call)
+        except DroppedConnection:
+            self.backend.requests.record(service, request.method, request.url.path, 0, started, "drop")
+            transport = scope.get(TRANSPORT_KEY)
+            if transport is not None:
+                transport.abort()
+                await asyncio.sleep(0)
+            return
+        except AzureError as err:
+            response = render_error(service, err, request, request_id, self.backend)
+        except Exception as exc:  # a bug in the emulator: still answer the way Azure answers a 500
+            log.exception("unhandled error for %s %s", request.method, request.url.path)
+            err = AzureError("InternalServerError" if service != "batch" else "InternalError",
+                             f"The emulator failed to process the request: {exc!r}", status=500)
+            response = render_error(service, err, request, request_id, self.backend)
+        add_request_headers(service, response, request, request_id)
+        self.backend.requests.record(service, request.method, request.url.path, response.status_code, started,
+                                     fault_kind)
+        await response(scope, receive, send)
+
+    async def _transport_fault(self, service: str, request: Request) -> str | None:
+        rule = self.backend.faults.transport_fault(service, request.method, request.url.path)
+        if rule is None:
+            return None
+        if rule["kind"] == "drop":
+            raise DroppedConnection()
+        if rule["kind"] == "throttle":
+            retry_after = int(rule.get("retry_after", 1))
+            if service == "batch":
+                raise AzureError("TooManyRequests", "The server is busy; too many requests were sent to the account. "
+                                 "Retry after the interval in the Retry-After header.", status=429,
+                                 headers={"Retry-After": str(retry_after)})
+            segments = request.url.path.strip("/").split("/")
+            operation = segments[-2] if len(segments) > 1 else segments[0]
+            raise AzureError("TooManyRequests", f"The request is being throttled as the limit has been reached for "
+                             f"operation '{request.method} {operation}'. Please try again after '{retry_after}' seconds.",
+                             headers={"Retry-After": str(retry_after)})
+        status = int(rule.get("status", 503))
+        if service == "batch":
+            code = "ServerBusy" if status == 503 else "InternalError"
+        else:
+            code = "ServiceUnavailable" if status == 503 else "InternalServerError"
+        raise AzureError(code, "The service is temporarily unavailable. Retry the request.", status=status)
+
+    def _authenticate(self, service: str, call: Call) -> dict:
+        if service == "arm":
+            return arm.authenticate(call)
+        if service == "batch":
+            return batch.authenticate(call)
+        return {}
+
+
+def render_error(service: str, err: AzureError, request: Request, request_id: str, backend) -> Response:
+    headers = dict(err.headers)
+    if service == "batch":
+        account = request.url.path.split("/")[2] if request.url.path.count("/") >= 2 else ""
+        body = {
+            "odata.metadata": f"https://{request.headers.get('host', '')}/batch/{account}/$metadata#Microsoft.Azure."
+                              "Batch.Protocol.Entities.Container.errors/@Element",
+            "code": err.code,
+            "message": {"lang": "en-US",
+                        "value": f"{err.message}\nRequestId:{request_id}\nTime:{iso(time.time())}"},
+        }
+        if err.values:
+            body["values"] = [{"key": k, "value": v} for k, v in err.values]
+        return Response(json.dumps(body), status_code=err.status, headers=headers,
+                        media_type="application/json;odata=minimalmetadata;streaming=true;charset=utf-8")
+    if service == "entra":
+        body = {"error": err.code, "error_description": err.message, "error_codes": err.extra.get("error_codes", []),
+                "timestamp": iso(time.time()), "trace_id": request_id, "correlation_id": str(uuid.uuid4())}
+        return Response(json.dumps(body), status_code=err.status, headers=headers, media_type="application/json")
+    error = {"code": err.code, "message": err.message}
+    if err.target:
+        error["target"] = err.target
+    if err.details:
+        error["details"] = err.details
+    return Response(json.dumps({"error": error}), status_code=err.status, headers=headers,
+                    media_type="application/json; charset=utf-8")
+
+
+def add_request_headers(service: str, response: Response, request: Request, request_id: str) -> None:
+    if service == "batch":
+        response.headers["request-id"] = request_id
+        client_request_id = request.headers.get("client-request-id")
+        if client_request_id:
+            response.headers["client-request-id"] = client_request_id
+        return
+    response.headers["x-ms-request-id"] = request_id
+    if service == "arm":
+        response.headers["x-ms-correlation-request-id"] = request.headers.get("x-ms-correlation-request-id",
+                                                                             request_id)
+        response.headers["x-ms-routing-request-id"] = f"EMULATOR:{request_id}"

@@ -1,0 +1,26 @@
+"""Azure Resource Manager: resource groups, Microsoft.Compute and the bits of Microsoft.Network a VM needs."""
+
+from __future__ import annotations
+
+from ..auth import ARM_AUDIENCES
+from ..errors import AzureError
+from ..routing import Call
+from .models import resourcegroups
+from .routes import router
+
+
+def seed(backend) -> None:
+    """What exists in a new subscription: the resource group and the network the build VMs join."""
+    resourcegroups.ensure_default(backend)
+
+
+def authenticate(call: Call) -> dict:
+    claims = call.backend.tokens.verify(call.request.headers.get("authorization"), ARM_AUDIENCES,
+                                        "Azure Resource Manager")
+    subscription = call.request.url.path.split("/")[2] if call.request.url.path.lower().startswith("/subscriptions/") else None
+    if subscription is not None and subscription.lower() != call.backend.settings.subscription_id:
+        raise AzureError("SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
+    return claims
+
+
+__all__ = ["router", "seed", "authenticate"]

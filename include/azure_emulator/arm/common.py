@@ -1,0 +1,112 @@
+"""What every ARM handler shares: api-version rules, resource ids, resource groups, responses."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.responses import Response
+
+from .. import regions
+from ..errors import AzureError
+from ..routing import NAME, Call
+
+API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+SUB = rf"/subscriptions/(?P<subscription>{NAME})"
+RG = rf"{SUB}/resourceGroups/(?P<resource_group>{NAME})"
+COMPUTE = rf"{RG}/providers/Microsoft\.Compute"
+NETWORK = rf"{RG}/providers/Microsoft\.Network"
+
+RESOURCE_GROUPS = "arm/resourceGroups"
+
+
+def api_version(call: Call) -> str:
+    version = call.query.get("api-version")
+    if not version:
+        raise AzureError("MissingApiVersionParameter",
+                         "The api-version query parameter (?api-version=) is required for all requests.")
+    if not API_VERSION.match(version):
+        raise AzureError("InvalidApiVersionParameter",
+                         f"The api-version '{version}' is invalid. The supported versions are dates of the form "
+                         "'yyyy-mm-dd' with an optional '-preview' suffix.")
+    return version
+
+
+def rg_id(subscription: str, resource_group: str) -> str:
+    return f"/subscriptions/{subscription}/resourceGroups/{resource_group}"
+
+
+def compute_id(call: Call, *segments: str) -> str:
+    """``/subscriptions/../resourceGroups/../providers/Microsoft.Compute/<segments...>``."""
+    return f"{rg_id(call.params['subscription'], call.params['resource_group'])}/providers/Microsoft.Compute/" + "/".join(segments)
+
+
+def resource_group(call: Call) -> dict:
+    """The request's resource group, or ARM's ResourceGroupNotFound."""
+    found = call.backend.view(RESOURCE_GROUPS, rg_id(call.params["subscription"], call.params["resource_group"]))
+    if found is None:
+        raise AzureError("ResourceGroupNotFound", f"Resource group '{call.params['resource_group']}' could not be found.")
+    return found
+
+
+def location_of(body: dict, *, default: str | None = None) -> str:
+    raw = body.get("location") or default
+    if not raw:
+        raise AzureError("LocationRequired", "The location property is required for this definition.", status=400)
+    location = regions.normalize(raw)
+    if location is None:
+        raise AzureError("LocationNotAvailableForResourceType",
+                         f"The provided location '{raw}' is not available for resource type. List of available "
+                         f"regions is '{','.join(sorted(regions.DISPLAY_NAMES))}'.", status=400)
+    return location
+
+
+def check_same_location(existing: dict, location: str) -> None:
+    if existing["location"] != location:
+        raise AzureError("InvalidResourceLocation",
+                         f"The resource '{existing['name']}' already exists in location '{existing['location']}' in "
+                         f"resource group. A resource with the same name cannot be created in location '{location}'. "
+                         "Please select a new resource name.", status=409)
+
+
+def properties(body: dict) -> dict:
+    props = body.get("properties", {})
+    if not isinstance(props, dict):
+        raise AzureError("InvalidRequestContent", "The request content was invalid: 'properties' must be an object.")
+    return props
+
+
+def tags(body: dict) -> dict:
+    value = body.get("tags") or {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise AzureError("InvalidTagNameCharacters" if isinstance(value, dict) else "InvalidRequestContent",
+                         "Tags must be an object of string names to string values.", status=400)
+    return value
+
+
+def tracked(resource_id: str, resource_type: str, location: str, resource_tags: dict, props: dict) -> dict:
+    """A tracked ARM resource document (the shape GET returns)."""
+    return {"id": resource_id, "name": resource_id.rsplit("/", 1)[-1], "type": resource_type, "location": location,
+            "tags": resource_tags, "properties": props}
+
+
+def public(doc: dict) -> dict:
+    """A document without the emulator's private fields (those starting with an underscore)."""
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def respond(body: Any = None, status: int = 200, headers: dict | None = None) -> Response:
+    content = b"" if body is None else json.dumps(body).encode()
+    media = "application/json; charset=utf-8" if body is not None else None
+    return Response(content, status_code=status, headers=headers or {}, media_type=media)
+
+
+def listing(items: list[dict]) -> Response:
+    return respond({"value": [public(i) for i in items]})
+
+
+def not_found(resource_type: str, name: str, call: Call) -> AzureError:
+    return AzureError("ResourceNotFound", f"The Resource '{resource_type}/{name}' under resource group "
+                      f"'{call.params['resource_group']}' was not found. For more details please go to "
+                      "https://aka.ms/ARMResourceNotFoundFix")

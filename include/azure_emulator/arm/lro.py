@@ -1,0 +1,78 @@
+"""ARM long-running operations, shaped for the Python SDK's ARMPolling.
+
+An operation is a stored document whose ``status`` turns terminal at a scheduled instant; the
+model that started it schedules the resource's own changes for the same instant. Responses carry
+``Azure-AsyncOperation`` (polled for ``status``), ``Location`` (``?monitor=true``: 202 while
+running, then the final result) and a Retry-After that never points past the expected end.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from .. import timeline
+from ..clock import iso
+from ..errors import STATUS, AzureError
+from ..routing import NAME, Call
+from .common import SUB, api_version, respond
+
+OPERATIONS = "arm/operations"
+
+ROUTE = rf"{SUB}/providers/Microsoft\.Compute/locations/(?P<location>{NAME})/(?P<family>operations|capsOperations|DiskOperations)/(?P<operation>{NAME})"
+
+
+def begin(call: Call, *, location: str, duration: float, family: str = "operations",
+          error: dict | None = None, result: dict | None = None) -> dict:
+    """Start an operation that ends ``duration`` emulated seconds from now, failed with ``error`` if given."""
+    now = call.now
+    op_id = str(uuid.uuid4())
+    op = {"name": op_id, "status": "InProgress", "startTime": iso(now), "_family": family, "_location": location,
+          "_subscription": call.params["subscription"], "_api_version": api_version(call), "_done_at": now + duration}
+    end: dict = {"status": "Failed" if error else "Succeeded", "endTime": iso(now + duration)}
+    if error:
+        end["error"] = error
+    elif result is not None:
+        end["properties"] = result
+    timeline.schedule(op, now + duration, end)
+    call.backend.save(OPERATIONS, op_id, op)
+    return op
+
+
+def status_url(call: Call, op: dict, *, monitor: bool = False) -> str:
+    url = (f"{call.base_url}/subscriptions/{op['_subscription']}/providers/Microsoft.Compute/locations/"
+           f"{op['_location']}/{op['_family']}/{op['name']}?")
+    return url + ("monitor=true&" if monitor else "") + f"api-version={op['_api_version']}"
+
+
+def headers(call: Call, op: dict, *, location: bool, hint: float = 10.0) -> dict[str, str]:
+    """Headers of a response that started ``op``: Azure-AsyncOperation, optionally Location, Retry-After."""
+    found = {"Azure-AsyncOperation": status_url(call, op)}
+    if location:
+        found["Location"] = status_url(call, op, monitor=True)
+    found.update(call.backend.retry_after(op["_done_at"] - call.now, hint))
+    return found
+
+
+def accepted(call: Call, op: dict, hint: float = 10.0):
+    """The 202 Accepted that POST actions and DELETE answer with."""
+    return respond(None, 202, headers(call, op, location=True, hint=hint))
+
+
+async def status(call: Call):
+    op = call.backend.view(OPERATIONS, call.params["operation"])
+    if op is None:
+        raise AzureError("NotFound", f"The operation '{call.params['operation']}' was not found.")
+    running = op["status"] == "InProgress"
+    retry = call.backend.retry_after(op["_done_at"] - call.now)
+    if call.query.get("monitor") == "true":
+        if running:
+            return respond(None, 202, {"Location": status_url(call, op, monitor=True), **retry})
+        if op["status"] == "Failed":
+            error = op["error"]
+            raise AzureError(error["code"], error["message"], status=STATUS.get(error["code"], 400))
+        return respond(None, 200)
+    body = {k: v for k, v in op.items() if not k.startswith("_")}
+    return respond(body, 200, retry if running else None)
+
+
+ROUTES = [("GET", ROUTE, status)]

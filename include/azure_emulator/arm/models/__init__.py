@@ -1,0 +1,1 @@
+"""ARM state and rules, one module per resource family; no HTTP here."""

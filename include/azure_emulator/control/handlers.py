@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from .. import arm
+from ..arm.common import respond
+from ..clock import iso
+from ..errors import AzureError
+from ..routing import Call
+
+# Bookkeeping kinds that are not Azure resources a leak check should see.
+INTERNAL_KINDS = {"arm/operations"}
+
+
+def _body(call: Call) -> dict:
+    body = call.json(invalid_code="InvalidRequestContent", required=False)
+    if not isinstance(body, dict):
+        raise AzureError("InvalidRequestContent", "The request body must be a JSON object.")
+    return body
+
+
+def _bad_request(exc: ValueError) -> AzureError:
+    return AzureError("InvalidParameter", str(exc))
+
+
+async def health(call: Call):
+    return respond({"status": "ok", "now": iso(call.now), "speed": call.backend.clock.speed})
+
+
+async def resources(call: Call):
+    """Every live resource: kind, id and state, for leak checks."""
+    wanted = call.query.get("kind")
+    found = []
+    for kind in call.backend.store.kinds():
+        if kind in INTERNAL_KINDS or (wanted and kind != wanted):
+            continue
+        for key, _ in call.backend.store.items(kind):
+            current = call.backend.view(kind, key)
+            if current is None:
+                continue
+            props = current.get("properties", {})
+            state = (props.get("provisioningState") or current.get("state") or current.get("provisioningState"))
+            found.append({"kind": kind, "id": current.get("id") or key, "state": state})
+    return respond({"value": found})
+
+
+async def reset(call: Call):
+    call.backend.reset()
+    arm.seed(call.backend)
+    return respond({"status": "reset"})
+
+
+async def list_faults(call: Call):
+    return respond({"value": call.backend.faults.rules()})
+
+
+async def add_fault(call: Call):
+    try:
+        rule = call.backend.faults.add(_body(call))
+    except ValueError as exc:
+        raise _bad_request(exc) from None
+    return respond(rule, 201)
+
+
+async def clear_faults(call: Call):
+    call.backend.faults.clear()
+    return respond(None, 204)
+
+
+async def remove_fault(call: Call):
+    if not call.backend.faults.remove(call.params["fault"]):
+        raise AzureError("NotFound", f"No fault with id '{call.params['fault']}'.")
+    return respond(None, 204)
+
+
+async def get_durations(call: Call):
+    return respond(call.backend.durations.all())
+
+
+async def patch_durations(call: Call):
+    try:
+        return respond(call.backend.durations.update(_body(call)))
+    except ValueError as exc:
+        raise _bad_request(exc) from None
+
+
+async def reset_durations(call: Call):
+    call.backend.durations.reset()
+    return respond(call.backend.durations.all())
+
+
+async def requests(call: Call):
+    since = int(call.query.get("since", 0) or 0)
+    log = call.backend.requests
+    return respond({"summary": log.summary(since), "value": log.entries(since)})
+
+
+async def clock(call: Call):
+    return respond({"now": call.now, "iso": iso(call.now), "speed": call.backend.clock.speed})

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from ..errors import AzureError
+from ..routing import NAME, Router
+from . import handlers
+
+BASE = "/_emulator"
+
+ROUTES = [
+    ("GET", f"{BASE}/health", handlers.health),
+    ("GET", f"{BASE}/resources", handlers.resources),
+    ("POST", f"{BASE}/reset", handlers.reset),
+    ("GET", f"{BASE}/faults", handlers.list_faults),
+    ("POST", f"{BASE}/faults", handlers.add_fault),
+    ("DELETE", f"{BASE}/faults", handlers.clear_faults),
+    ("DELETE", rf"{BASE}/faults/(?P<fault>{NAME})", handlers.remove_fault),
+    ("GET", f"{BASE}/durations", handlers.get_durations),
+    ("PATCH", f"{BASE}/durations", handlers.patch_durations),
+    ("DELETE", f"{BASE}/durations", handlers.reset_durations),
+    ("GET", f"{BASE}/requests", handlers.requests),
+    ("GET", f"{BASE}/clock", handlers.clock),
+]
+
+
+def _not_found(method: str, path: str) -> AzureError:
+    return AzureError("NotFound", f"No control operation at {method} {path}.")
+
+
+def router() -> Router:
+    r = Router(_not_found, _not_found)
+    r.extend(ROUTES)
+    return r

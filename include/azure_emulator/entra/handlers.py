@@ -1,0 +1,26 @@
+"""Entra ID handlers: parse the OAuth2 form, answer with JSON."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from starlette.responses import JSONResponse
+
+from ..routing import Call
+from . import models
+
+
+async def openid_configuration(call: Call) -> JSONResponse:
+    tenant = models.known_tenant(call.backend, call.params["tenant"])
+    return JSONResponse(models.openid_configuration(call.base_url, tenant))
+
+
+async def keys(call: Call) -> JSONResponse:
+    models.known_tenant(call.backend, call.params["tenant"])
+    return JSONResponse(call.backend.tokens.jwks())
+
+
+async def token(call: Call) -> JSONResponse:
+    form = {k: v[0] for k, v in parse_qs(call.raw_body.decode("utf-8", "replace")).items()}
+    models.known_tenant(call.backend, call.params["tenant"])
+    return JSONResponse(models.client_credentials_token(call.backend, form), headers={"Cache-Control": "no-store"})

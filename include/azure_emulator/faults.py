@@ -1,0 +1,95 @@
+"""Injected faults, added and removed through the control endpoint and kept across restarts.
+
+A rule is a dict with a ``kind``, optional ``match`` (field -> regular expression, matched
+case-insensitively against what the caller passes), optional ``count`` (how many times it fires;
+absent means every time) and kind-specific parameters.
+
+Transport faults, applied before a request reaches its handler:
+  ``throttle``      429 + Retry-After (``retry_after`` real seconds, default 1)
+  ``server_error``  5xx (``status`` 500 or 503, default 503), no Retry-After
+  ``drop``          the connection is closed without an answer
+  matched on ``service`` (arm | batch | entra), ``method`` and ``path``.
+Behaviour faults, consulted by the models when an operation starts (see each model):
+  ``vm_provisioning_failed`` (name), ``build_never_finishes`` (name), ``operation_failed``
+  (resource_type, name; ``code``, ``message``), ``replication_failed`` (region, version),
+  ``allocation_timeout`` (account, pool), ``core_quota`` (account; ``dedicated_cores``,
+  ``low_priority_cores``), ``start_task_failed`` (account, pool; ``fraction``), ``unusable_nodes``
+  (account, pool; ``fraction``), ``task_failed`` (job, task; ``exit_code``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+TRANSPORT_KINDS = {"throttle", "server_error", "drop"}
+BEHAVIOUR_KINDS = {
+    "vm_provisioning_failed", "build_never_finishes", "operation_failed", "replication_failed",
+    "allocation_timeout", "core_quota", "start_task_failed", "unusable_nodes", "task_failed",
+}
+
+
+class FaultBook:
+    def __init__(self, store):
+        self._store = store
+
+    def rules(self) -> list[dict]:
+        return self._store.meta_get("faults", [])
+
+    def _save(self, rules: list[dict]) -> None:
+        self._store.meta_put("faults", rules)
+
+    def add(self, rule: dict) -> dict:
+        kind = rule.get("kind")
+        if kind not in TRANSPORT_KINDS | BEHAVIOUR_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(TRANSPORT_KINDS | BEHAVIOUR_KINDS)}")
+        match = rule.get("match", {})
+        if not isinstance(match, dict):
+            raise ValueError("'match' must be an object of field -> regular expression")
+        for pattern in match.values():
+            re.compile(str(pattern))
+        count = rule.get("count")
+        if count is not None and (not isinstance(count, int) or count < 1):
+            raise ValueError("'count' must be a positive integer, or absent for a fault that always fires")
+        rule = dict(rule, id=rule.get("id") or uuid.uuid4().hex[:12], match=match)
+        self._save(self.rules() + [rule])
+        return rule
+
+    def remove(self, rule_id: str) -> bool:
+        rules = self.rules()
+        kept = [r for r in rules if r["id"] != rule_id]
+        self._save(kept)
+        return len(kept) != len(rules)
+
+    def clear(self) -> None:
+        self._save([])
+
+    def take(self, kind: str, **attributes) -> dict | None:
+        """The first rule of ``kind`` matching ``attributes``; one firing is used up."""
+        rules = self.rules()
+        for rule in rules:
+            if rule["kind"] != kind or not _matches(rule["match"], attributes):
+                continue
+            if rule.get("count") is not None:
+                rule["count"] -= 1
+                if rule["count"] <= 0:
+                    rules.remove(rule)
+            rule.setdefault("fired", 0)
+            self._save(rules)
+            return rule
+        return None
+
+    def transport_fault(self, service: str, method: str, path: str) -> dict | None:
+        for kind in ("drop", "server_error", "throttle"):
+            rule = self.take(kind, service=service, method=method, path=path)
+            if rule:
+                return rule
+        return None
+
+
+def _matches(match: dict, attributes: dict) -> bool:
+    for field, pattern in match.items():
+        value = attributes.get(field)
+        if value is None or not re.search(str(pattern), str(value), re.IGNORECASE):
+            return False
+    return True

@@ -1,0 +1,106 @@
+"""Serve the emulator over HTTPS on loopback and announce it through the ready file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+from pathlib import Path
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .app import TRANSPORT_KEY, EmulatorApp
+from .auth import ARM_SCOPE, BATCH_SCOPE
+from .backend import Backend
+from .tls import ensure_certificates
+
+HOST = "127.0.0.1"
+
+
+class TransportAwareH11Protocol(H11Protocol):
+    """Hands each request its connection so the ``drop`` fault can close it without an answer."""
+
+    def connection_made(self, transport):  # type: ignore[override]
+        super().connection_made(transport)
+        inner = self.app
+
+        async def app_with_transport(scope, receive, send):
+            scope[TRANSPORT_KEY] = transport
+            await inner(scope, receive, send)
+
+        self.app = app_with_transport
+
+
+def ready_document(backend: Backend, port: int, ca_bundle: Path) -> dict:
+    s = backend.settings
+    base = f"https://{HOST}:{port}"
+    primary = s.batch_accounts[0]
+    return {
+        "arm_endpoint": f"{base}/",
+        "arm_scope": ARM_SCOPE,
+        "batch_endpoint": f"{base}/batch/{primary.name}",
+        "batch_scope": BATCH_SCOPE,
+        "batch_account": primary.name,
+        "batch_account_key": primary.key,
+        "batch_accounts": [{"name": a.name, "location": a.location, "endpoint": f"{base}/batch/{a.name}",
+                            "key": a.key} for a in s.batch_accounts],
+        "authority_host": base,
+        "tenant_id": s.tenant_id,
+        "client_id": s.client_id,
+        "client_secret": s.client_secret,
+        "subscription_id": s.subscription_id,
+        "resource_group": s.resource_group,
+        "location": s.location,
+        "other_location": s.other_location,
+        "subnet_id": s.subnet_id,
+        "ca_bundle": str(ca_bundle),
+        "ca_bundle_combined": str(ca_bundle.with_name("ca-combined.pem")),
+        "control_endpoint": f"{base}/_emulator",
+        "port": port,
+        "pid": os.getpid(),
+        "speed": backend.clock.speed,
+        "data_dir": str(backend.data_dir),
+    }
+
+
+def serve(data_dir: Path, port: int, speed: float, ready_file: Path | None, log_level: str = "warning") -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ca_bundle, cert, key = ensure_certificates(data_dir)
+    backend = Backend(data_dir, speed)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        EmulatorApp(backend), log_level=log_level, lifespan="off", http=TransportAwareH11Protocol,
+        ssl_certfile=str(cert), ssl_keyfile=str(key), access_log=False, timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+
+    async def main():
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                await task
+                return
+            await asyncio.sleep(0.02)
+        if ready_file:
+            tmp = ready_file.with_suffix(ready_file.suffix + ".tmp")
+            tmp.write_text(json.dumps(ready_document(backend, bound_port, ca_bundle), indent=2))
+            tmp.chmod(0o600)
+            tmp.replace(ready_file)
+        logging.getLogger("azure_emulator").warning("azure emulator ready on https://%s:%s (speed %s, data %s)",
+                                                    HOST, bound_port, speed, data_dir)
+        await task
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        backend.store.close()

@@ -1,0 +1,64 @@
+"""The emulated tenant, subscription and Batch accounts, generated once per data dir.
+
+Ids are fixed so examples and docs can show them; secrets (client secret, Batch account keys) are
+random per data dir and handed out only through the ready file.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class BatchAccount:
+    name: str
+    location: str
+    key: str
+    dedicated_core_quota: int = 20000
+    low_priority_core_quota: int = 20000
+    pool_quota: int = 100
+
+
+@dataclass
+class Settings:
+    tenant_id: str = "72f988bf-0000-4000-8000-00000000e1d0"
+    client_id: str = "5c0ffee0-0000-4000-8000-0000000a0001"
+    client_secret: str = ""
+    subscription_id: str = "00000000-0000-4000-8000-00000000cafe"
+    resource_group: str = "imagepool-rg"
+    location: str = "westeurope"
+    other_location: str = "northeurope"
+    vnet_name: str = "imagepool-vnet"
+    subnet_name: str = "build"
+    batch_accounts: list[BatchAccount] = field(default_factory=list)
+
+    @property
+    def subnet_id(self) -> str:
+        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
+                f"Microsoft.Network/virtualNetworks/{self.vnet_name}/subnets/{self.subnet_name}")
+
+    def batch_account(self, name: str) -> BatchAccount | None:
+        return next((a for a in self.batch_accounts if a.name.lower() == name.lower()), None)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Settings":
+        accounts = [BatchAccount(**a) for a in data.pop("batch_accounts", [])]
+        return cls(**data, batch_accounts=accounts)
+
+
+def load_or_create(store) -> Settings:
+    saved = store.meta_get("settings")
+    if saved:
+        return Settings.from_dict(saved)
+    settings = Settings(client_secret=secrets.token_urlsafe(30))
+    settings.batch_accounts = [
+        BatchAccount("imagepoolbatch", settings.location, base64.b64encode(secrets.token_bytes(64)).decode()),
+        BatchAccount("imagepoolbatchne", settings.other_location, base64.b64encode(secrets.token_bytes(64)).decode()),
+    ]
+    store.meta_put("settings", settings.to_dict())
+    return settings

@@ -1,0 +1,75 @@
+"""Azure SDK clients pointed at the emulator, trusting its CA explicitly per client
+(this machine's REQUESTS_CA_BUNDLE / SSL_CERT_FILE point at the system bundle)."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+import requests
+from azure.identity import ClientSecretCredential
+from azure.identity.aio import ClientSecretCredential as AsyncClientSecretCredential
+from azure.batch import BatchClient
+from azure.batch.aio import BatchClient as AsyncBatchClient
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.compute.aio import ComputeManagementClient as AsyncComputeManagementClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+# SDK pollers default to 30 s (ARM, when no Retry-After) and 5 s (Batch); tests poll fast.
+POLL = 0.05
+
+
+def credential(info: dict, secret: str | None = None) -> ClientSecretCredential:
+    return ClientSecretCredential(info["tenant_id"], info["client_id"], secret or info["client_secret"],
+                                  authority=info["authority_host"], disable_instance_discovery=True,
+                                  connection_verify=info["ca_bundle"])
+
+
+def async_credential(info: dict) -> AsyncClientSecretCredential:
+    return AsyncClientSecretCredential(info["tenant_id"], info["client_id"], info["client_secret"],
+                                       authority=info["authority_host"], disable_instance_discovery=True,
+                                       connection_verify=info["ca_bundle"])
+
+
+def compute(info: dict, cred) -> ComputeManagementClient:
+    return ComputeManagementClient(cred, info["subscription_id"], base_url=info["arm_endpoint"],
+                                   credential_scopes=[info["arm_scope"]], connection_verify=info["ca_bundle"],
+                                   polling_interval=POLL)
+
+
+def async_compute(info: dict, cred) -> AsyncComputeManagementClient:
+    return AsyncComputeManagementClient(cred, info["subscription_id"], base_url=info["arm_endpoint"],
+                                        credential_scopes=[info["arm_scope"]], connection_verify=info["ca_bundle"],
+                                        polling_interval=POLL)
+
+
+def resources(info: dict, cred) -> ResourceManagementClient:
+    return ResourceManagementClient(cred, info["subscription_id"], base_url=info["arm_endpoint"],
+                                    credential_scopes=[info["arm_scope"]], connection_verify=info["ca_bundle"],
+                                    polling_interval=POLL)
+
+
+def batch(info: dict, cred, endpoint: str | None = None) -> BatchClient:
+    return BatchClient(endpoint=endpoint or info["batch_endpoint"], credential=cred,
+                       connection_verify=info["ca_bundle"])
+
+
+def async_batch(info: dict, cred, endpoint: str | None = None) -> AsyncBatchClient:
+    return AsyncBatchClient(endpoint=endpoint or info["batch_endpoint"], credential=cred,
+                            connection_verify=info["ca_bundle"])
+
+
+class ControlSession(requests.Session):
+    """requests against the control endpoint with relative paths: ``control.get("/resources")``."""
+
+    def __init__(self, info: dict):
+        super().__init__()
+        self.base = info["control_endpoint"].rstrip("/") + "/"
+        self.verify = info["ca_bundle"]
+
+    def request(self, method, url, *args, **kwargs):
+        response = super().request(method, urljoin(self.base, url.lstrip("/")), *args, **kwargs)
+        return response
+
+
+def control_session(info: dict) -> ControlSession:
+    return ControlSession(info)
