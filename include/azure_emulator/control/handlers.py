@@ -7,7 +7,7 @@ from ..errors import AzureError
 from ..routing import Call
 
 # Bookkeeping kinds that are not Azure resources a leak check should see.
-INTERNAL_KINDS = {"arm/operations"}
+INTERNAL_KINDS = {"arm/operations", "catalogue/marketplaceVersions"}
 
 
 def _body(call: Call) -> dict:
