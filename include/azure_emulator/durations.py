@@ -30,6 +30,7 @@ notes (GitHub issues quoting real runs). Every value can be overridden through t
 | replication_per_extra_replica | 60 | estimate: each replica beyond the first adds a minute |
 | replication_failure_after | 0.5 | failures seen late (2 h 17 min, azure-cli#15539): a failing region fails at this fraction of its time |
 | version_delete | 60 | estimate |
+| version_update | 30 | estimate: an update that copies nothing new (fewer replicas, a region removed, new dates) |
 | pool_allocation_start | 240 | 3-8 minutes before nodes start (Azure/Batch#145) |
 | pool_allocation_per_replica_batch | 300 | custom-image pools of several hundred nodes take 20-30 min (CromwellOnAzure#107): each full set of `vms_per_replica` nodes per replica adds this |
 | vms_per_replica | 300 | the Batch guidance's one replica per 300 VMs |
@@ -50,7 +51,7 @@ DEFAULTS: dict[str, float] = {
     "snapshot_create": 120, "snapshot_delete": 10, "image_create": 180, "image_delete": 20,
     "gallery_create": 15, "gallery_delete": 15, "gallery_image_create": 15, "gallery_image_delete": 15,
     "version_prepare": 120, "replication_per_region": 2400, "replication_per_extra_replica": 60,
-    "replication_failure_after": 0.5, "version_delete": 60,
+    "replication_failure_after": 0.5, "version_delete": 60, "version_update": 30,
     "pool_allocation_start": 240, "pool_allocation_per_replica_batch": 300, "vms_per_replica": 300,
     "node_boot": 120, "node_agent_start": 60, "start_task": 45, "pool_delete": 180, "node_remove": 60,
     "task_schedule": 5, "task_run": 20,

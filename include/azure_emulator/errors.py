@@ -19,6 +19,7 @@ STATUS: dict[str, int] = {
     "InvalidResourceType": 404,
     "InvalidRequestContent": 400,
     "InvalidParameter": 400,
+    "BadRequest": 400,
     "InvalidResourceReference": 400,
     "InvalidResourceName": 400,
     "PropertyChangeNotAllowed": 409,

@@ -67,8 +67,9 @@ class ControlSession(requests.Session):
         self.verify = info["ca_bundle"]
 
     def request(self, method, url, *args, **kwargs):
-        response = super().request(method, urljoin(self.base, url.lstrip("/")), *args, **kwargs)
-        return response
+        # Per request: requests lets REQUESTS_CA_BUNDLE from the environment override Session.verify.
+        kwargs.setdefault("verify", self.verify)
+        return super().request(method, urljoin(self.base, url.lstrip("/")), *args, **kwargs)
 
 
 def control_session(info: dict) -> ControlSession:

@@ -110,3 +110,12 @@ def not_found(resource_type: str, name: str, call: Call) -> AzureError:
     return AzureError("ResourceNotFound", f"The Resource '{resource_type}/{name}' under resource group "
                       f"'{call.params['resource_group']}' was not found. For more details please go to "
                       "https://aka.ms/ARMResourceNotFoundFix")
+
+
+def injected_failure(backend, resource_type: str, name: str) -> dict | None:
+    """The ARM error an ``operation_failed`` fault gives the operation starting now (its LRO then fails)."""
+    rule = backend.faults.take("operation_failed", resource_type=resource_type, name=name)
+    if rule is None:
+        return None
+    return {"code": rule.get("code", "InternalOperationError"),
+            "message": rule.get("message", f"The operation on '{name}' failed with an internal error. Retry it.")}

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from ... import timeline
+import re
+
+from ... import catalogue, timeline
 from ...clock import iso
-from ..common import tracked
+from ...errors import AzureError, property_change_not_allowed
+from ..common import check_same_location, tracked
+from . import snapshots
 
 DISKS = "arm/disks"
 STORAGE_TIERS = {"Standard_LRS": "Standard", "StandardSSD_LRS": "Standard", "Premium_LRS": "Premium",
@@ -60,3 +64,122 @@ def remove(backend, disk_id: str, at: float) -> None:
         doc["properties"]["provisioningState"] = "Deleting"
         timeline.schedule(doc, at, {timeline.DELETED: True})
         backend.save(DISKS, disk_id, doc)
+
+
+# --- disks created by PUT, and sources of copies --------------------------------------------------------
+
+PLATFORM_IMAGE = re.compile(r"^/Subscriptions/[^/]+/Providers/Microsoft\.Compute/Locations/[^/]+/Publishers/"
+                            r"(?P<publisher>[^/]+)/ArtifactTypes/VMImage/Offers/(?P<offer>[^/]+)/Skus/(?P<sku>[^/]+)/"
+                            r"Versions/(?P<version>[^/]+)$", re.IGNORECASE)
+# OS disk sizes of Marketplace images, the size of a disk made from one unless a larger one is asked for.
+IMAGE_DISK_GB = {"Linux": 30, "Windows": 127}
+
+
+def find_copy_source(backend, resource_id: str | None) -> dict | None:
+    """The disk or snapshot ``resource_id`` names (what copies, images and image versions read), if it exists."""
+    kinds = {"disks": DISKS, "snapshots": snapshots.SNAPSHOTS}
+    segments = (resource_id or "").strip("/").split("/")
+    kind = kinds.get(segments[-2].lower()) if len(segments) > 1 else None
+    return backend.view(kind, resource_id) if kind else None
+
+
+def copy_source(backend, resource_id: str | None) -> dict:
+    """The disk or snapshot a ``Copy`` reads, or the errors Azure answers a copy of nothing with."""
+    if not resource_id:
+        raise AzureError("InvalidParameter", "Required parameter 'sourceResourceId' is missing (null).",
+                         target="sourceResourceId")
+    found = find_copy_source(backend, resource_id)
+    if found is None:
+        raise AzureError("NotFound", f"Resource {resource_id.rstrip('/').rsplit('/', 1)[-1]} is not found.")
+    return found
+
+
+def _from_platform_image(backend, creation: dict) -> dict:
+    reference = (creation.get("imageReference") or {}).get("id") or ""
+    parts = PLATFORM_IMAGE.match(reference)
+    image = parts and catalogue.find_image(backend, parts["publisher"], parts["offer"], parts["sku"])
+    if not image or parts["version"] not in image["versions"]:
+        raise AzureError("PlatformImageNotFound", f"The platform image '{reference}' is not available. Verify that "
+                         "all fields in the storage profile are correct.", target="imageReference")
+    return image
+
+
+def _creation_facts(backend, props: dict) -> dict:
+    """What a new disk inherits from its creation source: OS type, Hyper-V generation, security type, size."""
+    creation = props.get("creationData") or {}
+    option = creation.get("createOption")
+    asked_security = (props.get("securityProfile") or {}).get("securityType")
+    size = props.get("diskSizeGB")
+    if option == "Empty":
+        if not size:
+            raise AzureError("InvalidParameter", "Required parameter 'diskSizeGB' is missing (null).",
+                             target="diskSizeGB")
+        facts = {"os": props.get("osType"), "gen": props.get("hyperVGeneration"), "security": None, "size": size}
+    elif option == "Copy":
+        source = copy_source(backend, creation.get("sourceResourceId"))["properties"]
+        facts = {"os": source.get("osType"), "gen": source.get("hyperVGeneration"),
+                 "security": (source.get("securityProfile") or {}).get("securityType"),
+                 "size": max(size or 0, source["diskSizeGB"]), "sourceUniqueId": source["uniqueId"]}
+    elif option == "FromImage":
+        image = _from_platform_image(backend, creation)
+        facts = {"os": image["osType"], "gen": image["hyperVGeneration"], "security": asked_security,
+                 "size": max(size or 0, IMAGE_DISK_GB[image["osType"]])}
+        if asked_security == "TrustedLaunch" and image["hyperVGeneration"] != "V2":
+            raise AzureError("BadRequest", "Security type 'TrustedLaunch' requires an image with Hyper-V generation "
+                             f"'V2'; '{creation['imageReference']['id']}' is 'V1'.")
+    else:
+        raise AzureError("InvalidParameter", f"The value '{option}' of parameter 'creationData.createOption' is not "
+                         "supported here. Supported values are: Empty, Copy, FromImage.", target="createOption")
+    if asked_security not in (None, "Standard") and option != "FromImage":
+        raise AzureError("BadRequest", f"Security Type '{asked_security}' is not supported for CreateOption "
+                         f"'{option}'. Supported create options are FromImage, Import, ImportSecure, "
+                         "UploadPreparedSecure.")
+    return facts
+
+
+def _origin(creation: dict) -> tuple:
+    reference = (creation.get("imageReference") or {}).get("id")
+    return (creation.get("createOption"), (creation.get("sourceResourceId") or "").lower(), (reference or "").lower())
+
+
+def put_disk(backend, disk_id: str, location: str, tags: dict, sku: dict | None,
+             props: dict) -> tuple[dict, bool, float]:
+    """Create or update a disk from a PUT; returns (document, created, emulated duration)."""
+    sku_name = (sku or {}).get("name") or "Standard_LRS"
+    if sku_name not in STORAGE_TIERS:
+        raise AzureError("InvalidParameter", f"The value '{sku_name}' of parameter 'sku.name' is not allowed. Allowed "
+                         f"values are: {', '.join(STORAGE_TIERS)}.", target="sku.name")
+    facts = _creation_facts(backend, props)
+    duration = backend.durations["disk_create"]
+    existing = backend.settled(DISKS, disk_id)
+    if existing is None:
+        creation = dict(props["creationData"])
+        if "sourceUniqueId" in facts:
+            creation["sourceUniqueId"] = facts["sourceUniqueId"]
+        doc = new_disk(backend, disk_id, location=location, size_gb=facts["size"], sku=sku_name,
+                       creation_data=creation, os_type=facts["os"], hyper_v_generation=facts["gen"],
+                       security_type=facts["security"], tags=tags, ready_in=duration)
+        return doc, True, duration
+    check_same_location(existing, location)
+    current = existing["properties"]
+    if _origin(current["creationData"]) != _origin(props["creationData"]):
+        raise property_change_not_allowed("creationData")
+    if facts["size"] < current["diskSizeGB"]:
+        raise AzureError("BadRequest", f"Disk '{existing['name']}' cannot shrink from {current['diskSizeGB']} GB to "
+                         f"{facts['size']} GB: a disk's size can only be increased.")
+    current.update(diskSizeGB=facts["size"], diskSizeBytes=facts["size"] * 1024 ** 3, provisioningState="Updating")
+    existing.update(tags=tags, sku={"name": sku_name, "tier": STORAGE_TIERS[sku_name]})
+    timeline.schedule(existing, backend.now() + duration, {"properties.provisioningState": "Succeeded"})
+    return backend.save(DISKS, disk_id, existing), False, duration
+
+
+def delete_disk(backend, disk_id: str) -> float | None:
+    """Schedule the deletion of an unattached disk; None if there is no such disk."""
+    doc = backend.settled(DISKS, disk_id)
+    if doc is None:
+        return None
+    if doc.get("managedBy"):
+        raise AzureError("OperationNotAllowed", f"Disk {doc['name']} is attached to VM {doc['managedBy']}.")
+    duration = backend.durations["disk_delete"]
+    remove(backend, disk_id, backend.now() + duration)
+    return duration

@@ -1,0 +1,72 @@
+"""What every imagepool operator shares: the connection, the wait (deferred or in the worker)
+and the check of the event a wait ends with.
+
+Waiting runs one implementation either way: deferred, the triggerer runs the trigger; not
+deferred, the worker runs the same trigger's loop in place. Before deferring, the operator looks
+once, so work that is already finished does not pay a round trip through the triggerer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any, Sequence
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from ..triggers.base import FAILED, SUCCESS, AzurePollingTrigger
+
+# The triggerer reports the reason itself at the deadline; Airflow's own timeout is a backstop.
+DEFERRAL_GRACE = timedelta(minutes=5)
+
+
+class ImagepoolBaseOperator(BaseOperator):
+    """Base of imagepool's operators.
+
+    :param azure_conn_id: Azure connection (templated); default ``azure_default``.
+    :param deferrable: wait in the triggerer (default True) instead of occupying a worker slot.
+    :param poll_interval: first delay between looks when Azure gives no Retry-After (seconds).
+    :param max_poll_interval: longest delay between looks while nothing changes (seconds).
+    """
+
+    template_fields: Sequence[str] = ("azure_conn_id",)
+    ui_color = "#cfe8fc"
+
+    def __init__(self, *, azure_conn_id: str = "azure_default", deferrable: bool = True,
+                 poll_interval: float = 15.0, max_poll_interval: float = 120.0, **kwargs):
+        super().__init__(**kwargs)
+        self.azure_conn_id = azure_conn_id
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.max_poll_interval = max_poll_interval
+
+    def polling(self, timeout_seconds: float, timeout_hint: str = "") -> dict[str, Any]:
+        """The common trigger arguments for a wait of ``timeout_seconds`` starting now."""
+        return {"azure_conn_id": self.azure_conn_id, "deadline": time.time() + timeout_seconds,
+                "poll_interval": self.poll_interval, "max_poll_interval": self.max_poll_interval,
+                "timeout_hint": timeout_hint}
+
+    def wait_for(self, context, trigger: AzurePollingTrigger, method_name: str = "execute_complete"):
+        """Wait for ``trigger``'s condition, then call ``method_name(context, event)``."""
+        first = asyncio.run(_look_once(trigger))
+        if first.state in (SUCCESS, FAILED) or not self.deferrable:
+            event = asyncio.run(trigger.wait()) if first.state not in (SUCCESS, FAILED) else {
+                "status": "success" if first.state == SUCCESS else "error", "message": first.message, **first.details}
+            return getattr(self, method_name)(context, event)
+        self.defer(trigger=trigger, method_name=method_name,
+                   timeout=timedelta(seconds=max(0.0, trigger.deadline - time.time())) + DEFERRAL_GRACE)
+
+    def check_event(self, event: dict[str, Any] | None) -> dict[str, Any]:
+        """The event of a successful wait; otherwise raise with the wait's reason."""
+        if event is None:
+            raise AirflowException(f"{self.task_id}: the wait ended without an event; retry the task.")
+        if event.get("status") != "success":
+            raise AirflowException(event.get("message") or f"{self.task_id}: wait ended with {event}")
+        return event
+
+
+async def _look_once(trigger: AzurePollingTrigger):
+    async with trigger.hook_class(trigger.azure_conn_id) as hook:
+        return await trigger._look(hook)

@@ -1,0 +1,139 @@
+"""One polling loop for every imagepool wait.
+
+Subclasses must implement ``hook_class`` (the hook to open), ``poll(hook)`` (one look at Azure,
+returning a :class:`Poll`) and ``_kwargs()`` (their own constructor arguments, plain JSON).
+
+The loop honours Retry-After, backs off while nothing changes, logs progress when it changes,
+does not count throttling, 5xx or dropped connections against the wait, takes one last look
+before reporting a timeout, never raises, and ends with exactly one event:
+``{"status": "success" | "error" | "timeout", "message": ..., **details}``.
+The deadline is an absolute instant, so a triggerer restart does not extend the wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from ..errors import AzureOperationFailed
+
+SUCCESS, WAITING, FAILED = "success", "waiting", "failed"
+# Azure answers these when it is busy or a connection broke: try again, it is not the operation failing.
+TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class Poll:
+    """What one look at Azure found."""
+
+    state: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    retry_after: float | None = None
+
+    @classmethod
+    def done(cls, message: str, **details) -> "Poll":
+        return cls(SUCCESS, message, details)
+
+    @classmethod
+    def waiting(cls, message: str, retry_after: float | None = None, **details) -> "Poll":
+        return cls(WAITING, message, details, retry_after)
+
+    @classmethod
+    def failed(cls, message: str, **details) -> "Poll":
+        return cls(FAILED, message, details)
+
+
+def is_transient(exc: BaseException) -> bool:
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError, asyncio.TimeoutError, ConnectionError)):
+        return True
+    return isinstance(exc, HttpResponseError) and exc.status_code in TRANSIENT_STATUS
+
+
+class AzurePollingTrigger(BaseTrigger):
+    """Poll Azure until ``poll`` says success or failure, or the deadline passes.
+
+    :param azure_conn_id: connection to open the hook with.
+    :param deadline: absolute UNIX time after which the wait reports a timeout.
+    :param poll_interval: first delay between looks when Azure gives no Retry-After (seconds).
+    :param max_poll_interval: the delay grows while nothing changes, up to this (seconds).
+    :param timeout_hint: what to look at when the wait times out (part of the timeout message).
+    """
+
+    hook_class: type
+
+    def __init__(self, *, azure_conn_id: str, deadline: float, poll_interval: float = 15.0,
+                 max_poll_interval: float = 120.0, timeout_hint: str = ""):
+        super().__init__()
+        self.azure_conn_id = azure_conn_id
+        self.deadline = float(deadline)
+        self.poll_interval = float(poll_interval)
+        self.max_poll_interval = float(max_poll_interval)
+        self.timeout_hint = timeout_hint
+
+    # --- what subclasses provide -------------------------------------------------------------------
+    async def poll(self, hook) -> Poll:
+        raise NotImplementedError
+
+    def _kwargs(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # --- serialization -----------------------------------------------------------------------------
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        common = {"azure_conn_id": self.azure_conn_id, "deadline": self.deadline, "poll_interval": self.poll_interval,
+                  "max_poll_interval": self.max_poll_interval, "timeout_hint": self.timeout_hint}
+        kwargs = {k: v for k, v in {**common, **self._kwargs()}.items() if v is not None}
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+
+    # --- the loop ----------------------------------------------------------------------------------
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        yield TriggerEvent(await self.wait())
+
+    async def wait(self) -> dict[str, Any]:
+        try:
+            async with self.hook_class(self.azure_conn_id) as hook:
+                return await self._loop(hook)
+        except Exception as exc:  # a trigger never raises: the task gets the reason as an event
+            self.log.exception("wait failed")
+            return {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+
+    async def _loop(self, hook) -> dict[str, Any]:
+        delay = self.poll_interval
+        last_message = None
+        while True:
+            result = await self._look(hook)
+            if result.state == SUCCESS:
+                self.log.info("%s", result.message)
+                return {"status": "success", "message": result.message, **result.details}
+            if result.state == FAILED:
+                self.log.error("%s", result.message)
+                return {"status": "error", "message": result.message, **result.details}
+            if result.message != last_message:
+                self.log.info("%s", result.message)
+                last_message, delay = result.message, self.poll_interval
+            else:
+                delay = min(delay * 1.5, self.max_poll_interval)
+            remaining = self.deadline - time.time()
+            if remaining <= 0:
+                hint = f" {self.timeout_hint}" if self.timeout_hint else ""
+                return {"status": "timeout", "message": f"Timed out; last seen: {result.message}.{hint}",
+                        **result.details}
+            wait = result.retry_after if result.retry_after is not None else delay
+            await asyncio.sleep(max(0.0, min(wait, remaining)))
+
+    async def _look(self, hook) -> Poll:
+        try:
+            return await self.poll(hook)
+        except AzureOperationFailed as exc:
+            return Poll.failed(str(exc))
+        except Exception as exc:
+            if is_transient(exc):
+                return Poll.waiting(f"Azure busy or unreachable ({type(exc).__name__}: "
+                                    f"{str(exc).splitlines()[0][:200]}); trying again")
+            raise
