@@ -11,9 +11,11 @@ notes (GitHub issues quoting real runs). Every value can be overridden through t
 | build_linux | 900 | estimate: a Linux build script, 10-20 minutes |
 | build_windows | 2400 | about 40 minutes for a simple Windows build (Azure/build-vm-image#9) |
 | vm_power_off | 30 | estimate |
+| vm_power_off_skip_shutdown | 5 | estimate: `skipShutdown=true` cuts the power without a guest shutdown |
 | vm_start | 60 | estimate |
 | vm_deallocate | 90 | estimate: 1-5 minutes |
 | vm_delete | 60 | estimate |
+| vm_update | 10 | estimate: a PUT that changes tags or the size of an existing VM |
 | disk_create | 30 | estimate |
 | disk_delete | 10 | estimate |
 | nic_delete | 5 | estimate |
@@ -41,20 +43,24 @@ notes (GitHub issues quoting real runs). Every value can be overridden through t
 | node_remove | 60 | estimate |
 | task_schedule | 5 | estimate |
 | task_run | 20 | estimate: a smoke command |
+| pool_resize_stop | 30 | estimate: a stopped resize settles (stopping -> steady) |
+| job_delete | 15 | estimate |
+| job_terminate | 10 | estimate |
 """
 
 from __future__ import annotations
 
 DEFAULTS: dict[str, float] = {
     "vm_create": 120, "build_linux": 900, "build_windows": 2400, "vm_power_off": 30, "vm_start": 60,
-    "vm_deallocate": 90, "vm_delete": 60, "disk_create": 30, "disk_delete": 10, "nic_delete": 5,
+    "vm_deallocate": 90, "vm_delete": 60, "vm_update": 10, "vm_power_off_skip_shutdown": 5,
+    "disk_create": 30, "disk_delete": 10, "nic_delete": 5,
     "snapshot_create": 120, "snapshot_delete": 10, "image_create": 180, "image_delete": 20,
     "gallery_create": 15, "gallery_delete": 15, "gallery_image_create": 15, "gallery_image_delete": 15,
     "version_prepare": 120, "replication_per_region": 2400, "replication_per_extra_replica": 60,
     "replication_failure_after": 0.5, "version_delete": 60, "version_update": 30,
     "pool_allocation_start": 240, "pool_allocation_per_replica_batch": 300, "vms_per_replica": 300,
     "node_boot": 120, "node_agent_start": 60, "start_task": 45, "pool_delete": 180, "node_remove": 60,
-    "task_schedule": 5, "task_run": 20,
+    "task_schedule": 5, "task_run": 20, "pool_resize_stop": 30, "job_delete": 15, "job_terminate": 10,
 }
 
 

@@ -11,7 +11,7 @@ Transport faults, applied before a request reaches its handler:
   matched on ``service`` (arm | batch | entra), ``method`` and ``path``.
 Behaviour faults, consulted by the models when an operation starts (see each model):
   ``vm_provisioning_failed`` (name), ``build_never_finishes`` (name), ``operation_failed``
-  (resource_type, name; ``code``, ``message``), ``replication_failed`` (region, version),
+  (resource_type, name; ``code``, ``message``), ``replication_failed`` (region, version; ``message``),
   ``allocation_timeout`` (account, pool), ``core_quota`` (account; ``dedicated_cores``,
   ``low_priority_cores``), ``start_task_failed`` (account, pool; ``fraction``), ``unusable_nodes``
   (account, pool; ``fraction``), ``task_failed`` (job, task; ``exit_code``).

@@ -74,3 +74,29 @@ class ControlSession(requests.Session):
 
 def control_session(info: dict) -> ControlSession:
     return ControlSession(info)
+
+
+class NetworkSession(requests.Session):
+    """Plain REST calls to ARM's Microsoft.Network (no azure-mgmt-network here): paths are resource ids,
+    with a bearer token from the credential and a Network api-version unless one is given."""
+
+    API_VERSION = "2024-05-01"
+
+    def __init__(self, info: dict, cred):
+        super().__init__()
+        self.base = info["arm_endpoint"].rstrip("/") + "/"
+        self.verify = info["ca_bundle"]
+        self._credential = cred
+        self._scope = info["arm_scope"]
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("verify", self.verify)
+        if kwargs.get("params") is None:
+            kwargs["params"] = {"api-version": self.API_VERSION}
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers["Authorization"] = f"Bearer {self._credential.get_token(self._scope).token}"
+        return super().request(method, urljoin(self.base, url.lstrip("/")), *args, headers=headers, **kwargs)
+
+
+def network_session(info: dict, cred) -> NetworkSession:
+    return NetworkSession(info, cred)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from ..auth import ARM_AUDIENCES
 from ..errors import AzureError
 from ..routing import Call
-from .models import resourcegroups
+from .models import network, resourcegroups
 from .routes import router
 
 
 def seed(backend) -> None:
     """What exists in a new subscription: the resource group and the network the build VMs join."""
     resourcegroups.ensure_default(backend)
+    network.ensure_default(backend)
 
 
 def authenticate(call: Call) -> dict:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from .. import arm
+from .. import arm, catalogue
 from ..arm.common import respond
+from ..arm.models.marketplace import VERSION
 from ..clock import iso
 from ..errors import AzureError
 from ..routing import Call
@@ -95,3 +96,18 @@ async def requests(call: Call):
 
 async def clock(call: Call):
     return respond({"now": call.now, "iso": iso(call.now), "speed": call.backend.clock.speed})
+
+
+async def publish_marketplace_version(call: Call):
+    """A new release of a Marketplace image (``{publisher, offer, sku, version}``); it becomes ``latest``."""
+    body = _body(call)
+    fields = [body.get(k) for k in ("publisher", "offer", "sku", "version")]
+    if not all(isinstance(f, str) and f for f in fields):
+        raise AzureError("InvalidParameter", "publisher, offer, sku and version are required strings.")
+    if not VERSION.match(fields[3]):
+        raise AzureError("InvalidParameter", f"Version '{fields[3]}' is not of the form Major.Minor.Build.")
+    try:
+        image = catalogue.publish_version(call.backend, *fields)
+    except KeyError as exc:
+        raise AzureError("InvalidParameter", str(exc.args[0])) from None
+    return respond({k: image[k] for k in ("publisher", "offer", "sku", "versions")}, 201)

@@ -19,6 +19,7 @@ ROUTES = [
     ("DELETE", f"{BASE}/durations", handlers.reset_durations),
     ("GET", f"{BASE}/requests", handlers.requests),
     ("GET", f"{BASE}/clock", handlers.clock),
+    ("POST", f"{BASE}/marketplace/versions", handlers.publish_marketplace_version),
 ]
 
 

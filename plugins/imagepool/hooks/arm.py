@@ -42,6 +42,16 @@ def text(value) -> str | None:
     return getattr(value, "value", value)
 
 
+def operation_from(resource_id: str, description: str, headers: dict[str, str]) -> ArmOperation:
+    """The operation an initial response started; without polling URLs it finished at once (e.g. 204)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    status_url = lowered.get("azure-asyncoperation")
+    location_url = lowered.get("location")
+    return ArmOperation(resource_id=resource_id, description=description, status_url=status_url,
+                        location_url=location_url, retry_after=retry_after_seconds(lowered),
+                        done=not (status_url or location_url))
+
+
 def retry_after_seconds(headers: dict[str, str]) -> float | None:
     lowered = {k.lower(): v for k, v in headers.items()}
     if "retry-after" in lowered:
@@ -97,16 +107,13 @@ class ArmHook(ImagepoolAzureHook):
             begin(polling=False, raw_response_hook=capture)
         except HttpResponseError as exc:
             raise translate(exc, f"{description} ({resource_id})", action) from exc
-        headers = {k.lower(): v for k, v in seen.get("headers", {}).items()}
-        status_url = headers.get("azure-asyncoperation")
-        location_url = headers.get("location")
-        return ArmOperation(resource_id=resource_id, description=description, status_url=status_url,
-                            location_url=location_url, retry_after=retry_after_seconds(headers),
-                            done=not (status_url or location_url))
+        return operation_from(resource_id, description, seen.get("headers", {}))
 
     # --- async, for triggers -----------------------------------------------------------------
     async def operation_status(self, client: AsyncComputeManagementClient, operation: dict) -> dict:
         """Poll a started operation once: ``{"status", "error", "retry_after"}``."""
+        if operation.get("done"):
+            return {"status": "Succeeded", "error": None, "retry_after": None}
         if operation.get("status_url"):
             response = await client.send_request(HttpRequest("GET", operation["status_url"]))
             response.raise_for_status()

@@ -48,7 +48,7 @@ class ImagepoolAzureHook(BaseHook):
     # --- sync ------------------------------------------------------------------------------------
     @cached_property
     def credential(self):
-        return build_credential(self.settings)
+        return self._credential(self.settings)
 
     def get_conn(self):
         return self.connection
@@ -71,9 +71,10 @@ class ImagepoolAzureHook(BaseHook):
         """The hook's aio client (made once); closed with its credential by :meth:`close` or ``async with``."""
         if self._async_client is None:
             settings = await self.aload_settings()
-            credential = build_credential(settings, aio=True)
+            credential = self._credential(settings, aio=True)
             self._async_client = self._async_client_class()(**self._client_kwargs(credential))
-            self._async_closers += [self._async_client, credential]
+            # A key credential holds no session, so it has nothing to close.
+            self._async_closers += [c for c in (self._async_client, credential) if hasattr(c, "close")]
         return self._async_client
 
     async def close(self) -> None:
@@ -99,6 +100,10 @@ class ImagepoolAzureHook(BaseHook):
 
     def _probe(self) -> str:
         raise NotImplementedError
+
+    def _credential(self, settings: AzureConnection, aio: bool = False):
+        """An Entra ID credential; a hook whose service also takes an account key overrides this."""
+        return build_credential(settings, aio=aio)
 
     def _transport_kwargs(self) -> dict[str, Any]:
         ca_bundle = self.settings.cloud.ca_bundle

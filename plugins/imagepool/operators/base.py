@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, Sequence
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..triggers.base import FAILED, SUCCESS, AzurePollingTrigger
 
@@ -48,15 +48,24 @@ class ImagepoolBaseOperator(BaseOperator):
                 "poll_interval": self.poll_interval, "max_poll_interval": self.max_poll_interval,
                 "timeout_hint": timeout_hint}
 
-    def wait_for(self, context, trigger: AzurePollingTrigger, method_name: str = "execute_complete"):
-        """Wait for ``trigger``'s condition, then call ``method_name(context, event)``."""
+    def wait_for(self, context, trigger: AzurePollingTrigger, method_name: str = "execute_complete",
+                 kwargs: dict[str, Any] | None = None):
+        """Wait for ``trigger``'s condition, then call ``method_name(context, event, **kwargs)``.
+
+        ``kwargs`` (plain JSON) carry the operator's own progress across a deferral.
+        """
         first = asyncio.run(_look_once(trigger))
         if first.state in (SUCCESS, FAILED) or not self.deferrable:
             event = asyncio.run(trigger.wait()) if first.state not in (SUCCESS, FAILED) else {
                 "status": "success" if first.state == SUCCESS else "error", "message": first.message, **first.details}
-            return getattr(self, method_name)(context, event)
-        self.defer(trigger=trigger, method_name=method_name,
+            return getattr(self, method_name)(context, event, **(kwargs or {}))
+        self.defer(trigger=trigger, method_name=method_name, kwargs=kwargs,
                    timeout=timedelta(seconds=max(0.0, trigger.deadline - time.time())) + DEFERRAL_GRACE)
+
+    def reject(self, problems: list[str]) -> None:
+        """Fail at once, before any Azure call, naming every bad parameter: a retry cannot mend input."""
+        if problems:
+            raise AirflowFailException(f"{self.task_id}: invalid input: " + "; ".join(problems))
 
     def check_event(self, event: dict[str, Any] | None) -> dict[str, Any]:
         """The event of a successful wait; otherwise raise with the wait's reason."""
@@ -68,5 +77,5 @@ class ImagepoolBaseOperator(BaseOperator):
 
 
 async def _look_once(trigger: AzurePollingTrigger):
-    async with trigger.hook_class(trigger.azure_conn_id) as hook:
+    async with trigger.make_hook() as hook:
         return await trigger._look(hook)

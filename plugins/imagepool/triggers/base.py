@@ -84,6 +84,10 @@ class AzurePollingTrigger(BaseTrigger):
     def _kwargs(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def make_hook(self):
+        """The hook to poll with; a trigger whose hook needs more than the connection overrides this."""
+        return self.hook_class(self.azure_conn_id)
+
     # --- serialization -----------------------------------------------------------------------------
     def serialize(self) -> tuple[str, dict[str, Any]]:
         common = {"azure_conn_id": self.azure_conn_id, "deadline": self.deadline, "poll_interval": self.poll_interval,
@@ -97,7 +101,7 @@ class AzurePollingTrigger(BaseTrigger):
 
     async def wait(self) -> dict[str, Any]:
         try:
-            async with self.hook_class(self.azure_conn_id) as hook:
+            async with self.make_hook() as hook:
                 return await self._loop(hook)
         except Exception as exc:  # a trigger never raises: the task gets the reason as an event
             self.log.exception("wait failed")

@@ -10,7 +10,7 @@ from ... import catalogue, timeline
 from ...clock import iso
 from ...errors import AzureError, property_change_not_allowed
 from ..common import check_same_location, tracked
-from . import snapshots
+from . import marketplace, snapshots
 
 DISKS = "arm/disks"
 STORAGE_TIERS = {"Standard_LRS": "Standard", "StandardSSD_LRS": "Standard", "Premium_LRS": "Premium",
@@ -71,8 +71,6 @@ def remove(backend, disk_id: str, at: float) -> None:
 PLATFORM_IMAGE = re.compile(r"^/Subscriptions/[^/]+/Providers/Microsoft\.Compute/Locations/[^/]+/Publishers/"
                             r"(?P<publisher>[^/]+)/ArtifactTypes/VMImage/Offers/(?P<offer>[^/]+)/Skus/(?P<sku>[^/]+)/"
                             r"Versions/(?P<version>[^/]+)$", re.IGNORECASE)
-# OS disk sizes of Marketplace images, the size of a disk made from one unless a larger one is asked for.
-IMAGE_DISK_GB = {"Linux": 30, "Windows": 127}
 
 
 def find_copy_source(backend, resource_id: str | None) -> dict | None:
@@ -98,7 +96,7 @@ def _from_platform_image(backend, creation: dict) -> dict:
     reference = (creation.get("imageReference") or {}).get("id") or ""
     parts = PLATFORM_IMAGE.match(reference)
     image = parts and catalogue.find_image(backend, parts["publisher"], parts["offer"], parts["sku"])
-    if not image or parts["version"] not in image["versions"]:
+    if not image or marketplace.resolve(image, parts["version"]) is None:
         raise AzureError("PlatformImageNotFound", f"The platform image '{reference}' is not available. Verify that "
                          "all fields in the storage profile are correct.", target="imageReference")
     return image
@@ -123,7 +121,7 @@ def _creation_facts(backend, props: dict) -> dict:
     elif option == "FromImage":
         image = _from_platform_image(backend, creation)
         facts = {"os": image["osType"], "gen": image["hyperVGeneration"], "security": asked_security,
-                 "size": max(size or 0, IMAGE_DISK_GB[image["osType"]])}
+                 "size": max(size or 0, marketplace.OS_DISK_GB[image["osType"]])}
         if asked_security == "TrustedLaunch" and image["hyperVGeneration"] != "V2":
             raise AzureError("BadRequest", "Security type 'TrustedLaunch' requires an image with Hyper-V generation "
                              f"'V2'; '{creation['imageReference']['id']}' is 'V1'.")

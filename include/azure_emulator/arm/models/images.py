@@ -9,10 +9,9 @@ from __future__ import annotations
 from ... import timeline
 from ...errors import AzureError, property_change_not_allowed
 from ..common import check_same_location, injected_failure, tracked
-from . import disks
+from . import disks, virtualmachines
 
 IMAGES = "arm/images"
-VIRTUAL_MACHINES = "arm/virtualMachines"
 OS_TYPES = ("Linux", "Windows")
 OS_STATES = ("Generalized", "Specialized")
 HYPER_V = ("V1", "V2")
@@ -55,7 +54,7 @@ def _disk_entry(backend, entry: dict, path: str, caching: str) -> tuple[dict, di
              "storageAccountType": entry.get("storageAccountType") or "Standard_LRS"}, source["properties"])
 
 
-def _from_disks(backend, storage: dict) -> tuple[dict, str, str, tuple]:
+def _from_disks(backend, storage: dict) -> tuple[dict, str, str, list[str]]:
     """(storage profile, Hyper-V generation, source label, origin) of an image made from snapshots or disks."""
     os_entry = storage.get("osDisk")
     if not os_entry:
@@ -72,7 +71,7 @@ def _from_disks(backend, storage: dict) -> tuple[dict, str, str, tuple]:
                              target="storageProfile.dataDisks")
         data_disk, _ = _disk_entry(backend, entry, "storageProfile.dataDisks", "None")
         data_disks.append({"lun": entry.get("lun"), **data_disk})
-    origin = tuple(sorted((str(d.get("lun")), _reference(d).lower()) for d in [os_disk, *data_disks]))
+    origin = sorted(f"{d.get('lun', 'os')}={_reference(d).lower()}" for d in [os_disk, *data_disks])
     label = "snapshot" if "snapshot" in os_disk else "managedDisk"
     profile = {"osDisk": os_disk, "dataDisks": data_disks, "zoneResilient": bool(storage.get("zoneResilient"))}
     return profile, source.get("hyperVGeneration") or "V1", label, origin
@@ -82,20 +81,15 @@ def _reference(disk: dict) -> str:
     return (disk.get("snapshot") or disk.get("managedDisk"))["id"]
 
 
-def _is_generalized(vm: dict) -> bool:
-    statuses = (vm["properties"].get("instanceView") or {}).get("statuses") or []
-    return any(s.get("code", "").lower() == "osstate/generalized" for s in statuses)
-
-
-def _from_vm(backend, vm_id: str, location: str) -> tuple[dict, str, str, tuple]:
+def _from_vm(backend, vm_id: str, location: str) -> tuple[dict, str, str, list[str]]:
     """(storage profile, Hyper-V generation, source label, origin) of an image captured from a generalized VM."""
-    vm = backend.view(VIRTUAL_MACHINES, vm_id)
+    vm = backend.view(virtualmachines.VMS, vm_id)
     name = vm_id.rstrip("/").rsplit("/", 1)[-1]
     if vm is None or vm["location"] != location:
         raise AzureError("NotFound", f"Source Virtual Machine '{name}' specified in the request does not exist in "
                          "this Azure location.")
     _refuse_trusted_launch((vm["properties"].get("securityProfile") or {}).get("securityType"))
-    if not _is_generalized(vm):
+    if not virtualmachines.is_generalized(vm):
         raise AzureError("OperationNotAllowed", f"The operation 'Create Image' requires the Virtual Machine '{name}' "
                          "to be Generalized.")
     vm_storage = vm["properties"]["storageProfile"]
@@ -109,7 +103,7 @@ def _from_vm(backend, vm_id: str, location: str) -> tuple[dict, str, str, tuple]
         data_disks.append({"lun": attached["lun"], "managedDisk": {"id": disk["id"]}, "caching": "None",
                            "diskSizeGB": disk["properties"]["diskSizeGB"], "storageAccountType": disk["sku"]["name"]})
     profile = {"osDisk": os_disk, "dataDisks": data_disks, "zoneResilient": False}
-    return profile, os_disk_doc["properties"].get("hyperVGeneration") or "V1", "sourceVirtualMachine", (vm_id.lower(),)
+    return profile, os_disk_doc["properties"].get("hyperVGeneration") or "V1", "sourceVirtualMachine", [vm_id.lower()]
 
 
 def put_image(backend, image_id: str, location: str, tags: dict,
@@ -133,7 +127,7 @@ def put_image(backend, image_id: str, location: str, tags: dict,
     existing = backend.settled(IMAGES, image_id)
     if existing:
         check_same_location(existing, location)
-        if existing["_origin"] != list(origin):
+        if existing["_origin"] != origin:
             raise property_change_not_allowed("storageProfile")
         existing["tags"] = tags
         existing["properties"]["provisioningState"] = "Updating"
@@ -143,7 +137,7 @@ def put_image(backend, image_id: str, location: str, tags: dict,
     if vm_id:
         image["sourceVirtualMachine"] = {"id": vm_id}
     doc = tracked(image_id, "Microsoft.Compute/images", location, tags, image)
-    doc["_origin"] = list(origin)
+    doc["_origin"] = origin
     error = injected_failure(backend, "images", doc["name"])
     timeline.schedule(doc, now + duration, {"properties.provisioningState": "Failed" if error else "Succeeded"})
     return backend.save(IMAGES, image_id, doc), True, duration, error

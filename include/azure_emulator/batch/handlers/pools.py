@@ -1,1 +1,89 @@
-ROUTES: list = []
+"""Pools: add, get, exists, list, update, replace properties, resize, stop resize, delete."""
+
+from __future__ import annotations
+
+from ...routing import NAME, Call
+from ..models import pools as model
+from . import timespan
+from .common import ACCOUNT, account, account_url, body, created, entity, listing, public, resource_headers, \
+    respond, shared_key
+
+POOLS = rf"{ACCOUNT}/pools"
+POOL = rf"{POOLS}/(?P<pool>{NAME})"
+DURATIONS = ("resizeTimeout", "autoScaleEvaluationInterval")
+
+
+def pool_url(call: Call, pool_id: str) -> str:
+    return f"{account_url(call)}/pools/{pool_id}"
+
+
+def serialize(call: Call, doc: dict) -> dict:
+    out = public(doc)
+    out["url"] = pool_url(call, doc["id"])
+    for prop in DURATIONS:
+        if prop in out:
+            out[prop] = timespan.format(out[prop])
+    return out
+
+
+def _with_seconds(spec: dict) -> dict:
+    return {**spec, **{prop: timespan.parse(spec.get(prop), prop) for prop in DURATIONS if prop in spec}}
+
+
+async def create_pool(call: Call):
+    doc = model.create(call.backend, account(call), _with_seconds(body(call)), shared_key=shared_key(call))
+    return created(doc, pool_url(call, doc["id"]))
+
+
+async def get_pool(call: Call):
+    doc = model.get(call.backend, account(call), call.params["pool"])
+    return entity(call, serialize(call, doc), "pools", resource_headers(doc))
+
+
+async def pool_exists(call: Call):
+    doc = model.get(call.backend, account(call), call.params["pool"])
+    return respond(None, 200, resource_headers(doc))
+
+
+async def list_pools(call: Call):
+    return listing(call, [serialize(call, doc) for doc in model.listing(call.backend, account(call))], "pools")
+
+
+async def update_pool(call: Call):
+    model.update(call.backend, account(call), call.params["pool"], body(call), shared_key=shared_key(call))
+    return respond(None, 200, resource_headers(model.get(call.backend, account(call), call.params["pool"])))
+
+
+async def replace_pool_properties(call: Call):
+    spec = body(call)
+    model.replace_properties(call.backend, account(call), call.params["pool"], start_task=spec.get("startTask"),
+                             packages=spec.get("applicationPackageReferences") or [],
+                             metadata=spec.get("metadata") or [])
+    return respond(None, 204)
+
+
+async def resize_pool(call: Call):
+    spec = body(call)
+    model.resize(call.backend, account(call), call.params["pool"], dedicated=spec.get("targetDedicatedNodes"),
+                 low_priority=spec.get("targetLowPriorityNodes"),
+                 timeout=timespan.parse(spec.get("resizeTimeout"), "resizeTimeout"),
+                 option=spec.get("nodeDeallocationOption"))
+    return respond(None, 202)
+
+
+async def stop_pool_resize(call: Call):
+    model.stop_resize(call.backend, account(call), call.params["pool"])
+    return respond(None, 202)
+
+
+async def delete_pool(call: Call):
+    model.delete(call.backend, account(call), call.params["pool"])
+    return respond(None, 202)
+
+
+ROUTES = [
+    ("POST", POOLS, create_pool), ("GET", POOLS, list_pools),
+    ("GET", POOL, get_pool), ("HEAD", POOL, pool_exists), ("PATCH", POOL, update_pool), ("DELETE", POOL, delete_pool),
+    ("POST", rf"{POOL}/updateproperties", replace_pool_properties), ("POST", rf"{POOL}/resize", resize_pool),
+    ("POST", rf"{POOL}/stopresize", stop_pool_resize),
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ... import catalogue
+from ...arm.models.galleryimageversions import pool_image_info
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
 
 GALLERY_IMAGE = re.compile(r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/[^/]+/providers/"
@@ -65,11 +66,6 @@ def replicas_in(backend, image: dict, region: str) -> tuple[int | None, str | No
     if not info["replicated"]:
         return None, f"The image '{image['imageId']}' is not replicated to region '{region}'."
     return max(1, int(info["replica_count"])), None
-
-
-def pool_image_info(backend, image_id: str, region: str) -> dict | None:
-    from ...arm.models.galleryimageversions import pool_image_info as lookup  # TEMP until the module lands
-    return lookup(backend, image_id, region)
 
 
 def _marketplace(backend, reference: dict) -> dict:

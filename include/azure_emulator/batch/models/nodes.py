@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 
 from ...clock import iso
+from .common import POOLS, node_not_found, pool_key, pool_not_found
 
 NODE_AGENT_VERSION = "1.12.22"
 
@@ -152,3 +153,31 @@ def _start_task_info(node: dict, now: float) -> dict | None:
         if task["exitCode"] != 0:
             info["failureInfo"] = START_TASK_FAILURE
     return info
+
+
+# --- reads through the backend ------------------------------------------------------------------------
+
+def _pool(backend, account: str, pool_id: str) -> dict:
+    found = backend.view(POOLS, pool_key(account, pool_id))
+    if found is None:
+        raise pool_not_found()
+    return found
+
+
+def pool_nodes(backend, account: str, pool_id: str) -> tuple[dict, list[dict]]:
+    """The pool and the views of its nodes, oldest first."""
+    pool, now = _pool(backend, account, pool_id), backend.now()
+    return pool, [view(pool, node, now) for node in listed(pool, now)]
+
+
+def pool_node(backend, account: str, pool_id: str, node_id: str) -> tuple[dict, dict]:
+    pool, now = _pool(backend, account, pool_id), backend.now()
+    node = next((n for n in listed(pool, now) if n["id"].lower() == node_id.lower()), None)
+    if node is None:
+        raise node_not_found()
+    return pool, view(pool, node, now)
+
+
+def account_counts(backend, account: str) -> list[dict]:
+    now = backend.now()
+    return [counts(pool, now) for pool in sorted(backend.views(POOLS, f"{account}/"), key=lambda p: p["id"].lower())]

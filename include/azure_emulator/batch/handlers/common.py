@@ -1,0 +1,142 @@
+"""What every Batch handler shares: the account, bodies, OData entities and lists with $filter,
+$select and paging (``maxresults`` + ``odata.nextLink``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any, Callable
+
+from starlette.responses import Response
+
+from ...clock import rfc1123
+from ...errors import AzureError
+from ...routing import NAME, Call
+
+ACCOUNT = rf"/batch/(?P<account>{NAME})"
+MEDIA = "application/json;odata=minimalmetadata"
+MAX_RESULTS = 1000
+
+
+def account(call: Call) -> str:
+    return call.identity["account"]
+
+
+def account_url(call: Call) -> str:
+    return f"{call.base_url}/batch/{account(call)}"
+
+
+def shared_key(call: Call) -> bool:
+    return call.identity.get("auth") == "sharedkey"
+
+
+def body(call: Call, *, required: bool = True) -> dict:
+    data = call.json(invalid_code="InvalidRequestBody", required=required)
+    if not isinstance(data, dict):
+        raise AzureError("InvalidRequestBody", "The specified Request Body is not syntactically valid: a JSON object "
+                         "is expected.")
+    return data
+
+
+def public(doc: dict) -> dict:
+    """A stored document as the wire shows it: no private fields, no empty values."""
+    return {k: v for k, v in doc.items() if not k.startswith("_") and v is not None}
+
+
+def respond(content: Any = None, status: int = 200, headers: dict | None = None) -> Response:
+    if content is None:
+        return Response(b"", status_code=status, headers=headers or {})
+    return Response(json.dumps(content), status_code=status, headers={"DataServiceVersion": "3.0", **(headers or {})},
+                    media_type=MEDIA)
+
+
+def resource_headers(doc: dict) -> dict[str, str]:
+    modified = dt.datetime.fromisoformat(doc["lastModified"].replace("Z", "+00:00")).timestamp()
+    return {"ETag": doc["eTag"], "Last-Modified": rfc1123(modified)}
+
+
+def created(doc: dict, url: str) -> Response:
+    return respond(None, 201, {**resource_headers(doc), "DataServiceId": url, "Location": url})
+
+
+def _selected(call: Call, item: dict) -> dict:
+    wanted = [name.strip() for name in call.query.get("$select", "").split(",") if name.strip()]
+    return {k: v for k, v in item.items() if k in wanted} if wanted else item
+
+
+def entity(call: Call, item: dict, metadata: str, headers: dict | None = None) -> Response:
+    content = {"odata.metadata": f"{account_url(call)}/$metadata#{metadata}/@Element", **_selected(call, item)}
+    return respond(content, headers=headers)
+
+
+def listing(call: Call, items: list[dict], metadata: str) -> Response:
+    """One page of ``items`` after ``$filter``; ``odata.nextLink`` points at the next page."""
+    text = call.query.get("$filter")
+    if text:
+        keep = odata_filter(text)
+        items = [item for item in items if keep(item)]
+    size = _query_int(call, "maxresults", MAX_RESULTS, 1, MAX_RESULTS)
+    offset = _query_int(call, "$skiptoken", 0, 0, len(items))
+    content: dict[str, Any] = {"odata.metadata": f"{account_url(call)}/$metadata#{metadata}",
+                               "value": [_selected(call, item) for item in items[offset:offset + size]]}
+    if offset + size < len(items):
+        content["odata.nextLink"] = str(call.request.url.include_query_params(**{"$skiptoken": offset + size}))
+    return respond(content)
+
+
+def _query_int(call: Call, name: str, default: int, least: int, most: int) -> int:
+    raw = call.query.get(name.lower())
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = least - 1
+    if not least <= value <= most:
+        raise invalid_query(name, raw, f"The value must be an integer between {least} and {most}.")
+    return value
+
+
+def invalid_query(name: str, value: str, reason: str) -> AzureError:
+    return AzureError("InvalidQueryParameterValue", "Value for one of the query parameters specified in the request "
+                      "URI is invalid.", values=[("QueryParameterName", name), ("QueryParameterValue", value),
+                                                 ("Reason", reason)])
+
+
+# --- $filter: comparisons joined by and / or, the subset Batch's list filters are used with ------------
+
+_CLAUSE = re.compile(r"^(?P<field>[\w/.]+)\s+(?P<op>eq|ne)\s+(?P<value>'(?:[^']|'')*'|[\w.:-]+)$"
+                     r"|^startswith\(\s*(?P<prefix_field>[\w/.]+)\s*,\s*(?P<prefix>'(?:[^']|'')*')\s*\)$", re.IGNORECASE)
+
+
+def _field(item: dict, path: str) -> str | None:
+    value: Any = item
+    for part in re.split(r"[/.]", path):
+        value = value.get(part) if isinstance(value, dict) else None
+    return None if value is None else str(value).lower()
+
+
+def _literal(text: str) -> str:
+    return text[1:-1].replace("''", "'").lower() if text.startswith("'") else text.lower()
+
+
+def _clause(text: str, whole: str) -> Callable[[dict], bool]:
+    found = _CLAUSE.match(text.strip())
+    if found is None:
+        raise invalid_query("$filter", whole, f"The clause '{text.strip()}' is not supported.")
+    if found["prefix_field"]:
+        field, prefix = found["prefix_field"], _literal(found["prefix"])
+        return lambda item: (_field(item, field) or "").startswith(prefix)
+    field, value, equal = found["field"], _literal(found["value"]), found["op"].lower() == "eq"
+    return lambda item: (_field(item, field) == value) == equal
+
+
+def odata_filter(text: str) -> Callable[[dict], bool]:
+    parts = re.split(r"\s+(and|or)\s+", text.strip(), flags=re.IGNORECASE)
+    joins = {join.lower() for join in parts[1::2]}
+    if len(joins) > 1:
+        raise invalid_query("$filter", text, "Mixing 'and' and 'or' without parentheses is not supported.")
+    clauses = [_clause(part, text) for part in parts[0::2]]
+    combine = any if joins == {"or"} else all
+    return lambda item: combine(clause(item) for clause in clauses)

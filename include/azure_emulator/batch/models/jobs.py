@@ -1,0 +1,113 @@
+"""Jobs: a pool to run on and a set of tasks. Deleting removes the tasks; terminating ends them.
+
+A job whose ``onAllTasksComplete`` is ``terminatejob`` reads as completed once all its tasks have
+completed; that is derived when the job is read, since task completion happens on the tasks'
+own timelines.
+"""
+
+from __future__ import annotations
+
+from ... import timeline
+from ...clock import iso
+from ...errors import AzureError, batch_invalid_property, batch_missing_property
+from . import tasks
+from .common import JOBS, POOLS, TASKS, check_id, job_being_deleted, job_key, job_not_found, pool_key, task_key, \
+    touch
+
+ON_ALL_TASKS_COMPLETE = ("noaction", "terminatejob")
+KEPT = ("displayName", "priority", "maxParallelTasks", "allowTaskPreemption", "usesTaskDependencies", "metadata",
+        "commonEnvironmentSettings", "jobManagerTask", "jobPreparationTask", "jobReleaseTask", "networkConfiguration",
+        "onTaskFailure")
+
+
+def create(backend, account: str, spec: dict) -> dict:
+    job_id = check_id(spec.get("id"))
+    pool_info = spec.get("poolInfo")
+    if not isinstance(pool_info, dict) or not pool_info.get("poolId"):
+        raise batch_missing_property("poolInfo.poolId")
+    pool = backend.view(POOLS, pool_key(account, pool_info["poolId"]))
+    if pool is None:
+        raise batch_invalid_property("poolInfo.poolId", f"The pool '{pool_info['poolId']}' does not exist.")
+    on_complete = spec.get("onAllTasksComplete") or "noaction"
+    if on_complete not in ON_ALL_TASKS_COMPLETE:
+        raise batch_invalid_property("onAllTasksComplete", f"The value must be one of {', '.join(ON_ALL_TASKS_COMPLETE)}.")
+    key = job_key(account, job_id)
+    existing = backend.view(JOBS, key)
+    if existing is not None:
+        raise job_being_deleted() if existing["state"] == "deleting" else \
+            AzureError("JobExists", "The specified job already exists.")
+    now = backend.now()
+    doc = {"id": job_id, "creationTime": iso(now), "state": "active", "stateTransitionTime": iso(now), "priority": 0,
+           "maxParallelTasks": -1, "allowTaskPreemption": False, "usesTaskDependencies": False,
+           "constraints": {"maxWallClockTime": "P10675199DT2H48M5.4775807S", "maxTaskRetryCount": 0,
+                           **(spec.get("constraints") or {})},
+           "poolInfo": {"poolId": pool["id"]}, "onAllTasksComplete": on_complete, "onTaskFailure": "noaction",
+           "executionInfo": {"startTime": iso(now), "poolId": pool["id"]}}
+    doc.update({k: spec[k] for k in KEPT if spec.get(k) is not None})
+    touch(doc, now)
+    return backend.save(JOBS, key, doc)
+
+
+def _current(backend, account: str, job: dict) -> dict:
+    """The job with ``terminatejob`` completion applied."""
+    if job["state"] != "active" or job["onAllTasksComplete"] != "terminatejob":
+        return job
+    found = backend.views(TASKS, task_key(account, job["id"], ""))
+    if not found or any(t["state"] != "completed" for t in found):
+        return job
+    ended = max(t["stateTransitionTime"] for t in found)
+    job.update(state="completed", previousState="active", previousStateTransitionTime=job["stateTransitionTime"],
+               stateTransitionTime=ended)
+    job["executionInfo"].update(endTime=ended, terminateReason="AllTasksComplete")
+    return job
+
+
+def get(backend, account: str, job_id: str) -> dict:
+    found = backend.view(JOBS, job_key(account, job_id))
+    if found is None:
+        raise job_not_found()
+    return _current(backend, account, found)
+
+
+def listing(backend, account: str) -> list[dict]:
+    return sorted((_current(backend, account, j) for j in backend.views(JOBS, f"{account}/")),
+                  key=lambda j: j["id"].lower())
+
+
+def _settled_job(backend, account: str, job_id: str) -> dict:
+    """The stored job ready to change, after the same derivation reads apply."""
+    doc = backend.settled(JOBS, job_key(account, job_id))
+    if doc is None:
+        raise job_not_found()
+    if doc["state"] == "deleting":
+        raise job_being_deleted()
+    return _current(backend, account, doc)
+
+
+def delete(backend, account: str, job_id: str) -> None:
+    doc = _settled_job(backend, account, job_id)
+    now = backend.now()
+    tasks.stop_job_tasks(backend, account, doc, now, delete=True)
+    timeline.cancel(doc, "state", "stateTransitionTime", "previousState", "previousStateTransitionTime")
+    doc.update(previousState=doc["state"], previousStateTransitionTime=doc["stateTransitionTime"], state="deleting",
+               stateTransitionTime=iso(now))
+    timeline.schedule(doc, now + backend.durations["job_delete"], {timeline.DELETED: True})
+    backend.save(JOBS, job_key(account, doc["id"]), doc)
+
+
+def terminate(backend, account: str, job_id: str, reason: str | None) -> None:
+    doc = _settled_job(backend, account, job_id)
+    if doc["state"] == "completed":
+        raise tasks.job_completed()
+    if doc["state"] == "terminating":
+        return
+    now = backend.now()
+    tasks.stop_job_tasks(backend, account, doc, now, delete=False)
+    done = now + backend.durations["job_terminate"]
+    doc.update(previousState=doc["state"], previousStateTransitionTime=doc["stateTransitionTime"],
+               state="terminating", stateTransitionTime=iso(now))
+    doc["executionInfo"]["terminateReason"] = reason or "UserTerminate"
+    timeline.schedule(doc, done, {"state": "completed", "stateTransitionTime": iso(done), "previousState": "terminating",
+                                  "previousStateTransitionTime": iso(now), "executionInfo.endTime": iso(done)})
+    touch(doc, now)
+    backend.save(JOBS, job_key(account, doc["id"]), doc)
