@@ -9,7 +9,7 @@ DATA ?= var
 SPEED ?= 60
 PORT ?= 0
 
-.PHONY: setup test emulator lock clean
+.PHONY: setup test emulator plan validate lock clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -28,6 +28,13 @@ test: setup
 emulator: setup
 	PYTHONPATH=include $(PY) -m azure_emulator --port $(PORT) --data-dir $(DATA)/emulator --speed $(SPEED) \
 		--ready-file $(DATA)/emulator/ready.json --log-level info
+
+SPEC ?= include/specs/ubuntu-batch.yaml
+plan: setup
+	PYTHONPATH=plugins $(PY) -m imagepool plan $(SPEC)
+
+validate: setup
+	PYTHONPATH=plugins $(PY) -m imagepool validate include/specs/*.yaml
 
 lock: | $(UV)
 	$(UV) pip compile requirements.in -o requirements.txt --python-version 3.11 --quiet

@@ -18,13 +18,11 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .pool_sizing import resize_timeout
-from .replicas import replicas_for
+from .replicas import MAX_REPLICAS, normalize_region, replicas_for
 
 INT32_MAX = 2**31 - 1
-MAX_REPLICAS = 100
 # Azure's limit on customData: base64 of at most 87,380 characters, i.e. 65,535 bytes of script.
 MAX_SCRIPT_BYTES = 65535
-POOL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 GALLERY_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.]{0,78}[A-Za-z0-9])?$")
 RESOURCE_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9])?$")
 CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
@@ -42,10 +40,6 @@ REGIONS = {
     "centralindia", "southindia", "uaenorth", "southafricanorth", "qatarcentral", "polandcentral", "italynorth",
 }
 VM_SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
-
-
-def normalize_region(name: str) -> str:
-    return name.replace(" ", "").lower()
 
 
 class Strict(BaseModel):

@@ -39,15 +39,24 @@ def parse_version(name: str) -> tuple[int, int, int]:
 
 def version_source(*, image_id: str | None = None, os_snapshot_id: str | None = None,
                    data_snapshot_ids: dict | None = None) -> dict:
-    """What a version is made from, as comparable plain data (ids lower-cased, LUNs as text).
+    """What a version is made from, as plain data.
 
     ``{"image_id": ...}`` for a managed image, ``{"os_snapshot_id": ..., "data_snapshot_ids":
     {"<lun>": ...}}`` for snapshots (or managed disks).
     """
     if image_id:
-        return {"image_id": image_id.lower()}
-    return {"os_snapshot_id": (os_snapshot_id or "").lower(),
-            "data_snapshot_ids": {str(lun): sid.lower() for lun, sid in (data_snapshot_ids or {}).items()}}
+        return {"image_id": image_id}
+    return {"os_snapshot_id": os_snapshot_id or "",
+            "data_snapshot_ids": {str(lun): sid for lun, sid in (data_snapshot_ids or {}).items()}}
+
+
+def same_source(one: dict, other: dict) -> bool:
+    """Azure ids are case-insensitive (and Azure may echo them in another case)."""
+    def folded(source: dict) -> dict:
+        return {k: {lun: i.lower() for lun, i in v.items()} if isinstance(v, dict) else v.lower()
+                for k, v in source.items()}
+
+    return folded(one) == folded(other)
 
 
 def _storage_profile(source: dict) -> GalleryImageVersionStorageProfile:

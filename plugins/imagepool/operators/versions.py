@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from ..errors import AzureOperationFailed
-from ..hooks.versions import BUSY_STATES, ImageVersionHook, parse_version, version_source
+from ..hooks.versions import BUSY_STATES, ImageVersionHook, parse_version, same_source, version_source
 from ..links.portal import ImageVersionLink
 from ..replicas import MAX_REPLICAS, normalize_region, pool_nodes, replica_plan
 from ..triggers.arm import ArmOperationTrigger
@@ -189,7 +189,7 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
         if existing["provisioning_state"] == "Deleting":
             raise AzureOperationFailed(existing["id"], "Deleting", "the version is being deleted",
                                        "publish under a new version number, or re-run once the deletion has ended")
-        if existing["source"] != source:
+        if not same_source(existing["source"], source):
             raise AzureOperationFailed(
                 existing["id"], "PropertyChangeNotAllowed",
                 f"the version already exists with source {existing['source']}, not {source}; Azure never "

@@ -1,1 +1,1 @@
-"""Sensors: waits for a state Azure reaches on its own, deferred to the triggerer by default."""
+"""Sensors: wait for a condition in Azure that the pipeline does not start itself (deferrable by default)."""

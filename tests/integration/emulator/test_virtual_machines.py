@@ -183,7 +183,8 @@ def test_delete_option_delete_leaves_nothing_behind(compute, info, control):
     rg = info["resource_group"]
     body = build_vm(info, nic=nic_configuration(info, public_ip_delete_option="Delete"))
     vm = compute.virtual_machines.begin_create_or_update(rg, "vm-clean", body).result()
-    owned = {vm.storage_profile.os_disk.managed_disk.id.lower(), vm.storage_profile.data_disks[0].managed_disk.id.lower(),
+    storage = vm.storage_profile
+    owned = {storage.os_disk.managed_disk.id.lower(), storage.data_disks[0].managed_disk.id.lower(),
              vm.network_profile.network_interfaces[0].id.lower()}
     compute.virtual_machines.begin_delete(rg, "vm-clean").result()
     assert not owned & (live_ids(control, DISKS) | live_ids(control, NICS))
@@ -212,7 +213,7 @@ def test_re_put_joins_creation_updates_tags_and_refuses_image_change(compute, in
     first = compute.virtual_machines.begin_create_or_update(rg, "vm-reput", build_vm(info))
     codes = []
     again = compute.virtual_machines.begin_create_or_update(
-        rg, "vm-reput", build_vm(info), raw_response_hook=lambda response: codes.append(response.http_response.status_code))
+        rg, "vm-reput", build_vm(info), raw_response_hook=lambda r: codes.append(r.http_response.status_code))
     assert codes[0] == 200
     assert again.result().provisioning_state == first.result().provisioning_state == "Succeeded"
     vm = compute.virtual_machines.get(rg, "vm-reput")

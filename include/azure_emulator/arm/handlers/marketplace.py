@@ -43,7 +43,7 @@ def _resource(call: Call, location: str, name: str, image: dict, *parts: str) ->
 
 async def list_publishers(call: Call):
     location = _location(call)
-    return respond([_resource(call, location, p, {"publisher": p}) for p in model.publishers(call.backend)])
+    return respond([_resource(call, location, i["publisher"], i) for i in model.publishers(call.backend)])
 
 
 async def list_offers(call: Call):
@@ -51,8 +51,7 @@ async def list_offers(call: Call):
     found = model.offers(call.backend, call.params["publisher"])
     if not found:
         raise _not_found()
-    image = {"publisher": call.params["publisher"]}
-    return respond([_resource(call, location, o, image, o) for o in found])
+    return respond([_resource(call, location, i["offer"], i, i["offer"]) for i in found])
 
 
 async def list_skus(call: Call):
@@ -60,8 +59,7 @@ async def list_skus(call: Call):
     found = model.skus(call.backend, call.params["publisher"], call.params["offer"])
     if not found:
         raise _not_found()
-    image = {"publisher": call.params["publisher"]}
-    return respond([_resource(call, location, s, image, call.params["offer"], s) for s in found])
+    return respond([_resource(call, location, i["sku"], i, i["offer"], i["sku"]) for i in found])
 
 
 async def list_versions(call: Call):

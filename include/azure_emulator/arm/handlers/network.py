@@ -67,7 +67,8 @@ async def get_nic(call: Call):
 async def list_nics(call: Call):
     api_version(call)
     resource_group(call)
-    return respond({"value": [_document(n) for n in call.backend.views(model.NICS, _id(call, "networkInterfaces", ""))]})
+    nics = call.backend.views(model.NICS, _id(call, "networkInterfaces", ""))
+    return respond({"value": [_document(n) for n in nics]})
 
 
 async def delete_nic(call: Call):
@@ -87,8 +88,8 @@ async def get_public_ip(call: Call):
 async def list_public_ips(call: Call):
     api_version(call)
     resource_group(call)
-    return respond({"value": [_document(p) for p in
-                              call.backend.views(model.PUBLIC_IPS, _id(call, "publicIPAddresses", ""))]})
+    addresses = call.backend.views(model.PUBLIC_IPS, _id(call, "publicIPAddresses", ""))
+    return respond({"value": [_document(p) for p in addresses]})
 
 
 async def delete_public_ip(call: Call):

@@ -31,18 +31,27 @@ def resolve(image: dict, version: str | None) -> str | None:
     return next((v for v in image["versions"] if v == version), None)
 
 
-def publishers(backend) -> list[str]:
-    return sorted({i["publisher"] for i in catalogue.images(backend)}, key=str.lower)
+def _first_of_each(images: list[dict], field: str) -> list[dict]:
+    """One image per distinct ``field`` value (names as Azure spells them), sorted by that value."""
+    found: dict[str, dict] = {}
+    for image in images:
+        found.setdefault(image[field].lower(), image)
+    return [found[k] for k in sorted(found)]
 
 
-def offers(backend, publisher: str) -> list[str]:
-    return sorted({i["offer"] for i in catalogue.images(backend) if i["publisher"].lower() == publisher.lower()},
-                  key=str.lower)
+def publishers(backend) -> list[dict]:
+    return _first_of_each(catalogue.images(backend), "publisher")
 
 
-def skus(backend, publisher: str, offer: str) -> list[str]:
-    return sorted(i["sku"] for i in catalogue.images(backend)
-                  if i["publisher"].lower() == publisher.lower() and i["offer"].lower() == offer.lower())
+def offers(backend, publisher: str) -> list[dict]:
+    return _first_of_each([i for i in catalogue.images(backend) if i["publisher"].lower() == publisher.lower()],
+                          "offer")
+
+
+def skus(backend, publisher: str, offer: str) -> list[dict]:
+    return _first_of_each([i for i in catalogue.images(backend)
+                           if i["publisher"].lower() == publisher.lower() and i["offer"].lower() == offer.lower()],
+                          "sku")
 
 
 def versions(image: dict, *, newest_first: bool = False, top: int | None = None) -> list[str]:
