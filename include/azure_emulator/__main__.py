@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from pathlib import Path
 
 from .server import serve
@@ -19,8 +20,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ready-file", type=Path, help="write the connection document (JSON) here when ready")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
-    if args.speed <= 0:
-        parser.error("--speed must be a positive number")
+    if not (math.isfinite(args.speed) and args.speed > 0):
+        parser.error(f"--speed must be a finite positive number, not {args.speed}")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be between 0 and 65535, not {args.port}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(args.data_dir.resolve(), args.port, args.speed, args.ready_file.resolve() if args.ready_file else None,
           args.log_level)

@@ -6,7 +6,6 @@ any) is written in the calling service's wire format and the request is logged.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -57,8 +56,11 @@ class EmulatorApp:
         fault_kind = None
         try:
             raw_body = await request.body()
-            if service != "control":
-                fault_kind = await self._transport_fault(service, request)
+            rule = None if service == "control" else self.backend.faults.transport_fault(
+                service, request.method, request.url.path)
+            if rule is not None:
+                fault_kind = rule["kind"]
+                raise_transport_fault(service, request, rule)
             call = Call(request=request, backend=self.backend, service=service, params={},
                         query={k.lower(): v for k, v in request.query_params.items()}, raw_body=raw_body,
                         request_id=request_id)
@@ -67,10 +69,14 @@ class EmulatorApp:
             response = await handler(call)
         except DroppedConnection:
             self.backend.requests.record(service, request.method, request.url.path, 0, started, "drop")
+            log.warning("fault: dropped the connection of %s %s without an answer", request.method,
+                        request.url.path)
             transport = scope.get(TRANSPORT_KEY)
             if transport is not None:
                 transport.abort()
-                await asyncio.sleep(0)
+                # The server answers 500 (and logs an error) for a request the app returns from without a
+                # response, unless it has seen the connection go: wait for that.
+                await receive()
             return
         except AzureError as err:
             response = render_error(service, err, request, request_id, self.backend)
@@ -84,36 +90,38 @@ class EmulatorApp:
                                      fault_kind)
         await response(scope, receive, send)
 
-    async def _transport_fault(self, service: str, request: Request) -> str | None:
-        rule = self.backend.faults.transport_fault(service, request.method, request.url.path)
-        if rule is None:
-            return None
-        if rule["kind"] == "drop":
-            raise DroppedConnection()
-        if rule["kind"] == "throttle":
-            retry_after = int(rule.get("retry_after", 1))
-            if service == "batch":
-                raise AzureError("TooManyRequests", "The server is busy; too many requests were sent to the account. "
-                                 "Retry after the interval in the Retry-After header.", status=429,
-                                 headers={"Retry-After": str(retry_after)})
-            segments = request.url.path.strip("/").split("/")
-            operation = segments[-2] if len(segments) > 1 else segments[0]
-            raise AzureError("TooManyRequests", f"The request is being throttled as the limit has been reached for "
-                             f"operation '{request.method} {operation}'. Please try again after '{retry_after}' seconds.",
-                             headers={"Retry-After": str(retry_after)})
-        status = int(rule.get("status", 503))
-        if service == "batch":
-            code = "ServerBusy" if status == 503 else "InternalError"
-        else:
-            code = "ServiceUnavailable" if status == 503 else "InternalServerError"
-        raise AzureError(code, "The service is temporarily unavailable. Retry the request.", status=status)
-
     def _authenticate(self, service: str, call: Call) -> dict:
         if service == "arm":
             return arm.authenticate(call)
         if service == "batch":
             return batch.authenticate(call)
         return {}
+
+
+# The codes ARM and Batch send with each injectable 5xx status.
+ARM_SERVER_ERRORS = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+BATCH_SERVER_ERRORS = {500: "InternalError", 503: "ServerBusy"}
+
+
+def raise_transport_fault(service: str, request: Request, rule: dict) -> None:
+    """Raise what a matched transport fault rule makes of this request."""
+    if rule["kind"] == "drop":
+        raise DroppedConnection()
+    if rule["kind"] == "throttle":
+        retry_after = rule.get("retry_after", 1)
+        if service == "batch":
+            raise AzureError("TooManyRequests", "The server is busy; too many requests were sent to the account. "
+                             "Retry after the interval in the Retry-After header.", status=429,
+                             headers={"Retry-After": str(retry_after)})
+        segments = request.url.path.strip("/").split("/")
+        operation = segments[-2] if len(segments) > 1 else segments[0]
+        raise AzureError("TooManyRequests", f"The request is being throttled as the limit has been reached for "
+                         f"operation '{request.method} {operation}'. Please try again after '{retry_after}' seconds.",
+                         headers={"Retry-After": str(retry_after)})
+    status = rule.get("status", 503)
+    codes = BATCH_SERVER_ERRORS if service == "batch" else ARM_SERVER_ERRORS
+    raise AzureError(codes.get(status, codes[500]), "The service is temporarily unavailable. Retry the request.",
+                     status=status)
 
 
 def render_error(service: str, err: AzureError, request: Request, request_id: str, backend) -> Response:

@@ -74,7 +74,7 @@ class TokenAuthority:
                              "in an invalid format.", status=401)
         try:
             claims = jwt.decode(token, self._public_key, algorithms=["RS256"], options={"verify_aud": False},
-                                issuer=self.issuer, leeway=5)
+                                leeway=5)
         except jwt.ExpiredSignatureError:
             raise AzureError("ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current "
                              "UTC time.", headers=self._challenge("The access token has expired.")) from None
@@ -88,9 +88,13 @@ class TokenAuthority:
                 f"The access token has been obtained for wrong audience or resource '{claims.get('aud')}'. "
                 f"It should exactly match with one of the allowed audiences '{allowed}' for {api_name}.",
                 headers=self._challenge("The access token audience is invalid."))
-        if claims.get("tid") != self.tenant_id:
-            raise AzureError("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.",
-                             headers=self._challenge("The access token is from the wrong tenant."))
+        if claims.get("iss") != self.issuer or claims.get("tid") != self.tenant_id:
+            raise AzureError(
+                "InvalidAuthenticationTokenTenant",
+                f"The access token is from the wrong issuer '{claims.get('iss')}'. It must match the tenant "
+                f"'{self.issuer}' associated with this subscription. Please use the authority (URL) "
+                f"'https://login.windows.net/{self.tenant_id}' to get the token.",
+                headers=self._challenge("The access token is from the wrong issuer."))
         return claims
 
     def _challenge(self, description: str) -> dict[str, str]:

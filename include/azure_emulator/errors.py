@@ -75,7 +75,6 @@ STATUS: dict[str, int] = {
     "InvalidAuthenticationInfo": 400,
     "UnsupportedApiVersion": 400,
     "InvalidUri": 400,
-    "ResourceNotFoundBatch": 404,
     "InsufficientAccountPermissions": 403,
     "ServerBusy": 503,
     "InternalError": 500,

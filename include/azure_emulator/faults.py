@@ -6,7 +6,7 @@ absent means every time) and kind-specific parameters.
 
 Transport faults, applied before a request reaches its handler:
   ``throttle``      429 + Retry-After (``retry_after`` real seconds, default 1)
-  ``server_error``  5xx (``status`` 500 or 503, default 503), no Retry-After
+  ``server_error``  5xx (``status``, default 503), no Retry-After
   ``drop``          the connection is closed without an answer
   matched on ``service`` (arm | batch | entra), ``method`` and ``path``.
 Behaviour faults, consulted by the models when an operation starts (see each model):
@@ -23,6 +23,7 @@ import re
 import uuid
 
 TRANSPORT_KINDS = {"throttle", "server_error", "drop"}
+TRANSPORT_MATCH_FIELDS = {"service", "method", "path"}
 BEHAVIOUR_KINDS = {
     "vm_provisioning_failed", "build_never_finishes", "operation_failed", "replication_failed",
     "allocation_timeout", "core_quota", "start_task_failed", "unusable_nodes", "task_failed",
@@ -41,16 +42,21 @@ class FaultBook:
 
     def add(self, rule: dict) -> dict:
         kind = rule.get("kind")
-        if kind not in TRANSPORT_KINDS | BEHAVIOUR_KINDS:
+        if not isinstance(kind, str) or kind not in TRANSPORT_KINDS | BEHAVIOUR_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(TRANSPORT_KINDS | BEHAVIOUR_KINDS)}")
         match = rule.get("match", {})
         if not isinstance(match, dict):
             raise ValueError("'match' must be an object of field -> regular expression")
-        for pattern in match.values():
-            re.compile(str(pattern))
+        for field, pattern in match.items():
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise ValueError(f"'match.{field}' is not a valid regular expression: {exc}") from None
         count = rule.get("count")
-        if count is not None and (not isinstance(count, int) or count < 1):
+        if count is not None and (not _is_int(count) or count < 1):
             raise ValueError("'count' must be a positive integer, or absent for a fault that always fires")
+        if kind in TRANSPORT_KINDS:
+            _check_transport_rule(rule, match)
         rule = dict(rule, id=rule.get("id") or uuid.uuid4().hex[:12], match=match)
         self._save(self.rules() + [rule])
         return rule
@@ -85,6 +91,23 @@ class FaultBook:
             if rule:
                 return rule
         return None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_transport_rule(rule: dict, match: dict) -> None:
+    """Refuse a transport rule that would never fire or could not be answered."""
+    unknown = sorted(set(match) - TRANSPORT_MATCH_FIELDS)
+    if unknown:
+        raise ValueError(f"transport faults match only on {sorted(TRANSPORT_MATCH_FIELDS)}, not {unknown}")
+    retry_after = rule.get("retry_after", 1)
+    if rule["kind"] == "throttle" and (not _is_int(retry_after) or retry_after < 0):
+        raise ValueError("'retry_after' must be a whole number of seconds (0 or more)")
+    status = rule.get("status", 503)
+    if rule["kind"] == "server_error" and (not _is_int(status) or not 500 <= status <= 599):
+        raise ValueError(f"'status' must be a 5xx HTTP status, not {status!r}")
 
 
 def _matches(match: dict, attributes: dict) -> bool:

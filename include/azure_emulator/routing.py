@@ -44,17 +44,22 @@ class Call:
     def now(self) -> float:
         return self.backend.clock.now()
 
-    def json(self, *, invalid_code: str, required: bool = True) -> Any:
+    def json(self, *, invalid_code: str, required: bool = True) -> dict:
         if not self.raw_body.strip():
             if required:
                 raise AzureError(invalid_code, "The request content was invalid and could not be deserialized: "
                                  "the request body is empty.", status=400)
             return {}
         try:
-            return json.loads(self.raw_body)
+            body = json.loads(self.raw_body)
         except ValueError as exc:
             raise AzureError(invalid_code, f"The request content was invalid and could not be deserialized: {exc}",
                              status=400) from None
+        # Every ARM and Batch request body is an object; handlers may rely on that.
+        if not isinstance(body, dict):
+            raise AzureError(invalid_code, "The request content was invalid and could not be deserialized: "
+                             f"expected a JSON object, got {type(body).__name__}.", status=400)
+        return body
 
 
 class Router:

@@ -68,12 +68,20 @@ def ready_document(backend: Backend, port: int, ca_bundle: Path) -> dict:
 
 
 def serve(data_dir: Path, port: int, speed: float, ready_file: Path | None, log_level: str = "warning") -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # Set-up problems are the caller's to fix: say which, without a traceback.
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"azure emulator: cannot use data dir {data_dir}: {exc.strerror}") from None
     ca_bundle, cert, key = ensure_certificates(data_dir)
     backend = Backend(data_dir, speed)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        backend.store.close()
+        raise SystemExit(f"azure emulator: cannot listen on {HOST}:{port}: {exc.strerror}") from None
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         EmulatorApp(backend), log_level=log_level, lifespan="off", http=TransportAwareH11Protocol,

@@ -133,9 +133,14 @@ def assess(counts: dict[str, int], target: int, min_healthy_fraction: float, max
     return Health(verdict, target, healthy, failed, pending, required, tolerated)
 
 
+def describe_states(counts: dict[str, int], leave_out: tuple[str, ...] = ()) -> str:
+    """``"2 idle, 40 running, 3 unusable"``: the nonzero counters, the telling ones first."""
+    order = ["idle", *SHOWN_STATES]
+    shown = [*order, *sorted(k for k in counts if k not in order and k != "total")]
+    return ", ".join(f"{counts[state]} {state}" for state in shown if counts.get(state) and state not in leave_out)
+
+
 def describe_counts(counts: dict[str, int], target: int) -> str:
     """``"1800/3000 idle, 40 running, 12 starting, 3 unusable"``: idle against the target, then the rest."""
-    parts = [f"{counts.get('idle', 0)}/{target} idle"]
-    shown = [*SHOWN_STATES, *sorted(k for k in counts if k not in SHOWN_STATES and k not in ("idle", "total"))]
-    parts += [f"{counts[state]} {state}" for state in shown if counts.get(state)]
-    return ", ".join(parts)
+    rest = describe_states(counts, leave_out=("idle",))
+    return f"{counts.get('idle', 0)}/{target} idle" + (f", {rest}" if rest else "")

@@ -6,6 +6,7 @@ import pytest
 
 from tests.emulator_process import start_emulator
 from tests.integration import clients
+from tests.integration.emulator.wire import EmulatorLog
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +45,9 @@ def compute(info, credential):
 def batch(info, credential):
     with clients.batch(info, credential) as client:
         yield client
+
+
+@pytest.fixture
+def emulator_log(emulator):
+    """What the session emulator logs from the start of the test on (``.assert_clean()``, ``.new_text()``)."""
+    return EmulatorLog(emulator.log_path).mark()

@@ -54,6 +54,9 @@ def location_of(body: dict, *, default: str | None = None) -> str:
     raw = body.get("location") or default
     if not raw:
         raise AzureError("LocationRequired", "The location property is required for this definition.", status=400)
+    if not isinstance(raw, str):
+        raise AzureError("InvalidRequestContent", "The request content was invalid and could not be deserialized: "
+                         "'location' must be a string.")
     location = regions.normalize(raw)
     if location is None:
         raise AzureError("LocationNotAvailableForResourceType",

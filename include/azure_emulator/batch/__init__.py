@@ -13,8 +13,9 @@ def authenticate(call: Call) -> dict:
     parts = call.request.url.path.split("/")
     account = call.backend.settings.batch_account(parts[2]) if len(parts) > 2 else None
     if account is None:
-        raise AzureError("ResourceNotFoundBatch", f"The Batch account '{parts[2] if len(parts) > 2 else ''}' does not "
-                         "exist.", status=404)
+        # Batch's own code for "no such resource"; a real client would fail earlier, on the account's DNS name.
+        raise AzureError("ResourceNotFound", f"The specified resource does not exist: there is no Batch account "
+                         f"'{parts[2] if len(parts) > 2 else ''}'.")
     authorization = call.request.headers.get("authorization", "")
     if authorization.startswith("SharedKey "):
         raw_path = call.request.scope.get("raw_path", call.request.url.path.encode()).decode()

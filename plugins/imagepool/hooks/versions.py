@@ -22,14 +22,14 @@ from .errors import translate
 from .gallery import GalleryHook
 
 INT32_MAX = 2 ** 31 - 1
-VERSION_NAME = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)$")
+VERSION_NAME = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 # While a version is in one of these states Azure refuses updates (409 OperationNotAllowed).
 BUSY_STATES = ("Creating", "Updating", "Deleting")
 
 
 def parse_version(name: str) -> tuple[int, int, int]:
     """``MAJOR.MINOR.PATCH``, each a 32-bit signed integer, as Azure requires; ValueError otherwise."""
-    parts = VERSION_NAME.match(str(name))
+    parts = VERSION_NAME.fullmatch(str(name))
     if not parts or any(int(part) > INT32_MAX for part in parts.groups()):
         raise ValueError(f"image version {name!r} is not MAJOR.MINOR.PATCH with each part a whole number from 0 to "
                          f"{INT32_MAX} (for example 1.0.0 or 2024.12.1)")

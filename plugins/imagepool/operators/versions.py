@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from ..errors import AzureOperationFailed
+from ..hooks.batch import BatchHook
 from ..hooks.versions import BUSY_STATES, ImageVersionHook, parse_version, same_source, version_source
 from ..links.portal import ImageVersionLink
 from ..replicas import MAX_REPLICAS, normalize_region, pool_nodes, replica_plan
@@ -166,10 +167,10 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
                           "replica there", location)
             targets.append({"name": location, "regional_replica_count": 1,
                             "storage_account_type": self.storage_account_type})
-        hook.begin_version(group, self.gallery_name, self.image_name, self.version, location=location, source=source,
-                           target_regions=targets, exclude_from_latest=self.exclude_from_latest,
-                           end_of_life_date=end_of_life, tags=self.tags)
-        version_id = hook.version_id(group, self.gallery_name, self.image_name, self.version)
+        version_id = hook.begin_version(
+            group, self.gallery_name, self.image_name, self.version, location=location, source=source,
+            target_regions=targets, exclude_from_latest=self.exclude_from_latest, end_of_life_date=end_of_life,
+            tags=self.tags).resource_id
         ImageVersionLink.persist(context, hook.settings, version_id)
         self.log.info("Publishing %s to %s; replication is waited for by AzureImageVersionReplicationSensor", what,
                       ", ".join(f"{t['name']} ({t['regional_replica_count']} replicas)" for t in targets))
@@ -405,11 +406,8 @@ class AzureImageVersionPruneOperator(ImagepoolBaseOperator):
 
     def _in_use(self) -> set[str]:
         in_use = {image_id.lower() for image_id in self.in_use_image_ids or []}
-        if self.batch_account_urls:
-            from ..hooks.batch import BatchHook
-
-            for url in self.batch_account_urls:
-                in_use |= BatchHook(self.azure_conn_id, batch_account_url=url).pool_image_ids()
+        for url in self.batch_account_urls or []:
+            in_use |= BatchHook(self.azure_conn_id, batch_account_url=url).pool_image_ids()
         return in_use
 
     def execute(self, context):

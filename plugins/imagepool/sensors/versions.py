@@ -35,6 +35,8 @@ class AzureImageVersionReplicationSensor(ImagepoolBaseOperator):
     :param region_retries: how many times a failed region is removed and re-added (default 2).
     :param resource_group_name: resource group (templated); default: the connection's.
     :param timeout: seconds to wait in all, repairs included (default 6 hours).
+    :param poll_interval: seconds between looks (default 60: replication moves 1-3 % a minute, and a
+        message that changes at every look never backs off).
     :return: ``{"image_version_id", "regions": [regions that completed]}``.
     """
 
@@ -45,8 +47,8 @@ class AzureImageVersionReplicationSensor(ImagepoolBaseOperator):
 
     def __init__(self, *, gallery_name: str, image_name: str, version: str, regions: str | list[str] | None = None,
                  region_retries: int = 2, resource_group_name: str | None = None,
-                 timeout: float = REPLICATION_TIMEOUT, **kwargs):
-        super().__init__(**kwargs)
+                 timeout: float = REPLICATION_TIMEOUT, poll_interval: float = 60.0, **kwargs):
+        super().__init__(poll_interval=poll_interval, **kwargs)
         self.gallery_name = gallery_name
         self.image_name = image_name
         self.version = version
@@ -83,12 +85,16 @@ class AzureImageVersionReplicationSensor(ImagepoolBaseOperator):
                                  hook.version_id(group, self.gallery_name, self.image_name, self.version))
         return self._watch(context, group, time.time() + self.timeout, {})
 
+    def _polling_until(self, deadline: float, hint: str = "") -> dict:
+        """Trigger arguments for a wait ending at the task's own deadline: repairs do not extend it."""
+        return {**self.polling(self.timeout, hint), "deadline": deadline}
+
     def _watch(self, context, group: str, deadline: float, retries: dict[str, int]):
         trigger = ReplicationTrigger(
             resource_group_name=group, gallery_name=self.gallery_name, image_name=self.image_name,
             version=self.version, regions=self._wanted_regions(),
-            **{**self.polling(self.timeout, "Replication can take hours per region; see the version's replication "
-                                            "status in the portal."), "deadline": deadline})
+            **self._polling_until(deadline, "Replication can take hours per region; see the version's replication "
+                                            "status in the portal."))
         return self.wait_for(context, trigger, kwargs={"resource_group": group, "deadline": deadline,
                                                        "retries": retries})
 
@@ -115,18 +121,18 @@ class AzureImageVersionReplicationSensor(ImagepoolBaseOperator):
             raise AzureOperationFailed(
                 version["id"], "ReplicationFailed",
                 f"replication failed in {', '.join(names.get(r, r) for r in exhausted)} after {self.region_retries} "
-                f"retries (each removes the region and adds it back): {details}",
+                f"{'retry' if self.region_retries == 1 else 'retries'} (each removes the region and adds it back): "
+                f"{details}",
                 "check Azure's status and your storage quota in that region, then re-run this task (it retries "
                 "again); or publish without the region and move its pools elsewhere")
         retries = {**retries, **{r: retries.get(r, 0) + 1 for r in failed}}
-        self.log.warning("%s; removing %s from the target regions and adding it back (retry %s of %d)", event["message"],
-                         ", ".join(names.get(r, r) for r in failed),
+        self.log.warning("%s; removing %s from the target regions and adding it back (retry %s of %d)",
+                         event["message"], ", ".join(names.get(r, r) for r in failed),
                          ", ".join(str(retries[r]) for r in failed), self.region_retries)
         removed = [t for t in version["target_regions"] if t["name"] in failed]
         kept = [t for t in version["target_regions"] if t["name"] not in failed]
         operation = hook.begin_target_regions(group, self.gallery_name, self.image_name, self.version, kept)
-        trigger = ArmOperationTrigger(operation=operation.to_dict(),
-                                      **{**self.polling(self.timeout), "deadline": deadline})
+        trigger = ArmOperationTrigger(operation=operation.to_dict(), **self._polling_until(deadline))
         return self.wait_for(context, trigger, method_name="execute_regions_removed",
                              kwargs={"resource_group": group, "deadline": deadline, "retries": retries,
                                      "removed": removed})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..hooks.vm import VmHook
 from ..links.portal import BuildVmLink
 from ..operators.base import ImagepoolBaseOperator
 from ..operators.vm import vm_name_problems
@@ -35,7 +36,9 @@ class AzureBuildVmFinishedSensor(ImagepoolBaseOperator):
 
     def execute(self, context):
         self.reject(vm_name_problems(self.vm_name))
-        group = self.resource_group()
+        hook = VmHook(self.azure_conn_id)
+        group = hook.resource_group(self.resource_group_name)
+        BuildVmLink.persist(context, hook.settings, hook.compute_id(group, "virtualMachines", self.vm_name))
         return self.wait_for(context, VmPowerStateTrigger(
             resource_group=group, vm_name=self.vm_name, **self.polling(self.timeout, BUILD_TIMEOUT_HINT)))
 

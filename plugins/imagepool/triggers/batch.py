@@ -81,8 +81,9 @@ def settled_poll(pool_id: str, pool: dict | None, counts: dict[str, int] | None)
     if pool["allocation_state"] == "steady":
         return Poll.done(f"pool {pool_id}: steady with {_current(pool)} nodes", pool_id=pool_id, exists=True,
                          nodes=_current(pool))
-    draining = f", {pool_sizing.describe_counts(counts, _target(pool))}" if counts else ""
-    return Poll.waiting(f"pool {pool_id}: {pool['allocation_state']} to {_target(pool)} nodes{draining}")
+    left = pool_sizing.describe_states(counts or {})
+    return Poll.waiting(f"pool {pool_id}: {pool['allocation_state']} to {_target(pool)} nodes"
+                        + (f", {left}" if left else ""))
 
 
 def deleted_poll(pool_id: str, pool: dict | None) -> Poll:

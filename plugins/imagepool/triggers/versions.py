@@ -45,6 +45,9 @@ def replication_poll(version: dict | None, wanted: list[str] | None, what: str) 
     by_region = {normalize_region(r["region"]): r for r in summary}
     names = [normalize_region(r) for r in wanted] if wanted else list(by_region)
     missing = [r for r in names if r not in by_region]
+    if missing and state == "Updating":
+        # An update that adds the region (a scale-out, a failed region added back) may not show it yet.
+        return Poll.waiting(f"{what}: Updating; {', '.join(missing)} not among the target regions yet")
     if missing:
         return Poll.failed(f"{what}: {', '.join(missing)} not among the version's target regions "
                            f"({', '.join(by_region)}) -> add the region with AzureImageVersionReplicasScaleOperator "

@@ -20,8 +20,8 @@ UBUNTU_AGENT = "batch.node.ubuntu 22.04"
 POLL = 0.05
 
 
-def marketplace_pool(pool_id: str, dedicated: int | None = 2, *, image: dict | None = None,
-                     agent: str = UBUNTU_AGENT, vm_size: str = "Standard_D2s_v3", **options) -> bm.BatchPoolCreateOptions:
+def marketplace_pool(pool_id: str, dedicated: int | None = 2, *, image: dict | None = None, agent: str = UBUNTU_AGENT,
+                     vm_size: str = "Standard_D2s_v3", **options) -> bm.BatchPoolCreateOptions:
     config = bm.VirtualMachineConfiguration(image_reference=bm.BatchVmImageReference(**(image or UBUNTU)),
                                             node_agent_sku_id=agent)
     return bm.BatchPoolCreateOptions(id=pool_id, vm_size=vm_size, virtual_machine_configuration=config,
@@ -45,6 +45,12 @@ def wait_until(check, timeout: float = 10.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s; last value {found!r}")
         time.sleep(POLL)
+
+
+def resize(client, pool_id: str, dedicated: int, **options) -> None:
+    """Resize through the SDK's poller and wait for it (steady)."""
+    client.begin_resize_pool(pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=dedicated, **options),
+                             polling_interval=POLL).result()
 
 
 def steady(client, pool_id: str):

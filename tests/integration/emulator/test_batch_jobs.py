@@ -8,7 +8,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 
 from tests.integration import clients
 from tests.integration.emulator.batch_support import (POLL, counts, error_values, fast, marketplace_pool,  # noqa: F401
-                                                      pools, wait_until)
+                                                      pools, resize, wait_until)
 
 
 def job(job_id: str, pool_id: str, **options) -> bm.BatchJobCreateOptions:
@@ -83,7 +83,7 @@ def test_task_waits_until_a_node_is_idle(batch, pools, jobs):
     batch.create_task("waiting_job", task("patient"))
     wait_until(lambda: batch.get_pool("empty").allocation_state == "steady")
     assert batch.get_task("waiting_job", "patient").state == "active"  # no node at all
-    batch.begin_resize_pool("empty", bm.BatchPoolResizeOptions(target_dedicated_nodes=1), polling_interval=POLL).result()
+    resize(batch, "empty", 1)
     assert completed(batch, "waiting_job", "patient").execution_info.exit_code == 0
 
 
@@ -135,9 +135,10 @@ def test_terminate_job(batch, pools, jobs):
     pools.add(batch, marketplace_pool("terminated", 1))
     batch.create_job(job("terminated_job", "terminated"))
     jobs.append("terminated_job")
-    batch.begin_terminate_job("terminated_job", polling_interval=POLL).result()
+    # azure-batch 15.1.0 cannot send a terminate request without options (it fails building the header).
+    batch.begin_terminate_job("terminated_job", {"terminateReason": "superseded"}, polling_interval=POLL).result()
     ended = batch.get_job("terminated_job")
-    assert (ended.state, ended.execution_info.terminate_reason) == ("completed", "UserTerminate")
+    assert (ended.state, ended.execution_info.termination_reason) == ("completed", "superseded")
     with pytest.raises(ResourceExistsError) as err:
         batch.create_task("terminated_job", task("late"))
     assert err.value.error.code == "JobCompleted"
@@ -145,11 +146,11 @@ def test_terminate_job(batch, pools, jobs):
 
 def test_job_ends_itself_when_all_tasks_complete(batch, pools, jobs):
     pools.add(batch, marketplace_pool("self_ending", 1))
-    batch.create_job(job("self_ending_job", "self_ending", on_all_tasks_complete="terminatejob"))
+    batch.create_job(job("self_ending_job", "self_ending", all_tasks_complete_mode="terminatejob"))
     jobs.append("self_ending_job")
     batch.create_task("self_ending_job", task("only"))
     ended = wait_until(lambda: (j := batch.get_job("self_ending_job")).state == "completed" and j)
-    assert ended.execution_info.terminate_reason == "AllTasksComplete"
+    assert ended.execution_info.termination_reason == "AllTasksComplete"
 
 
 async def test_async_smoke_job(info, batch, pools, jobs):

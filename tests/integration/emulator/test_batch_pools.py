@@ -17,7 +17,7 @@ from azure.mgmt.compute.models import (Gallery, GalleryDiskImageSource, GalleryI
 from tests.integration import clients
 from tests.integration.emulator import builders
 from tests.integration.emulator.batch_support import (POLL, counts, error_values, fast, gallery_pool,  # noqa: F401
-                                                      marketplace_pool, pools, second_batch, shared_key,
+                                                      marketplace_pool, pools, resize, second_batch, shared_key,
                                                       shared_key_batch, steady, wait_until)
 
 
@@ -70,7 +70,8 @@ def test_create_get_list_delete(batch, pools, control):
 def test_list_pools_pages_and_filters(batch, pools):
     for name in ("page_a", "page_b", "page_c"):
         pools.add(batch, marketplace_pool(name, 0))
-    pages = [[p.id for p in page] for page in batch.list_pools(filter="startswith(id,'page_')", max_results=2).by_page()]
+    paged = batch.list_pools(filter="startswith(id,'page_')", max_results=2)
+    pages = [[p.id for p in page] for page in paged.by_page()]
     assert pages == [["page_a", "page_b"], ["page_c"]]
     assert [p.id for p in batch.list_pools(filter="id eq 'page_b' or id eq 'page_c'")] == ["page_b", "page_c"]
     selected = next(iter(batch.list_pools(filter="id eq 'page_a'", select=["id", "state"])))
@@ -139,7 +140,7 @@ def test_resize_and_stop_resize_pollers(batch, pools, control):
     assert (pool.current_dedicated_nodes, pool.target_low_priority_nodes, pool.current_low_priority_nodes) == (1, 1, 1)
 
     # A slow allocation, stopped half way: the nodes allocated so far stay.
-    control.patch("/durations", json={"pool_allocation_per_replica_batch": 600})
+    control.patch("/durations", json={"pool_allocation_per_replica_batch": 600, "pool_resize_stop": 120})
     poller = batch.begin_resize_pool("resized", bm.BatchPoolResizeOptions(target_dedicated_nodes=9),
                                      polling_interval=POLL)
     assert batch.get_pool("resized").allocation_state == "resizing"
@@ -155,7 +156,7 @@ def test_resize_and_stop_resize_pollers(batch, pools, control):
     assert pool.allocation_state == "steady" and 3 <= pool.current_dedicated_nodes < 9
     assert [e.code for e in pool.resize_errors] == ["ResizeStopped"]
     # The next resize clears the errors of the last one.
-    batch.begin_resize_pool("resized", bm.BatchPoolResizeOptions(target_dedicated_nodes=2), polling_interval=POLL).result()
+    resize(batch, "resized", 2)
     pool = batch.get_pool("resized")
     assert (pool.current_dedicated_nodes, pool.resize_errors) == (2, None)
 
@@ -210,7 +211,7 @@ def test_update_and_replace_properties(batch, pools):
     assert pool.start_task is None
     assert [(m.name, m.value) for m in pool.metadata] == [("image", "2.0.0")]
     # An empty pool may change its size.
-    batch.begin_resize_pool("updated", bm.BatchPoolResizeOptions(target_dedicated_nodes=0), polling_interval=POLL).result()
+    resize(batch, "updated", 0)
     wait_until(lambda: batch.get_pool("updated").current_dedicated_nodes == 0)
     batch.update_pool("updated", bm.BatchPoolUpdateOptions(vm_size="Standard_D4s_v3"))
     assert batch.get_pool("updated").vm_size == "standard_d4s_v3"

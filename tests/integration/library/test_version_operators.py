@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from azure.batch import models as bm
 from azure.mgmt.compute.models import (Gallery, GalleryImage, GalleryImageFeature, GalleryImageIdentifier,
                                        GalleryImageProperties, Image, ImageDataDisk, ImageOSDisk, ImageProperties,
                                        ImageStorageProfile, SubResource)
@@ -11,6 +12,7 @@ from imagepool.errors import AzureOperationFailed
 from imagepool.operators.versions import (AzureImageVersionPruneOperator, AzureImageVersionPublishOperator,
                                           AzureImageVersionReplicasScaleOperator)
 from imagepool.sensors.versions import AzureImageVersionReplicationSensor
+from tests.integration import clients
 from tests.integration.emulator import builders
 from tests.integration.library.harness import run_task
 
@@ -39,10 +41,11 @@ def sources(compute, info):
     os_snap = builders.snapshot(compute, info, "ver_ops_os", builders.disk(compute, info, "ver_ops_os").id)
     data_disk = builders.disk(compute, info, "ver_ops_data", size_gb=64, os_type=None, hyper_v_generation=None)
     data_snap = builders.snapshot(compute, info, "ver_ops_data", data_disk.id)
-    image = compute.images.begin_create_or_update(rg, "ver_ops_image", Image(location=location, properties=ImageProperties(
-        storage_profile=ImageStorageProfile(
-            os_disk=ImageOSDisk(os_type="Linux", os_state="Generalized", snapshot=SubResource(id=os_snap.id)),
-            data_disks=[ImageDataDisk(lun=0, snapshot=SubResource(id=data_snap.id))])))).result()
+    storage = ImageStorageProfile(
+        os_disk=ImageOSDisk(os_type="Linux", os_state="Generalized", snapshot=SubResource(id=os_snap.id)),
+        data_disks=[ImageDataDisk(lun=0, snapshot=SubResource(id=data_snap.id))])
+    image = compute.images.begin_create_or_update(
+        rg, "ver_ops_image", Image(location=location, properties=ImageProperties(storage_profile=storage))).result()
     yield {"os": os_snap.id, "data": data_snap.id, "image": image.id}
     for name in (IMAGE, PRUNED):
         for version in compute.gallery_image_versions.list_by_gallery_image(rg, GALLERY, name):
@@ -135,8 +138,9 @@ def test_publish_from_snapshots_adds_the_gallery_region_and_caps_replicas(source
     assert {t.name: t.regional_replica_count for t in found.publishing_profile.target_regions} == {
         "North Europe": 100, "West Europe": 1}
     # The same snapshots, the LUN given as a number this time: the same source, reused.
-    assert run_task(publish(fast, "1.1.0", os_snapshot_id=sources["os"], data_snapshot_ids={0: sources["data"]},
-                            target_regions=["northeurope"])).result["image_version_id"] == run.result["image_version_id"]
+    again = run_task(publish(fast, "1.1.0", os_snapshot_id=sources["os"], data_snapshot_ids={0: sources["data"]},
+                             target_regions=["northeurope"]))
+    assert again.result["image_version_id"] == run.result["image_version_id"]
     assert versions(compute, info).count("1.1.0") == 1
 
 
@@ -168,10 +172,10 @@ def test_bad_publish_arguments_named_together(sources, fast, control):
 # --- replication ---------------------------------------------------------------------------------------
 
 def test_wait_for_one_region_while_another_still_replicates(sources, fast, quick, compute, info):
-    # North Europe's 20 replicas take 0.5 + 19 * 0.5 s; West Europe's one 0.5 s.
-    quick.patch("/durations", json={"replication_per_extra_replica": 300})
+    # West Europe's one replica takes 1.5 s; North Europe's 8 replicas 1.5 + 7 * 0.5 s.
+    quick.patch("/durations", json={"replication_per_region": 900, "replication_per_extra_replica": 300})
     run_task(publish(fast, "2.0.0", source_image_id=sources["image"],
-                     target_regions=["westeurope", {"name": "northeurope", "regional_replica_count": 20}]))
+                     target_regions=["westeurope", {"name": "northeurope", "regional_replica_count": 8}]))
     first = run_task(sensor(fast, "2.0.0", regions="West Europe"))
     assert first.result["regions"] == ["westeurope"]
     assert [classpath for classpath, _ in first.deferrals] == [REPLICATION]
@@ -181,7 +185,6 @@ def test_wait_for_one_region_while_another_still_replicates(sources, fast, quick
     assert status["West Europe"] == ("Completed", 100)
     assert status["North Europe"][0] == "Replicating"
 
-    quick.patch("/durations", json={"replication_per_extra_replica": 30})  # existing attempts keep their timing
     everywhere = run_task(sensor(fast, "2.0.0"))
     assert sorted(everywhere.result["regions"]) == ["northeurope", "westeurope"]
     assert set(replication(compute, info, "2.0.0").values()) == {("Completed", 100)}
@@ -189,6 +192,7 @@ def test_wait_for_one_region_while_another_still_replicates(sources, fast, quick
 
 
 def test_failed_region_is_removed_and_added_back(sources, fast, quick, compute, info):
+    quick.patch("/durations", json={"version_update": 600})  # long enough for the removal to be waited for
     quick.post("/faults", json={"kind": "replication_failed", "match": {"region": "northeurope", "version": "3.0.0"},
                                 "count": 1})
     run_task(publish(fast, "3.0.0", source_image_id=sources["image"], target_regions=["westeurope", "northeurope"]))
@@ -220,7 +224,7 @@ def test_region_failing_beyond_the_retries_names_the_region(sources, fast, quick
         run_task(sensor(fast, "4.0.0", region_retries=1))
     message = str(err.value)
     assert "versions/4.0.0" in message
-    assert "replication failed in North Europe after 1 retries" in message
+    assert "replication failed in North Europe after 1 retry" in message
     assert "Storage allocation failure." in message
     assert "re-run this task" in message
     assert replication(compute, info, "4.0.0")["North Europe"][0] == "Failed"
@@ -270,6 +274,7 @@ def test_scale_raises_to_the_pools_never_lowers_and_is_a_no_op_when_right(source
 def test_prune_keeps_the_newest_the_promoted_and_the_ones_in_use(sources, fast, quick, compute, info):
     published = {v: run_task(publish(fast, v, image=PRUNED, source_image_id=sources["image"])).result
                  for v in ("1.0.0", "1.0.1", "1.0.2", "1.0.9", "1.0.10")}
+    quick.patch("/durations", json={"version_delete": 600})  # long enough for the deletion to be waited for
     in_use = published["1.0.0"]["image_version_id"].upper()
     op = AzureImageVersionPruneOperator(task_id="prune", gallery_name=GALLERY, image_name=PRUNED, keep=2,
                                         promoted_version="1.0.1", in_use_image_ids=[in_use], **fast)
@@ -281,3 +286,25 @@ def test_prune_keeps_the_newest_the_promoted_and_the_ones_in_use(sources, fast, 
     assert versions(compute, info, PRUNED) == ["1.0.0", "1.0.1", "1.0.10", "1.0.9"]
     again = run_task(op)
     assert (again.result["deleted"], again.deferrals) == ([], [])
+
+
+def test_prune_keeps_what_the_batch_accounts_pools_use(sources, fast, quick, compute, info, batch):
+    published = {v: run_task(publish(fast, v, image=PRUNED, source_image_id=sources["image"])).result
+                 for v in ("2.0.0", "2.0.1")}
+    run_task(AzureImageVersionReplicationSensor(task_id="replicated", gallery_name=GALLERY, image_name=PRUNED,
+                                                version="2.0.0", **fast))
+    batch.create_pool(bm.BatchPoolCreateOptions(
+        id="ver-ops-prune", vm_size="Standard_D2s_v3", target_dedicated_nodes=0,
+        virtual_machine_configuration=bm.VirtualMachineConfiguration(
+            image_reference=bm.BatchVmImageReference(
+                virtual_machine_image_id=published["2.0.0"]["image_version_id"]),
+            node_agent_sku_id="batch.node.ubuntu 22.04")))
+    try:
+        run = run_task(AzureImageVersionPruneOperator(
+            task_id="prune", gallery_name=GALLERY, image_name=PRUNED, keep=1, promoted_version="2.0.1",
+            batch_account_urls=[info["batch_endpoint"]], **fast))
+    finally:
+        batch.begin_delete_pool("ver-ops-prune", polling_interval=clients.POLL).result()
+    assert run.result["kept"] == {"2.0.1": "among the 1 newest, the version being promoted",
+                                  "2.0.0": "a Batch pool uses it"}
+    assert "2.0.0" in versions(compute, info, PRUNED)

@@ -59,7 +59,7 @@ def ensure_default(backend) -> None:
 
 def find_subnet(backend, subnet_id: str) -> tuple[dict, dict] | None:
     """(virtual network, subnet) named by ``subnet_id``, or None."""
-    found = SUBNET_ID.match(subnet_id or "")
+    found = SUBNET_ID.match(subnet_id) if isinstance(subnet_id, str) else None
     vnet = backend.view(VNETS, found.group("vnet")) if found else None
     if vnet is None:
         return None
@@ -69,6 +69,7 @@ def find_subnet(backend, subnet_id: str) -> tuple[dict, dict] | None:
 
 
 def _missing_reference(reference: str, referenced_by: str) -> AzureError:
+    # Real message, as quoted in Azure's "common deployment errors" troubleshooting page.
     return AzureError("InvalidResourceReference", f"Resource {reference} referenced by resource {referenced_by} was "
                       "not found. Please make sure that the referenced resource exists, and that both resources are "
                       "in the same region.", details=[])
@@ -83,6 +84,7 @@ def require_subnet(backend, subnet_id: str, location: str, referenced_by: str) -
 
 
 def nic_in_use(nic_id: str, holder_id: str) -> AzureError:
+    # Real code and status (400, not 409), as quoted in hashicorp/terraform-provider-azurerm#8105.
     return AzureError("NicInUse", f"Network Interface {nic_id} is used by existing resource {holder_id}. In order to "
                       "delete the network interface, it must be dissociated from the resource. To learn more, see "
                       "aka.ms/deletenic.")
@@ -245,6 +247,7 @@ def delete_public_ip(backend, pip_id: str, duration: float) -> bool:
         return False
     held_by = (doc["properties"].get("ipConfiguration") or {}).get("id")
     if held_by:
+        # Remembered real message (no source at hand).
         raise AzureError("PublicIPAddressCannotBeDeleted", f"Public IP address {doc['id']} can not be deleted since "
                          f"it is still allocated to resource {held_by}. In order to delete the public IP, "
                          "disassociate/detach the Public IP address from the resource. To learn how to do this, see "

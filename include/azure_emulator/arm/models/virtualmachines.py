@@ -82,24 +82,11 @@ def _create(backend, vm_id: str, location: str, tags: dict, props: dict) -> tupl
     nics, network_api = vmspec.network_plan(backend, props, vm_id, location)
 
     failure = _provisioning_failure(backend, name)
-    custom_data = vmspec.custom_data_digest(props["osProfile"])
+    custom_data = vmspec.custom_data_digest(vmspec.section(props, "osProfile"))
     builds = bool(custom_data) and failure is None and not backend.faults.take("build_never_finishes", name=name)
     now = backend.now()
     duration = backend.durations["vm_create"]
-    security_type = (security or {}).get("securityType")
-    subscription = vm_id.split("/")[2]
-    source = marketplace.image_id(subscription, location, image, image["offer"], image["sku"], version)
-    os_disk["managedDisk"]["id"] = vmspec.disk_id(vm_id, os_disk["name"])
-    disks.new_disk(backend, os_disk["managedDisk"]["id"], location=location, size_gb=os_disk["diskSizeGB"],
-                   sku=os_disk["managedDisk"]["storageAccountType"],
-                   creation_data={"createOption": "FromImage", "imageReference": {"id": source}},
-                   os_type=image["osType"], hyper_v_generation=image["hyperVGeneration"], security_type=security_type,
-                   managed_by=vm_id, ready_in=duration)
-    for disk in data_disks:
-        disk["managedDisk"]["id"] = vmspec.disk_id(vm_id, disk["name"])
-        disks.new_disk(backend, disk["managedDisk"]["id"], location=location, size_gb=disk["diskSizeGB"],
-                       sku=disk["managedDisk"]["storageAccountType"], creation_data={"createOption": "Empty"},
-                       managed_by=vm_id, ready_in=duration)
+    _create_disks(backend, vm_id, location, image, version, security, os_disk, data_disks, duration)
     network_profile = _attach_network(backend, vm_id, location, props, nics, network_api)
     os_name, os_version = marketplace.os_name_and_version(image, version)
     doc = tracked(vm_id, RESOURCE_TYPE, location, tags, {
@@ -110,21 +97,39 @@ def _create(backend, vm_id: str, location: str, tags: dict, props: dict) -> tupl
         "osProfile": os_profile, "networkProfile": network_profile})
     if security:
         doc["properties"]["securityProfile"] = security
-    doc["_vm"] = {"power": "starting", "generalized": False, "osType": image["osType"],
-                  "hyperVGeneration": image["hyperVGeneration"], "osName": os_name, "osVersion": os_version,
-                  "changedAt": now, "readyAt": now + duration, "error": failure, "customData": custom_data,
-                  "userData": props.get("userData"),
+    doc["_vm"] = {"power": "starting", "generalized": False, "hyperVGeneration": image["hyperVGeneration"],
+                  "osName": os_name, "osVersion": os_version, "changedAt": now, "readyAt": now + duration,
+                  "error": failure, "customData": custom_data, "userData": props.get("userData"),
                   "nics": [{"id": n["id"], "deleteOption": n["deleteOption"],
                             "publicIPs": [p for p in n["publicIPs"] if p]} for n in nics]}
-    # A VM whose allocation failed never ran; one whose guest failed to report is up but unusable.
-    failed_power = "deallocated" if failure and "Allocation" in failure["code"] else "running"
-    _transition(doc, now + duration, provisioning="Failed" if failure else "Succeeded",
-                power=failed_power if failure else "running")
+    if failure is None:
+        _transition(doc, now + duration, provisioning="Succeeded", power="running")
+    else:
+        # A VM whose allocation failed never ran; one whose guest failed to report is up but unusable.
+        power = "deallocated" if "Allocation" in failure["code"] else "running"
+        _transition(doc, now + duration, provisioning="Failed", power=power)
     if builds:
         # The build script ends by deprovisioning and powering the VM off from inside the guest.
         build = backend.durations["build_windows" if image["osType"] == "Windows" else "build_linux"]
         _transition(doc, now + duration + build, power="stopped")
     return backend.save(VMS, vm_id, doc), True, duration, failure
+
+
+def _create_disks(backend, vm_id: str, location: str, image: dict, version: str, security: dict | None,
+                  os_disk: dict, data_disks: list[dict], ready_in: float) -> None:
+    """The VM's managed disks, held by it (``managedBy``); each entry gets its disk's id."""
+    source = marketplace.image_id(vm_id.split("/")[2], location, image, image["offer"], image["sku"], version)
+    os_disk["managedDisk"]["id"] = vmspec.disk_id(vm_id, os_disk["name"])
+    disks.new_disk(backend, os_disk["managedDisk"]["id"], location=location, size_gb=os_disk["diskSizeGB"],
+                   sku=os_disk["managedDisk"]["storageAccountType"],
+                   creation_data={"createOption": "FromImage", "imageReference": {"id": source}},
+                   os_type=image["osType"], hyper_v_generation=image["hyperVGeneration"],
+                   security_type=(security or {}).get("securityType"), managed_by=vm_id, ready_in=ready_in)
+    for disk in data_disks:
+        disk["managedDisk"]["id"] = vmspec.disk_id(vm_id, disk["name"])
+        disks.new_disk(backend, disk["managedDisk"]["id"], location=location, size_gb=disk["diskSizeGB"],
+                       sku=disk["managedDisk"]["storageAccountType"], creation_data={"createOption": "Empty"},
+                       managed_by=vm_id, ready_in=ready_in)
 
 
 def _attach_network(backend, vm_id: str, location: str, props: dict, nics: list[dict],
@@ -139,7 +144,7 @@ def _attach_network(backend, vm_id: str, location: str, props: dict, nics: list[
         references.append({"id": plan["id"],
                            "properties": {"primary": plan["primary"], "deleteOption": plan["deleteOption"]}})
     profile = {"networkInterfaces": references}
-    configurations = (props.get("networkProfile") or {}).get("networkInterfaceConfigurations")
+    configurations = vmspec.objects(vmspec.section(props, "networkProfile"), "networkInterfaceConfigurations")
     if configurations:
         profile.update(networkApiVersion=network_api, networkInterfaceConfigurations=configurations)
     return profile
@@ -149,32 +154,33 @@ def _check_unchanged(doc: dict, props: dict) -> None:
     """Properties Azure fixes at creation. Data disks and NICs are not attached or detached by a
     re-PUT in the emulator either, so changing them is refused the same way."""
     stored = doc["properties"]
-    storage = props.get("storageProfile") or {}
-    reference = storage.get("imageReference")
+    storage = vmspec.section(props, "storageProfile")
+    reference = vmspec.section(storage, "imageReference")
     if reference:
         old = stored["storageProfile"]["imageReference"]
         for field in ("publisher", "offer", "sku", "version"):
-            if str(reference.get(field) or ("latest" if field == "version" else "")).lower() != old[field].lower():
+            given = reference.get(field) or ("latest" if field == "version" else "")
+            if str(given).lower() != old[field].lower():
                 raise property_change_not_allowed("imageReference")
-    name = (storage.get("osDisk") or {}).get("name")
+    name = vmspec.section(storage, "osDisk").get("name")
     if name and name.lower() != stored["storageProfile"]["osDisk"]["name"].lower():
         raise property_change_not_allowed("osDisk.name")
-    if "dataDisks" in storage and ({d.get("lun") for d in storage["dataDisks"] or []}
-                                   != {d["lun"] for d in stored["storageProfile"]["dataDisks"]}):
+    if "dataDisks" in storage and ({str(d.get("lun")) for d in vmspec.objects(storage, "dataDisks")}
+                                   != {str(d["lun"]) for d in stored["storageProfile"]["dataDisks"]}):
         raise property_change_not_allowed("dataDisks")
-    os_profile = props.get("osProfile") or {}
+    os_profile = vmspec.section(props, "osProfile")
     for field in ("computerName", "adminUsername"):
         if os_profile.get(field) and os_profile[field] != stored["osProfile"][field]:
             raise property_change_not_allowed(field)
     if "customData" in os_profile and vmspec.custom_data_digest(os_profile) != doc["_vm"]["customData"]:
         raise property_change_not_allowed("customData")
-    security = (props.get("securityProfile") or {}).get("securityType")
+    security = vmspec.section(props, "securityProfile").get("securityType")
     if security and security.lower() != (stored.get("securityProfile") or {}).get("securityType", "").lower():
         raise property_change_not_allowed("securityProfile.securityType")
-    configurations = (props.get("networkProfile") or {}).get("networkInterfaceConfigurations")
-    if configurations is not None and ({c.get("name") for c in configurations}
-                                       != {c["name"] for c in stored["networkProfile"].get(
-                                           "networkInterfaceConfigurations", [])}):
+    network_profile = vmspec.section(props, "networkProfile")
+    wanted = {str(c.get("name")) for c in vmspec.objects(network_profile, "networkInterfaceConfigurations")}
+    existing = {c["name"] for c in stored["networkProfile"].get("networkInterfaceConfigurations", [])}
+    if "networkInterfaceConfigurations" in network_profile and wanted != existing:
         raise property_change_not_allowed("networkInterfaceConfigurations")
 
 
@@ -184,8 +190,8 @@ def _update(backend, doc: dict, location: str, tags: dict, props: dict) -> tuple
     if doc["properties"]["provisioningState"] == "Deleting":
         raise _marked_for_deletion("PUT", vm_id)
     _check_unchanged(doc, props)
-    wanted_size = (props.get("hardwareProfile") or {}).get("vmSize")
-    if wanted_size and wanted_size.lower() != doc["properties"]["hardwareProfile"]["vmSize"].lower():
+    wanted_size = vmspec.section(props, "hardwareProfile").get("vmSize")
+    if wanted_size and str(wanted_size).lower() != doc["properties"]["hardwareProfile"]["vmSize"].lower():
         new_size = vmspec.size(props)
         vmspec.check_generation({"hyperVGeneration": doc["_vm"]["hyperVGeneration"]}, new_size)
         if (doc["properties"].get("securityProfile") or {}).get("securityType") == "TrustedLaunch" \
@@ -213,12 +219,15 @@ def _update(backend, doc: dict, location: str, tags: dict, props: dict) -> tuple
 # --- power actions ----------------------------------------------------------------------------------
 
 def _marked_for_deletion(operation: str, vm_id: str) -> AzureError:
+    # Remembered real message (no source at hand).
     return AzureError("OperationNotAllowed", f"Operation '{operation}' is not allowed on VM '{_name(vm_id)}' since "
                       "the VM is marked for deletion. You can only retry the Delete operation (or wait for an ongoing "
                       "one to complete).")
 
 
 def _refused(operation: str, vm_id: str, reason: str) -> AzureError:
+    # The real wording for generalize on a running VM (MicrosoftDocs/azure-docs#86809) and start on a
+    # generalized one (bitnami/vms#1471); other refusals are worded the same way.
     return AzureError("OperationNotAllowed", f"Operation '{operation}' is not allowed on VM '{_name(vm_id)}' since "
                       f"the VM is {reason}.")
 

@@ -31,12 +31,24 @@ def missing(name: str) -> AzureError:
     return AzureError("InvalidParameter", f"Required parameter '{name}' is missing (null).", target=name)
 
 
-def _section(parent: dict, name: str) -> dict:
+def section(parent: dict, name: str) -> dict:
+    """``parent[name]``, an object, or {} when absent."""
     value = parent.get(name)
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise AzureError("InvalidRequestContent", f"The request content was invalid: '{name}' must be an object.")
+    return value
+
+
+def objects(parent: dict, name: str) -> list[dict]:
+    """``parent[name]``, an array of objects, or [] when absent."""
+    value = parent.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise AzureError("InvalidRequestContent", f"The request content was invalid: '{name}' must be an array of "
+                         "objects.")
     return value
 
 
@@ -61,11 +73,12 @@ def disk_id(vm_id: str, name: str) -> str:
 # --- size and image ----------------------------------------------------------------------------------
 
 def size(props: dict) -> dict:
-    name = _section(props, "hardwareProfile").get("vmSize")
+    name = section(props, "hardwareProfile").get("vmSize")
     if not name:
         raise missing("hardwareProfile.vmSize")
-    found = catalogue.vm_size(name)
+    found = catalogue.vm_size(str(name))
     if found is None:
+        # Real message, as quoted in sassoftware/viya4-iac-azure#116.
         raise AzureError("InvalidParameter", f"The value {name} provided for the VM size is not valid. The valid sizes "
                          f"in the current region are: {','.join(s['name'] for s in catalogue.VM_SIZES.values())}. "
                          "Find out more on the available VM sizes in each region at https://aka.ms/azure-regions.",
@@ -75,17 +88,18 @@ def size(props: dict) -> dict:
 
 def image(backend, props: dict) -> tuple[dict, str, dict]:
     """(catalogue image, concrete version, the imageReference the VM reports)."""
-    reference = _section(_section(props, "storageProfile"), "imageReference")
+    reference = section(section(props, "storageProfile"), "imageReference")
     if not reference:
         raise missing("storageProfile.imageReference")
     if any(reference.get(k) for k in ("id", "sharedGalleryImageId", "communityGalleryImageId")):
         raise AzureError("InvalidParameter", "The emulator creates VMs from Marketplace images only (publisher, "
                          "offer, sku, version).", target="imageReference")
-    wanted = {k: reference.get(k) or "" for k in ("publisher", "offer", "sku")}
-    wanted["version"] = reference.get("version") or "latest"
+    wanted = {k: str(reference.get(k) or "") for k in ("publisher", "offer", "sku")}
+    wanted["version"] = str(reference.get("version") or "latest")
     found = catalogue.find_image(backend, wanted["publisher"], wanted["offer"], wanted["sku"])
     version = marketplace.resolve(found, wanted["version"]) if found else None
     if version is None:
+        # Real code, status (404), target and message, as quoted in hashicorp/packer#10600.
         urn = ":".join(wanted[k] for k in ("publisher", "offer", "sku", "version"))
         raise AzureError("PlatformImageNotFound", f"The platform image '{urn}' is not available. Verify that all "
                          "fields in the storage profile are correct. For more details about storage profile "
@@ -96,6 +110,7 @@ def image(backend, props: dict) -> tuple[dict, str, dict]:
 def check_generation(found_image: dict, vm_size: dict) -> None:
     generation = found_image["hyperVGeneration"]
     if generation not in vm_size["hyperVGenerations"]:
+        # Real message and code, as quoted in microsoft/ga4gh-tes#43.
         number = generation[-1]
         raise AzureError("BadRequest", f"The selected VM size '{vm_size['name']}' cannot boot Hypervisor Generation "
                          f"'{number}'. If this was a Create operation please check that the Hypervisor Generation of "
@@ -106,13 +121,14 @@ def check_generation(found_image: dict, vm_size: dict) -> None:
 
 def security(props: dict, found_image: dict, version: str, vm_size: dict) -> dict | None:
     """The VM's securityProfile; Trusted Launch needs a Gen2 image and a size that supports it."""
-    profile = _section(props, "securityProfile")
+    profile = section(props, "securityProfile")
     if not profile.get("securityType"):
         return profile or None
     kind = _choice(profile["securityType"], SECURITY_TYPES, "securityProfile.securityType", "Standard")
     profile = dict(profile, securityType=kind)
     if kind == "Standard":
         return profile
+    # Real messages (code BadRequest), as listed in Azure/azure-cli#28005 and #27975.
     if not marketplace.trusted_launch_supported(found_image):
         urn = ":".join([found_image["publisher"], found_image["offer"], found_image["sku"], version])
         raise AzureError("BadRequest", f"Use of {kind} setting is not supported for the provided image '{urn}'. "
@@ -123,7 +139,7 @@ def security(props: dict, found_image: dict, version: str, vm_size: dict) -> dic
         raise AzureError("BadRequest", f"The VM size '{vm_size['name']}' is not supported for creation of VMs and "
                          f"Virtual Machine Scale Set with '{kind}' security type. For more information, see "
                          "https://aka.ms/TrustedLaunch-FAQ")
-    profile["uefiSettings"] = {"secureBootEnabled": True, "vTpmEnabled": True, **(profile.get("uefiSettings") or {})}
+    profile["uefiSettings"] = {"secureBootEnabled": True, "vTpmEnabled": True, **section(profile, "uefiSettings")}
     return profile
 
 
@@ -132,17 +148,20 @@ def security(props: dict, found_image: dict, version: str, vm_size: dict) -> dic
 def custom_data_digest(os_profile: dict) -> str | None:
     """customData is never returned; a digest tells a re-PUT whether it changed."""
     data = os_profile.get("customData")
-    return hashlib.sha256(data.encode()).hexdigest() if data else None
+    return hashlib.sha256(str(data).encode()).hexdigest() if data else None
 
 
 def _check_custom_data(data) -> None:
     valid = isinstance(data, str) and len(data) <= CUSTOM_DATA_LIMIT
     if valid:
         try:
-            base64.b64decode(data, validate=True)
+            # Line breaks, which base64 tools insert every 76 characters, are accepted (an assumption: the
+            # exact rule Azure applies is not documented).
+            base64.b64decode("".join(data.split()), validate=True)
         except (binascii.Error, ValueError):
             valid = False
     if not valid:
+        # Real message and target, as quoted in Azure/aks-engine#1663.
         raise AzureError("InvalidParameter", "Custom data in OSProfile must be in Base64 encoding and with a maximum "
                          f"length of {CUSTOM_DATA_LIMIT} characters.", target="customData")
 
@@ -151,6 +170,7 @@ def _check_password(password: str, os_type: str) -> None:
     low, high = PASSWORD_LENGTH[os_type]
     classes = sum(bool(re.search(p, password)) for p in (r"[A-Z]", r"[a-z]", r"\d", r"[^A-Za-z0-9]"))
     if not low <= len(password) <= high or classes < 3 or re.search(r"[\x00-\x1f]", password):
+        # Remembered real message (no source at hand), like the computer-name and data-disk-count ones.
         raise AzureError("InvalidParameter", f"The supplied password must be between {low}-{high} characters long "
                          "and must satisfy at least 3 of password complexity requirements from the following: "
                          "1) Contains an uppercase character 2) Contains a lowercase character 3) Contains a numeric "
@@ -160,13 +180,15 @@ def _check_password(password: str, os_type: str) -> None:
 
 def _linux_configuration(config: dict, admin: str, password: str | None) -> dict:
     disabled = bool(config.get("disablePasswordAuthentication", False))
-    keys = _section(config, "ssh").get("publicKeys") or []
+    keys = objects(section(config, "ssh"), "publicKeys")
+    # Real message and target, as quoted in terraform-provider-azurerm's Linux VM resource.
     if disabled and not keys:
         raise AzureError("InvalidParameter", "Authentication using either SSH or by user name and password must be "
                          "enabled in Linux profile.", target="linuxConfiguration")
     if not disabled and not password:
         raise missing("adminPassword")
     for key in keys:
+        # Remembered real message (no source at hand); the keyData one below likewise.
         if key.get("path") != f"/home/{admin}/.ssh/authorized_keys":
             raise AzureError("InvalidParameter", "Destination path for SSH public keys is currently limited to its "
                              f"default value /home/{admin}/.ssh/authorized_keys due to a known issue in Linux "
@@ -184,7 +206,7 @@ def _linux_configuration(config: dict, admin: str, password: str | None) -> dict
 
 def os_profile(props: dict, found_image: dict, vm_name: str) -> dict:
     """The osProfile the VM reports: never the password nor the custom data."""
-    given = props.get("osProfile")
+    given = section(props, "osProfile")
     if not given:
         raise missing("osProfile")
     admin = given.get("adminUsername")
@@ -199,7 +221,7 @@ def os_profile(props: dict, found_image: dict, vm_name: str) -> dict:
               "allowExtensionOperations": given.get("allowExtensionOperations", True),
               "requireGuestProvisionSignal": True}
     if os_type == "Linux":
-        result["linuxConfiguration"] = _linux_configuration(_section(given, "linuxConfiguration"), admin, password)
+        result["linuxConfiguration"] = _linux_configuration(section(given, "linuxConfiguration"), admin, password)
     else:
         if not WINDOWS_COMPUTER_NAME.match(computer):
             raise AzureError("InvalidParameter", "Windows computer name cannot be more than 15 characters long, be "
@@ -207,10 +229,14 @@ def os_profile(props: dict, found_image: dict, vm_name: str) -> dict:
                              "{ } \\ | ; : . ' \" , < > / ?.", target="computerName")
         if not password:
             raise missing("adminPassword")
+        windows = dict(section(given, "windowsConfiguration"))
+        # Unattend content (auto-logon carries the password in clear) is kept out of what the VM reports.
+        if windows.get("additionalUnattendContent"):
+            windows["additionalUnattendContent"] = [{k: v for k, v in item.items() if k != "content"} for item in
+                                                    objects(windows, "additionalUnattendContent")]
         result["windowsConfiguration"] = {"provisionVMAgent": True, "enableAutomaticUpdates": True,
                                           "patchSettings": {"patchMode": "AutomaticByOS",
-                                                            "assessmentMode": "ImageDefault"},
-                                          **_section(given, "windowsConfiguration")}
+                                                            "assessmentMode": "ImageDefault"}, **windows}
     if password:
         _check_password(password, os_type)
     return result
@@ -220,7 +246,7 @@ def os_profile(props: dict, found_image: dict, vm_name: str) -> dict:
 
 def _storage_type(disk: dict, target: str) -> str:
     allowed = {name.lower(): name for name in disks.STORAGE_TIERS}
-    return _choice(_section(disk, "managedDisk").get("storageAccountType"), allowed,
+    return _choice(section(disk, "managedDisk").get("storageAccountType"), allowed,
                    f"{target}.managedDisk.storageAccountType", "Standard_LRS")
 
 
@@ -236,7 +262,7 @@ def _disk_size(value, target: str, minimum: int, maximum: int) -> int:
 
 
 def os_disk(props: dict, found_image: dict, vm_name: str) -> dict:
-    given = _section(_section(props, "storageProfile"), "osDisk")
+    given = section(section(props, "storageProfile"), "osDisk")
     if str(given.get("createOption", "FromImage")).lower() != "fromimage":
         raise AzureError("InvalidParameter", "The emulator creates OS disks from the image only (createOption "
                          "FromImage).", target="osDisk.createOption")
@@ -250,7 +276,7 @@ def os_disk(props: dict, found_image: dict, vm_name: str) -> dict:
 
 
 def data_disks(props: dict, vm_name: str, vm_size: dict) -> list[dict]:
-    given = _section(props, "storageProfile").get("dataDisks") or []
+    given = objects(section(props, "storageProfile"), "dataDisks")
     if len(given) > vm_size["maxDataDiskCount"]:
         raise AzureError("OperationNotAllowed", "The maximum number of data disks allowed to be attached to a VM of "
                          f"this size is {vm_size['maxDataDiskCount']}.", target="dataDisks")
@@ -287,6 +313,7 @@ def check_disk_names_free(backend, vm_id: str, disk_docs: list[dict]) -> None:
     for disk in disk_docs:
         key = disk["name"].lower()
         if key in seen or backend.view(disks.DISKS, disk_id(vm_id, disk["name"])) is not None:
+            # Remembered real message (no source at hand).
             raise AzureError("ConflictingUserInput", f"Disk {disk['name']} already exists in resource group "
                              f"{vm_id.split('/')[4].upper()}. Only CreateOption.Attach is supported.",
                              target=f"/subscriptions/{vm_id.split('/')[2]}/resourceGroups/{vm_id.split('/')[4]}/"
@@ -305,30 +332,30 @@ def _inline_nic(backend, config: dict, vm_id: str, location: str) -> dict:
     vm_name = vm_id.rsplit("/", 1)[-1]
     if not config.get("name"):
         raise missing("networkInterfaceConfigurations.name")
-    props = _section(config, "properties")
+    props = section(config, "properties")
     nic_id = _network_id(vm_id, "networkInterfaces", f"{vm_name}-{config['name']}")
     if backend.view(network.NICS, nic_id) is not None:
         network.require_free_nic(backend, nic_id, location, vm_id)
-    ip_configurations = props.get("ipConfigurations") or []
+    ip_configurations = objects(props, "ipConfigurations")
     if not ip_configurations:
         raise missing("networkInterfaceConfigurations.ipConfigurations")
     subnets, public_ips = [], []
     for ipc in ip_configurations:
         if not ipc.get("name"):
             raise missing("ipConfigurations.name")
-        ipc_props = _section(ipc, "properties")
-        subnet_id = _section(ipc_props, "subnet").get("id")
+        ipc_props = section(ipc, "properties")
+        subnet_id = section(ipc_props, "subnet").get("id")
         if not subnet_id:
             raise missing("ipConfigurations.subnet")
         subnets.append(network.require_subnet(backend, subnet_id, location, nic_id))
-        public = _section(ipc_props, "publicIPAddressConfiguration")
+        public = section(ipc_props, "publicIPAddressConfiguration")
         if not public:
             public_ips.append(None)
             continue
         if not public.get("name"):
             raise missing("publicIPAddressConfiguration.name")
         public_ips.append({"id": _network_id(vm_id, "publicIPAddresses", f"{vm_name}-{public['name']}"),
-                           "deleteOption": _choice(_section(public, "properties").get("deleteOption"),
+                           "deleteOption": _choice(section(public, "properties").get("deleteOption"),
                                                    DELETE_OPTIONS, "publicIPAddressConfiguration.deleteOption",
                                                    "Detach")})
     return {"id": nic_id, "config": config, "subnets": subnets, "publicIPs": public_ips, "existing": False,
@@ -341,7 +368,7 @@ def _existing_nic(backend, reference: dict, vm_id: str, location: str) -> dict:
     if not reference.get("id"):
         raise missing("networkInterfaces.id")
     nic = network.require_free_nic(backend, reference["id"], location, vm_id)
-    props = _section(reference, "properties")
+    props = section(reference, "properties")
     return {"id": nic["id"], "existing": True, "publicIPs": [], "primary": props.get("primary"),
             "deleteOption": _choice(props.get("deleteOption"), DELETE_OPTIONS, "networkInterfaces.deleteOption",
                                     "Detach")}
@@ -349,9 +376,9 @@ def _existing_nic(backend, reference: dict, vm_id: str, location: str) -> dict:
 
 def network_plan(backend, props: dict, vm_id: str, location: str) -> tuple[list[dict], str | None]:
     """(one plan per NIC, networkApiVersion); exactly one NIC is primary."""
-    profile = _section(props, "networkProfile")
-    configs = profile.get("networkInterfaceConfigurations") or []
-    references = profile.get("networkInterfaces") or []
+    profile = section(props, "networkProfile")
+    configs = objects(profile, "networkInterfaceConfigurations")
+    references = objects(profile, "networkInterfaces")
     if not configs and not references:
         raise missing("networkProfile")
     api = profile.get("networkApiVersion")

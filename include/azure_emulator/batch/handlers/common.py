@@ -107,7 +107,8 @@ def invalid_query(name: str, value: str, reason: str) -> AzureError:
 # --- $filter: comparisons joined by and / or, the subset Batch's list filters are used with ------------
 
 _CLAUSE = re.compile(r"^(?P<field>[\w/.]+)\s+(?P<op>eq|ne)\s+(?P<value>'(?:[^']|'')*'|[\w.:-]+)$"
-                     r"|^startswith\(\s*(?P<prefix_field>[\w/.]+)\s*,\s*(?P<prefix>'(?:[^']|'')*')\s*\)$", re.IGNORECASE)
+                     r"|^startswith\(\s*(?P<prefix_field>[\w/.]+)\s*,\s*(?P<prefix>'(?:[^']|'')*')\s*\)$",
+                     re.IGNORECASE)
 
 
 def _field(item: dict, path: str) -> str | None:

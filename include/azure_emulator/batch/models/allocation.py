@@ -129,16 +129,14 @@ def _nodes(backend, account: str, pool: dict, kinds: list[bool], times: list[flo
         exit_code = int(failed_rule.get("exit_code", 1)) or 1
         failing = _spread([i for i in everyone if i not in unusable],
                           math.floor(len(kinds) * float(failed_rule.get("fraction", 1))))
+    wait = start_task.get("waitForSuccess", True) is not False if start_task else None
     created = []
     for i, (dedicated, at) in enumerate(zip(kinds, times)):
         pool["_serial"] = pool.get("_serial", 0) + 1
         fate = "unusable" if i in unusable else "starttaskfailed" if i in failing else "ok"
-        task = None
-        if start_task:
-            task = {"wait": start_task.get("waitForSuccess", True) is not False,
-                    "exitCode": exit_code if fate == "starttaskfailed" else 0}
         created.append(nodes.new(account, pool["id"], pool["_serial"], dedicated=dedicated, allocated=at,
-                                 phases=phases, fate=fate, start_task=task))
+                                 phases=phases, fate=fate, start_task_wait=wait,
+                                 start_task_exit=exit_code if fate == "starttaskfailed" else 0))
     return created
 
 
@@ -157,11 +155,11 @@ def shrink(backend, *, pool: dict, now: float, remove: dict[bool, int], option: 
             continue
         candidates = [n for n in nodes.listed(pool, now) if n["dedicated"] == dedicated and n["leaving"] is None]
         candidates.sort(key=lambda n: (_REMOVAL_ORDER.get(nodes.state(n, now)[0], 7),
-                                       max([r["end"] for r in n["tasks"]] or [0])))
+                                       max([r["end"] for r in nodes.runs(n)] or [0])))
         chosen.extend(candidates[:count])
     end = now
     for node in chosen:
-        running = [run["end"] for run in node["tasks"] if run["start"] <= now < run["end"]]
+        running = [run["end"] for run in nodes.runs(node) if run["start"] <= now < run["end"]]
         waits = option in WAIT_FOR_TASKS and running
         node["leaving"] = max(running) if waits else now
         node["gone"] = node["leaving"] + leaving_for

@@ -44,6 +44,22 @@ def check_id(value, prop: str = "id") -> str:
     return value
 
 
+def text(value, prop: str) -> str | None:
+    """An optional string property, or Batch's InvalidPropertyValue for any other JSON type."""
+    if value is not None and not isinstance(value, str):
+        raise batch_invalid_property(prop, "The value must be a string.")
+    return value
+
+
+def obj(value, prop: str) -> dict:
+    """An optional object property ({} when absent), or InvalidPropertyValue for any other JSON type."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise batch_invalid_property(prop, "The value must be an object.")
+    return value
+
+
 def etag(at: float) -> str:
     return f"0x{int(at * 10_000_000) + _EPOCH_TICKS:X}"
 

@@ -13,6 +13,7 @@ import re
 from ... import catalogue
 from ...arm.models.galleryimageversions import pool_image_info
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
+from .common import obj, text
 
 GALLERY_IMAGE = re.compile(r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/[^/]+/providers/"
                            r"Microsoft\.Compute/galleries/[^/]+/images/[^/]+(/versions/[^/]+)?$", re.IGNORECASE)
@@ -38,17 +39,19 @@ def uses_compute_resource(config) -> bool:
 
 def resolve(backend, *, region: str, vm_size: dict, config) -> dict:
     """Check ``virtualMachineConfiguration`` against the image and the VM size; describe the image."""
-    if not isinstance(config, dict):
+    if config is None:
         raise batch_missing_property("virtualMachineConfiguration")
-    reference = config.get("imageReference")
-    if not isinstance(reference, dict):
+    reference = obj(obj(config, "virtualMachineConfiguration").get("imageReference"), "imageReference")
+    if not reference:
         raise batch_missing_property("imageReference")
+    for part in ("publisher", "offer", "sku", "version", "virtualMachineImageId"):
+        text(reference.get(part), f"imageReference.{part}")
     if reference.get("virtualMachineImageId"):
         image = _gallery(backend, reference, region)
     else:
         image = _marketplace(backend, reference)
-    _check_node_agent(config.get("nodeAgentSKUId"), image)
-    _check_security(config.get("securityProfile"), image, vm_size)
+    _check_node_agent(text(config.get("nodeAgentSKUId"), "nodeAgentSKUId"), image)
+    _check_security(obj(config.get("securityProfile"), "securityProfile"), image, vm_size)
     return image
 
 
@@ -125,9 +128,9 @@ def _check_node_agent(sku_id, image: dict) -> None:
                                      f"image's operating system is {image['osType']}.")
 
 
-def _check_security(profile, image: dict, vm_size: dict) -> None:
+def _check_security(profile: dict, image: dict, vm_size: dict) -> None:
     wanted = None
-    if isinstance(profile, dict) and profile.get("securityType"):
+    if profile.get("securityType"):
         wanted = SECURITY_TYPES.get(str(profile["securityType"]).lower())
         if wanted is None:
             raise batch_invalid_property("securityProfile.securityType", f"The security type "

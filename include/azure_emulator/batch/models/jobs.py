@@ -11,8 +11,8 @@ from ... import timeline
 from ...clock import iso
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
 from . import tasks
-from .common import JOBS, POOLS, TASKS, check_id, job_being_deleted, job_key, job_not_found, pool_key, task_key, \
-    touch
+from .common import JOBS, POOLS, TASKS, check_id, job_being_deleted, job_key, job_not_found, obj, pool_key, \
+    task_key, text, touch
 
 ON_ALL_TASKS_COMPLETE = ("noaction", "terminatejob")
 KEPT = ("displayName", "priority", "maxParallelTasks", "allowTaskPreemption", "usesTaskDependencies", "metadata",
@@ -22,15 +22,16 @@ KEPT = ("displayName", "priority", "maxParallelTasks", "allowTaskPreemption", "u
 
 def create(backend, account: str, spec: dict) -> dict:
     job_id = check_id(spec.get("id"))
-    pool_info = spec.get("poolInfo")
-    if not isinstance(pool_info, dict) or not pool_info.get("poolId"):
+    pool_info = obj(spec.get("poolInfo"), "poolInfo")
+    if not text(pool_info.get("poolId"), "poolInfo.poolId"):
         raise batch_missing_property("poolInfo.poolId")
     pool = backend.view(POOLS, pool_key(account, pool_info["poolId"]))
     if pool is None:
         raise batch_invalid_property("poolInfo.poolId", f"The pool '{pool_info['poolId']}' does not exist.")
     on_complete = spec.get("onAllTasksComplete") or "noaction"
     if on_complete not in ON_ALL_TASKS_COMPLETE:
-        raise batch_invalid_property("onAllTasksComplete", f"The value must be one of {', '.join(ON_ALL_TASKS_COMPLETE)}.")
+        raise batch_invalid_property("onAllTasksComplete", f"The value must be one of "
+                                     f"{', '.join(ON_ALL_TASKS_COMPLETE)}.")
     key = job_key(account, job_id)
     existing = backend.view(JOBS, key)
     if existing is not None:
@@ -40,7 +41,7 @@ def create(backend, account: str, spec: dict) -> dict:
     doc = {"id": job_id, "creationTime": iso(now), "state": "active", "stateTransitionTime": iso(now), "priority": 0,
            "maxParallelTasks": -1, "allowTaskPreemption": False, "usesTaskDependencies": False,
            "constraints": {"maxWallClockTime": "P10675199DT2H48M5.4775807S", "maxTaskRetryCount": 0,
-                           **(spec.get("constraints") or {})},
+                           **obj(spec.get("constraints"), "constraints")},
            "poolInfo": {"poolId": pool["id"]}, "onAllTasksComplete": on_complete, "onTaskFailure": "noaction",
            "executionInfo": {"startTime": iso(now), "poolId": pool["id"]}}
     doc.update({k: spec[k] for k in KEPT if spec.get(k) is not None})
@@ -106,8 +107,9 @@ def terminate(backend, account: str, job_id: str, reason: str | None) -> None:
     done = now + backend.durations["job_terminate"]
     doc.update(previousState=doc["state"], previousStateTransitionTime=doc["stateTransitionTime"],
                state="terminating", stateTransitionTime=iso(now))
-    doc["executionInfo"]["terminateReason"] = reason or "UserTerminate"
-    timeline.schedule(doc, done, {"state": "completed", "stateTransitionTime": iso(done), "previousState": "terminating",
-                                  "previousStateTransitionTime": iso(now), "executionInfo.endTime": iso(done)})
+    doc["executionInfo"]["terminateReason"] = text(reason, "terminateReason") or "UserTerminate"
+    timeline.schedule(doc, done, {"state": "completed", "stateTransitionTime": iso(done),
+                                  "previousState": "terminating", "previousStateTransitionTime": iso(now),
+                                  "executionInfo.endTime": iso(done)})
     touch(doc, now)
     backend.save(JOBS, job_key(account, doc["id"]), doc)

@@ -4,8 +4,11 @@ A record holds the instants of the node's life, fixed when the node is planned (
 ``allocated`` (the VM exists: ``creating``), ``starting`` (booted, the node agent starts),
 ``ready`` (the agent is up: the start task begins, or the node is ``unusable``), ``idle`` (the start
 task ended), and, once the node is being removed, ``leaving`` and ``gone``. Its ``fate`` says how
-it ends up (``ok``, ``unusable``, ``starttaskfailed``) and ``tasks`` holds the task runs booked on it.
+it ends up (``ok``, ``unusable``, ``starttaskfailed``), ``startTaskWait`` / ``startTaskExit`` describe
+its start task (None: the pool had none) and ``tasks``, once a task is booked, holds the task runs.
 Nothing is written as time passes, so reading a pool of 5,000 nodes costs one pass over the records.
+Records are flat on purpose: every read copies the pool document, and nested containers per node
+would triple the cost of that copy.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ START_TASK_FAILURE = {"category": "usererror", "code": "FailureExitCode",
 
 
 def new(account: str, pool_id: str, serial: int, *, dedicated: bool, allocated: float, phases: dict,
-        fate: str, start_task: dict | None) -> dict:
+        fate: str, start_task_wait: bool | None, start_task_exit: int) -> dict:
     """A node planned to be allocated at ``allocated``; ``phases`` holds boot, agent and start task seconds."""
     digest = hashlib.sha256(f"{account}/{pool_id}/{serial}".lower().encode()).hexdigest()
     starting = allocated + phases["boot"]
@@ -43,9 +46,14 @@ def new(account: str, pool_id: str, serial: int, *, dedicated: bool, allocated: 
         "id": f"tvmps_{digest}_{'d' if dedicated else 'p'}", "dedicated": dedicated,
         "ip": f"10.{(serial >> 16) & 255}.{(serial >> 8) & 255}.{serial & 255}",
         "allocated": allocated, "starting": starting, "ready": ready,
-        "idle": ready + (phases["startTask"] if start_task and fate != "unusable" else 0),
-        "fate": fate, "startTask": start_task, "leaving": None, "gone": None, "tasks": [],
+        "idle": ready + (phases["startTask"] if start_task_wait is not None and fate != "unusable" else 0),
+        "fate": fate, "startTaskWait": start_task_wait, "startTaskExit": start_task_exit, "leaving": None, "gone": None,
     }
+
+
+def runs(node: dict) -> list[dict]:
+    """The task runs booked on the node."""
+    return node.get("tasks", [])
 
 
 def present(node: dict, now: float) -> bool:
@@ -58,7 +66,7 @@ def committed(node: dict, now: float) -> bool:
 
 
 def _waits_for_start_task(node: dict) -> bool:
-    return bool(node["startTask"] and node["startTask"]["wait"])
+    return bool(node["startTaskWait"])
 
 
 def available_from(node: dict) -> float | None:
@@ -85,10 +93,10 @@ def state(node: dict, now: float) -> tuple[str, float]:
             return "waitingforstarttask", node["ready"]
         if node["fate"] == "starttaskfailed":
             return "starttaskfailed", node["idle"]
-    running = [run["start"] for run in node["tasks"] if run["start"] <= now < run["end"]]
+    running = [run["start"] for run in runs(node) if run["start"] <= now < run["end"]]
     if running:
         return "running", min(running)
-    ended = [run["end"] for run in node["tasks"] if run["end"] <= now]
+    ended = [run["end"] for run in runs(node) if run["end"] <= now]
     return "idle", max([available_from(node) or node["ready"], *ended])
 
 
@@ -116,7 +124,7 @@ def counts(pool: dict, now: float) -> dict:
 def view(pool: dict, node: dict, now: float) -> dict:
     """The node as ``GET /pools/{pool}/nodes/{node}`` shows it (without its URL)."""
     current, since = state(node, now)
-    started = [run for run in node["tasks"] if run["start"] <= now]
+    started = [run for run in runs(node) if run["start"] <= now]
     running = [run for run in started if now < run["end"]]
     found = {
         "id": node["id"], "state": current, "schedulingState": "enabled", "stateTransitionTime": iso(since),
@@ -143,14 +151,14 @@ def view(pool: dict, node: dict, now: float) -> dict:
 
 
 def _start_task_info(node: dict, now: float) -> dict | None:
-    task = node["startTask"]
-    if not task or node["fate"] == "unusable" or now < node["ready"]:
+    if node["startTaskWait"] is None or node["fate"] == "unusable" or now < node["ready"]:
         return None
     info = {"state": "running", "startTime": iso(node["ready"]), "retryCount": 0}
     if now >= node["idle"]:
-        info.update(state="completed", endTime=iso(node["idle"]), exitCode=task["exitCode"],
-                    result="success" if task["exitCode"] == 0 else "failure")
-        if task["exitCode"] != 0:
+        code = node["startTaskExit"]
+        info.update(state="completed", endTime=iso(node["idle"]), exitCode=code,
+                    result="success" if code == 0 else "failure")
+        if code != 0:
             info["failureInfo"] = START_TASK_FAILURE
     return info
 

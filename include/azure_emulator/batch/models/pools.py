@@ -14,7 +14,7 @@ from ... import catalogue, timeline
 from ...clock import iso
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
 from . import allocation, images, nodes, tasks
-from .common import POOLS, check_id, invalid_state, pool_being_deleted, pool_key, pool_not_found, touch
+from .common import POOLS, check_id, invalid_state, obj, pool_being_deleted, pool_key, pool_not_found, text, touch
 
 DEFAULT_RESIZE_TIMEOUT = 900.0
 MIN_RESIZE_TIMEOUT = 300.0
@@ -47,7 +47,7 @@ def _count(value, prop: str) -> int:
 def _start_task(value) -> dict | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or not value.get("commandLine"):
+    if not text(obj(value, "startTask").get("commandLine"), "startTask.commandLine"):
         raise batch_missing_property("startTask.commandLine")
     return value
 
@@ -64,7 +64,7 @@ def _scaling(spec: dict) -> dict:
     for prop in ("targetDedicatedNodes", "targetLowPriorityNodes"):
         if spec.get(prop) is not None:
             raise batch_invalid_property(prop, "The target node counts must not be set when enableAutoScale is true.")
-    formula = spec.get("autoScaleFormula")
+    formula = text(spec.get("autoScaleFormula"), "autoScaleFormula")
     if not formula:
         raise batch_missing_property("autoScaleFormula")
     interval = spec.get("autoScaleEvaluationInterval") or DEFAULT_AUTOSCALE_INTERVAL
@@ -78,7 +78,7 @@ def _scaling(spec: dict) -> dict:
 
 def _settings(backend, account: str, spec: dict) -> dict:
     """Every property of a pool that Batch validates on add, normalised; plus what allocation needs."""
-    if not spec.get("vmSize"):
+    if not text(spec.get("vmSize"), "vmSize"):
         raise batch_missing_property("vmSize")
     size = catalogue.vm_size(spec["vmSize"])
     if size is None:
@@ -95,11 +95,12 @@ def _settings(backend, account: str, spec: dict) -> dict:
     if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= most:
         raise batch_invalid_property("taskSlotsPerNode", f"The value must be between 1 and {most} (the smaller of 4 "
                                      f"times the {size['cores']} cores of {size['name']}, and 256).")
-    fill = (spec.get("taskSchedulingPolicy") or {}).get("nodeFillType") or "spread"
+    fill = obj(spec.get("taskSchedulingPolicy"), "taskSchedulingPolicy").get("nodeFillType") or "spread"
     if fill not in FILL_TYPES:
         raise batch_invalid_property("taskSchedulingPolicy.nodeFillType", "The value must be spread or pack.")
     settings = {"vmSize": size["name"].lower(), "virtualMachineConfiguration": spec["virtualMachineConfiguration"],
-                "resizeTimeout": timeout, "enableInterNodeCommunication": bool(spec.get("enableInterNodeCommunication")),
+                "resizeTimeout": timeout,
+                "enableInterNodeCommunication": bool(spec.get("enableInterNodeCommunication")),
                 "taskSlotsPerNode": slots, "taskSchedulingPolicy": {"nodeFillType": fill},
                 "_image": image, "_cores": size["cores"], **_scaling(spec)}
     settings.update({k: spec[k] for k in KEPT if spec.get(k) is not None})

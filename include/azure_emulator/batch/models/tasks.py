@@ -15,8 +15,8 @@ from ... import timeline
 from ...clock import iso
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
 from . import nodes
-from .common import JOBS, POOLS, TASKS, check_id, job_being_deleted, job_key, job_not_found, pool_key, task_key, \
-    task_not_found, touch
+from .common import JOBS, POOLS, TASKS, check_id, job_being_deleted, job_key, job_not_found, obj, pool_key, \
+    task_key, task_not_found, text, touch
 
 EXIT = re.compile(r"\bexit\s+(-?\d+)\W*$")
 FAILURE = {"category": "usererror", "code": "FailureExitCode",
@@ -42,7 +42,7 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
         raise job_being_deleted()
     if job["state"] in ("terminating", "completed"):
         raise job_completed()
-    command = spec.get("commandLine")
+    command = text(spec.get("commandLine"), "commandLine")
     if not command:
         raise batch_missing_property("commandLine")
     slots = spec.get("requiredSlots", 1)
@@ -58,7 +58,7 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
     doc = {"id": task_id, "creationTime": iso(now), "state": "active", "stateTransitionTime": iso(now),
            "commandLine": command, "requiredSlots": slots,
            "constraints": {"maxWallClockTime": "P10675199DT2H48M5.4775807S", "retentionTime": "P7D",
-                           "maxTaskRetryCount": 0, **(spec.get("constraints") or {})},
+                           "maxTaskRetryCount": 0, **obj(spec.get("constraints"), "constraints")},
            "executionInfo": {"retryCount": 0, "requeueCount": 0},
            "_job": job["id"], "_pool": job["poolInfo"]["poolId"], "_exitCode": exit_code, "_queued": now,
            "_placement": None}
@@ -89,7 +89,7 @@ def listing(backend, account: str, job_id: str) -> list[dict]:
 # --- booking ---------------------------------------------------------------------------------------
 
 def _usage(node: dict, at: float) -> int:
-    return sum(run["slots"] for run in node["tasks"] if run["start"] <= at < run["end"])
+    return sum(run["slots"] for run in nodes.runs(node) if run["start"] <= at < run["end"])
 
 
 def _earliest_start(node: dict, now: float, slots: int, need: int, delay: float, length: float) -> float | None:
@@ -97,8 +97,9 @@ def _earliest_start(node: dict, now: float, slots: int, need: int, delay: float,
     if usable is None:
         return None
     first = max(usable, now) + delay
-    for start in sorted({first} | {run["end"] for run in node["tasks"] if run["end"] > first}):
-        checkpoints = [start] + [run["start"] for run in node["tasks"] if start < run["start"] < start + length]
+    booked = nodes.runs(node)
+    for start in sorted({first} | {run["end"] for run in booked if run["end"] > first}):
+        checkpoints = [start] + [run["start"] for run in booked if start < run["start"] < start + length]
         if all(_usage(node, at) + need <= slots for at in checkpoints):
             return start
     return None
@@ -114,7 +115,7 @@ def _book(backend, pool: dict, task: dict, now: float) -> bool:
         start = _earliest_start(node, now, slots, task["requiredSlots"], delay, length)
         if start is None:
             continue
-        load = sum(1 for run in node["tasks"] if run["end"] > start)
+        load = sum(1 for run in nodes.runs(node) if run["end"] > start)
         rank = (start, -load if pack else load, index)
         if best is None or rank < best[0]:
             best = (rank, node, start)
@@ -123,8 +124,8 @@ def _book(backend, pool: dict, task: dict, now: float) -> bool:
     _, node, start = best
     end = start + length
     code = task["_exitCode"]
-    node["tasks"].append({"job": task["_job"], "task": task["id"], "start": start, "end": end, "exitCode": code,
-                          "slots": task["requiredSlots"]})
+    node.setdefault("tasks", []).append({"job": task["_job"], "task": task["id"], "start": start, "end": end,
+                                         "exitCode": code, "slots": task["requiredSlots"]})
     task["_placement"] = {"node": node["id"], "start": start, "end": end}
     timeline.schedule(task, start, {
         "state": "running", "stateTransitionTime": iso(start), "previousState": "active",
@@ -156,7 +157,7 @@ def _unbook(node: dict | None, task: dict, now: float) -> None:
     """Take the task's run off its node: a run that started ends now, a future one disappears."""
     if node is None:
         return
-    for run in list(node["tasks"]):
+    for run in list(nodes.runs(node)):
         if run["job"] == task["_job"] and run["task"] == task["id"] and run["end"] > now:
             if run["start"] <= now:
                 run.update(end=now, exitCode=None)
@@ -193,7 +194,7 @@ def _stop(backend, account: str, pool: dict | None, task_ref: tuple[str, str], n
 def evict(backend, account: str, pool: dict, node: dict, now: float, *, terminate: bool, keep_running: bool) -> None:
     """Move a leaving node's tasks off it: those not started are requeued; running ones are requeued,
     terminated, or (``keep_running``) left to finish. The caller books the requeued ones again."""
-    for run in list(node["tasks"]):
+    for run in list(nodes.runs(node)):
         if run["end"] <= now or (keep_running and run["start"] <= now):
             continue
         _stop(backend, account, pool, (run["job"], run["task"]), now, terminate=terminate)
