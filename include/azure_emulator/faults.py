@@ -80,7 +80,7 @@ class FaultBook:
                 rule["count"] -= 1
                 if rule["count"] <= 0:
                     rules.remove(rule)
-            rule.setdefault("fired", 0)
+            rule["fired"] = rule.get("fired", 0) + 1
             self._save(rules)
             return rule
         return None

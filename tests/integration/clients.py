@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urljoin
 
 import requests
@@ -10,6 +11,7 @@ from azure.identity import ClientSecretCredential
 from azure.identity.aio import ClientSecretCredential as AsyncClientSecretCredential
 from azure.batch import BatchClient
 from azure.batch.aio import BatchClient as AsyncBatchClient
+from azure.core.credentials import AccessToken
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.aio import ComputeManagementClient as AsyncComputeManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
@@ -56,6 +58,16 @@ def batch(info: dict, cred, endpoint: str | None = None) -> BatchClient:
 def async_batch(info: dict, cred, endpoint: str | None = None) -> AsyncBatchClient:
     return AsyncBatchClient(endpoint=endpoint or info["batch_endpoint"], credential=cred,
                             connection_verify=info["ca_bundle"])
+
+
+class StaticToken:
+    """A credential that presents one given token whatever the scope (an old token, or one for another API)."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def get_token(self, *scopes, **kwargs) -> AccessToken:
+        return AccessToken(self.token, int(time.time()) + 3600)
 
 
 class ControlSession(requests.Session):

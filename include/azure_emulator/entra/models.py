@@ -34,6 +34,9 @@ def openid_configuration(base_url: str, tenant: str) -> dict:
 def client_credentials_token(backend, form: dict[str, str]) -> dict:
     settings = backend.settings
     grant = form.get("grant_type")
+    if not grant:
+        raise AzureError("invalid_request", "AADSTS900144: The request body must contain the following parameter: "
+                         "'grant_type'.", extra={"error_codes": [900144]})
     if grant != "client_credentials":
         raise AzureError("unsupported_grant_type", f"AADSTS70003: The app requested an unsupported grant type "
                          f"'{grant}'.", extra={"error_codes": [70003]})

@@ -144,10 +144,12 @@ class BatchHook(ImagepoolAzureHook):
     """BatchClient (sync and aio) for one Batch account.
 
     :param azure_conn_id: ``azure`` connection (Entra ID), or ``azure_batch`` with the account name and
-        key (SharedKey: read-only and Marketplace use only; refused for gallery-image pools).
+        key (SharedKey: enough to read the account, refused before any call for gallery-image pools).
     :param batch_account_url: account endpoint, ``https://{account}.{region}.batch.azure.com``;
         default: the connection's ``batch_account_url``.
     """
+
+    hook_name = "Azure Batch (imagepool)"
 
     def __init__(self, azure_conn_id: str = ImagepoolAzureHook.default_conn_name, batch_account_url: str | None = None,
                  **kwargs):

@@ -93,7 +93,6 @@ def version_facts(found) -> dict:
         "id": found.id, "name": found.name, "location": normalize_region(found.location),
         "provisioning_state": text(found.provisioning_state),
         "exclude_from_latest": bool(profile.exclude_from_latest) if profile else False,
-        "storage_account_type": text(profile.storage_account_type) if profile else None,
         "source": _source_of(found.storage_profile),
         "target_regions": [{"name": normalize_region(t.name), "regional_replica_count": t.regional_replica_count
                             or (profile.replica_count or 1), "storage_account_type": text(t.storage_account_type),

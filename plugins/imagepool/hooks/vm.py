@@ -22,8 +22,8 @@ from azure.mgmt.compute.models import (AdditionalUnattendContent, BootDiagnostic
                                        VirtualMachineNetworkInterfaceConfiguration,
                                        VirtualMachineNetworkInterfaceConfigurationProperties,
                                        VirtualMachineNetworkInterfaceIPConfiguration,
-                                       VirtualMachineNetworkInterfaceIPConfigurationProperties, VirtualMachineProperties,
-                                       VirtualMachinePublicIPAddressConfiguration,
+                                       VirtualMachineNetworkInterfaceIPConfigurationProperties,
+                                       VirtualMachineProperties, VirtualMachinePublicIPAddressConfiguration,
                                        VirtualMachinePublicIPAddressConfigurationProperties, WindowsConfiguration)
 from azure.mgmt.core.exceptions import ARMErrorFormat
 

@@ -208,10 +208,11 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
                           hook.endpoint, spec.vm_size, spec.target_dedicated_nodes, spec.target_low_priority_nodes,
                           spec.resize_timeout)
         else:
-            self._check_existing(hook, spec)
+            self._reuse(hook, spec)
         return {"pool_id": spec.pool_id, "batch_account_url": hook.endpoint}
 
-    def _check_existing(self, hook: BatchHook, spec: PoolSpec) -> None:
+    def _reuse(self, hook: BatchHook, spec: PoolSpec) -> None:
+        """Reuse the pool with this id if it boots the same image, resized to the spec's targets."""
         existing = hook.get_pool(spec.pool_id)
         if existing is None or existing["state"] == "deleting":
             raise AzureOperationFailed(f"pool {spec.pool_id}", "PoolBeingDeleted", "a pool with this id is being "
@@ -221,6 +222,15 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
                                        f"{existing['image_id']}, not {spec.image_id}",
                                        "derive the pool id from the image version, or retire the existing pool first")
         self.log.info("Pool %s already exists with image %s; reusing it", spec.pool_id, spec.image_id)
+        wanted = (spec.target_dedicated_nodes, spec.target_low_priority_nodes)
+        targets = (existing["target_dedicated_nodes"], existing["target_low_priority_nodes"])
+        # A steady pool keeps its last resize's errors until the next resize, so a pool that fell short
+        # (quota since raised, capacity back) is resized again; one still resizing is the sensor's to watch.
+        if existing["allocation_state"] == "steady" and (targets != wanted or existing["resize_errors"]):
+            errors = ", ".join(e["code"] for e in existing["resize_errors"]) or "none"
+            self.log.info("Pool %s targets %s dedicated + %s spot nodes (last resize errors: %s); resizing to %s + %s",
+                          spec.pool_id, *targets, errors, *wanted)
+            hook.resize(spec.pool_id, dedicated=wanted[0], low_priority=wanted[1], resize_timeout=spec.resize_timeout)
 
     def _persist_link(self, context, hook: BatchHook, pool_id: str) -> None:
         group = self.resource_group_name or hook.settings.resource_group

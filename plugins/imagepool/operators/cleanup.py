@@ -53,7 +53,7 @@ class AzureBuildResourcesCleanupOperator(ImagepoolBaseOperator):
 
     def _given(self) -> tuple[list[str], list[str]]:
         """(ids of the given snapshots and image, problems)."""
-        entries = [] if self.snapshot_ids is None else list(self.snapshot_ids)
+        entries = [self.snapshot_ids] if isinstance(self.snapshot_ids, str) else list(self.snapshot_ids or [])
         ids = [e.get("snapshot_id") if isinstance(e, dict) else e for e in entries]
         problems = [f"snapshot_ids entry {i!r} must be a snapshot resource id" for i in ids
                     if i is not None and not (isinstance(i, str) and SNAPSHOT_ID.match(i))]
@@ -85,7 +85,7 @@ class AzureBuildResourcesCleanupOperator(ImagepoolBaseOperator):
         operations, errors = self._start(starts)
         return self._wait(context, operations, "execute_leftovers", deleted=[], errors=errors)
 
-    def execute_leftovers(self, context, event=None, deleted: list[str] = (), errors: list[str] = ()):
+    def execute_leftovers(self, context, event=None, deleted: Sequence[str] = (), errors: Sequence[str] = ()):
         """After the VM is gone: delete what it released rather than deleted (``Detach``)."""
         deleted, errors = _tally(event, list(deleted), list(errors))
         vms, disks, group = self._hooks()
@@ -95,7 +95,7 @@ class AzureBuildResourcesCleanupOperator(ImagepoolBaseOperator):
         operations, more = self._start(self._leftover_starts(vms, disks, leftovers))
         return self._wait(context, operations, "execute_complete", deleted=deleted, errors=errors + more)
 
-    def execute_complete(self, context, event=None, deleted: list[str] = (), errors: list[str] = ()):
+    def execute_complete(self, context, event=None, deleted: Sequence[str] = (), errors: Sequence[str] = ()):
         return self._finish(*_tally(event, list(deleted), list(errors)))
 
     @staticmethod

@@ -106,8 +106,8 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
                             f"{', '.join(STORAGE_ACCOUNT_TYPES)}")
         targets: list[dict] = []
         for entry in self.target_regions or []:
-            entry = {"name": entry} if isinstance(entry, str) else dict(entry)
-            if not entry.get("name"):
+            entry = {"name": entry} if isinstance(entry, str) else entry
+            if not isinstance(entry, dict) or not entry.get("name"):
                 problems.append(f"target region {entry!r} has no name")
                 continue
             name = normalize_region(entry["name"])
@@ -156,7 +156,6 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
 
         hook = ImageVersionHook(self.azure_conn_id)
         group = hook.resource_group(self.resource_group_name)
-        what = f"image version {self.gallery_name}/{self.image_name}/{self.version}"
         existing = hook.get_version(group, self.gallery_name, self.image_name, self.version)
         if existing:
             ImageVersionLink.persist(context, hook.settings, existing["id"])
@@ -172,11 +171,14 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
             target_regions=targets, exclude_from_latest=self.exclude_from_latest, end_of_life_date=end_of_life,
             tags=self.tags).resource_id
         ImageVersionLink.persist(context, hook.settings, version_id)
-        self.log.info("Publishing %s to %s; replication is waited for by AzureImageVersionReplicationSensor", what,
+        self.log.info("Publishing %s to %s; replication is waited for by AzureImageVersionReplicationSensor", version_id,
                       ", ".join(f"{t['name']} ({t['regional_replica_count']} replicas)" for t in targets))
+        return self._published(version_id, location, targets)
+
+    def _published(self, version_id: str, location: str, targets: list[dict]) -> dict:
+        """What the task returns (XCom), for a new version and a reused one alike."""
         return {"image_version_id": version_id, "version": self.version, "location": location,
-                "regions": [t["name"] for t in targets],
-                "replica_counts": {t["name"]: t["regional_replica_count"] for t in targets}}
+                "regions": [t["name"] for t in targets], "replica_counts": _counts(targets)}
 
     def _gallery_location(self, hook: ImageVersionHook, group: str) -> str:
         gallery = hook.get_gallery(group, self.gallery_name)
@@ -196,15 +198,14 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
                 f"the version already exists with source {existing['source']}, not {source}; Azure never "
                 "changes a version's source", f"versions are never overwritten: bump the version (for example "
                 f"{_next_patch(self.version)}) and publish again")
-        regions = {t["name"]: t["regional_replica_count"] for t in existing["target_regions"]}
+        regions = _counts(existing["target_regions"])
         missing = [t["name"] for t in targets if t["name"] not in regions]
         self.log.info("%s already exists from the same source (%s); reusing it", existing["id"],
                       existing["provisioning_state"])
         if missing:
             self.log.warning("%s does not target %s; a pool there needs AzureImageVersionReplicasScaleOperator "
                              "(which adds its region) or a new version", existing["id"], ", ".join(missing))
-        return {"image_version_id": existing["id"], "version": self.version, "location": existing["location"],
-                "regions": list(regions), "replica_counts": regions}
+        return self._published(existing["id"], existing["location"], existing["target_regions"])
 
 
 def _next_patch(version: str) -> str:

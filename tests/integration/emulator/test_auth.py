@@ -8,25 +8,16 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
-from azure.core.credentials import AccessToken, AzureNamedKeyCredential
+from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.integration import clients
+from tests.integration.clients import StaticToken
 from tests.integration.emulator.wire import assert_arm_error, assert_batch_error
 
 OTHER_TENANT = "0badc0de-0000-4000-8000-000000000000"
-
-
-class StaticToken:
-    """A credential that presents one given token whatever the scope, as a misconfigured client would."""
-
-    def __init__(self, token: str):
-        self.token = token
-
-    def get_token(self, *scopes, **kwargs) -> AccessToken:
-        return AccessToken(self.token, int(time.time()) + 3600)
 
 
 def emulator_key(info):

@@ -34,7 +34,8 @@ def jobs(batch):
             pass
 
 
-def test_smoke_job_succeeds(batch, pools, jobs):
+def test_smoke_job_succeeds(batch, pools, jobs, control):
+    control.patch("/durations", json={"pool_allocation_start": 300})  # the task is added before the node is idle
     pools.add(batch, marketplace_pool("smoke", 1))
     batch.create_job(job("smoke_job", "smoke"))
     jobs.append("smoke_job")

@@ -32,6 +32,7 @@ def trusted_launch(pool: bm.BatchPoolCreateOptions) -> bm.BatchPoolCreateOptions
 
 
 def test_create_get_list_delete(batch, pools, control):
+    control.patch("/durations", json={"pool_allocation_start": 300})  # half a second to look at the new pool
     headers = {}
     batch.create_pool(marketplace_pool("crud", 2, display_name="first pool"),
                       cls=lambda response, _, found: headers.update(found))
@@ -140,7 +141,7 @@ def test_resize_and_stop_resize_pollers(batch, pools, control):
     assert (pool.current_dedicated_nodes, pool.target_low_priority_nodes, pool.current_low_priority_nodes) == (1, 1, 1)
 
     # A slow allocation, stopped half way: the nodes allocated so far stay.
-    control.patch("/durations", json={"pool_allocation_per_replica_batch": 600, "pool_resize_stop": 120})
+    control.patch("/durations", json={"pool_allocation_per_replica_batch": 600, "pool_resize_stop": 300})
     poller = batch.begin_resize_pool("resized", bm.BatchPoolResizeOptions(target_dedicated_nodes=9),
                                      polling_interval=POLL)
     assert batch.get_pool("resized").allocation_state == "resizing"
@@ -194,6 +195,22 @@ def test_core_quota_allocates_what_fits(batch, pools, control):
                                                           "AccountLowPriorityCoreQuotaReached"]
 
 
+def test_autoscale_pool_takes_constant_targets_from_its_formula(batch, pools):
+    pools.add(batch, marketplace_pool("autoscaled", None, enable_auto_scale=True,
+                                      auto_scale_formula="$TargetDedicatedNodes = 2; $TargetLowPriorityNodes = 1;",
+                                      auto_scale_evaluation_interval=dt.timedelta(minutes=5)))
+    pool = steady(batch, "autoscaled")
+    assert (pool.enable_auto_scale, pool.current_dedicated_nodes, pool.current_low_priority_nodes) == (True, 2, 1)
+    assert pool.auto_scale_evaluation_interval == dt.timedelta(minutes=5)
+    assert pool.auto_scale_run.results == "$TargetDedicatedNodes=2;$TargetLowPriorityNodes=1"
+    with pytest.raises(ResourceExistsError) as err:
+        batch.begin_resize_pool("autoscaled", bm.BatchPoolResizeOptions(target_dedicated_nodes=3))
+    assert err.value.error.code == "OperationInvalidForCurrentState"
+    with pytest.raises(HttpResponseError) as err:
+        batch.create_pool(marketplace_pool("autoscaled_too", 2, enable_auto_scale=True, auto_scale_formula="x"))
+    assert error_values(err.value)["PropertyName"] == "targetDedicatedNodes"
+
+
 def test_update_and_replace_properties(batch, pools):
     pools.add(batch, marketplace_pool("updated", 1))
     start_task = bm.BatchStartTask(command_line="/bin/bash -c 'echo ready'", wait_for_success=True)
@@ -229,10 +246,12 @@ def test_accounts_have_their_own_pools(info, batch, second_batch, pools):
 
 def test_shared_key_can_manage_marketplace_pools(shared_key_batch, pools):
     pools.add(shared_key_batch, marketplace_pool("shared_key_pool", 1))
+    pools.add(shared_key_batch, marketplace_pool("shared_key_pool_2", 0))
     assert steady(shared_key_batch, "shared_key_pool").current_dedicated_nodes == 1
     assert shared_key_batch.pool_exists("shared_key_pool")
-    found = list(shared_key_batch.list_pools(filter="startswith(id,'shared_key')", max_results=1))
-    assert [p.id for p in found] == ["shared_key_pool"]
+    # The next page's link is signed like any other request.
+    pages = shared_key_batch.list_pools(filter="startswith(id,'shared_key')", max_results=1).by_page()
+    assert [[p.id for p in page] for page in pages] == [["shared_key_pool"], ["shared_key_pool_2"]]
 
 
 def test_wrong_shared_key_is_refused(info):
@@ -243,6 +262,7 @@ def test_wrong_shared_key_is_refused(info):
 
 
 async def test_async_client_create_resize_delete(info, fast):
+    fast.patch("/durations", json={"pool_allocation_start": 300})
     async with clients.async_credential(info) as credential, clients.async_batch(info, credential) as client:
         await client.create_pool(marketplace_pool("async_pool", 1))
         assert (await client.get_pool("async_pool")).allocation_state == "resizing"

@@ -54,12 +54,12 @@ def image_version(info, compute):
             os_type="Linux", os_state="Generalized", hyper_v_generation="V2",
             features=[GalleryImageFeature(name="SecurityType", value="TrustedLaunchSupported")],
             identifier=GalleryImageIdentifier(publisher="contoso", offer="batch-ops", sku="ubuntu")))).result()
-    version = compute.gallery_image_versions.begin_create_or_update(rg, GALLERY, DEFINITION, VERSION, GalleryImageVersion(
-        location=location, properties=GalleryImageVersionProperties(
-            publishing_profile=GalleryImageVersionPublishingProfile(
-                target_regions=[TargetRegion(name=location, regional_replica_count=1)]),
-            storage_profile=GalleryImageVersionStorageProfile(
-                os_disk_image=GalleryOSDiskImage(source=GalleryDiskImageSource(id=snapshot.id)))))).result()
+    body = GalleryImageVersion(location=location, properties=GalleryImageVersionProperties(
+        publishing_profile=GalleryImageVersionPublishingProfile(
+            target_regions=[TargetRegion(name=location, regional_replica_count=1)]),
+        storage_profile=GalleryImageVersionStorageProfile(
+            os_disk_image=GalleryOSDiskImage(source=GalleryDiskImageSource(id=snapshot.id)))))
+    version = compute.gallery_image_versions.begin_create_or_update(rg, GALLERY, DEFINITION, VERSION, body).result()
     assert version.provisioning_state == "Succeeded"
     control.delete("/durations")
     yield version.id
@@ -154,7 +154,7 @@ def test_pool_from_gallery_version_becomes_steady_and_healthy(info, fast, quick,
     assert "steady" in steady.events[-1]["message"] and "2/2 idle" in steady.events[-1]["message"]
 
 
-def test_reruns_reuse_the_pool(info, fast, batch, pool_ids, image_version):
+def test_reruns_reuse_the_pool(fast, batch, pool_ids, image_version):
     ready_pool(fast, pool_ids, image_version, "ops-rerun")
     again = run_task(create_operator(fast, "OPS-RERUN", image_version))  # Batch ids are case-insensitive
     assert again.result["pool_id"] == "OPS-RERUN"
@@ -178,7 +178,7 @@ def test_existing_pool_with_another_image_is_an_error(fast, batch, pool_ids, ima
     assert image_version in str(err.value) and "retire the existing pool" in str(err.value)
 
 
-def test_node_agent_sku_for_another_os_is_rejected_before_creation(fast, batch, control, pool_ids, image_version):
+def test_node_agent_sku_for_another_os_is_rejected_before_creation(fast, batch, pool_ids, image_version):
     pool_ids.append("ops-wrong-sku")
     with pytest.raises(AzureOperationFailed) as err:
         run_task(create_operator(fast, "ops-wrong-sku", image_version, node_agent_sku_id="batch.node.windows amd64"))
@@ -205,7 +205,7 @@ def test_shared_key_connection_is_refused_before_any_call(fast, control, pool_id
     assert ok, message
 
 
-def test_allocation_timeout_is_retried_with_a_new_resize(fast, quick, batch, pool_ids, image_version):
+def test_allocation_timeout_is_retried_with_a_new_resize(fast, quick, pool_ids, image_version):
     quick.post("/faults", json={"kind": "allocation_timeout", "match": {"pool": "^ops-timeout$"}, "count": 1})
     pool_ids.append("ops-timeout")
     run_task(create_operator(fast, "ops-timeout", image_version, target_dedicated_nodes=4))
@@ -232,12 +232,14 @@ def test_core_quota_fails_at_once_with_the_azure_code(fast, quick, pool_ids, ima
                                 "count": 1})
     pool_ids.append("ops-quota")
     run_task(create_operator(fast, "ops-quota", image_version, target_dedicated_nodes=3))
-    run = None
     with pytest.raises(AirflowException) as err:
-        run = run_task(sensor(fast, "ops-quota"))
-    assert run is None
+        run_task(sensor(fast, "ops-quota"))
     assert "pool ops-quota" in str(err.value) and "AccountCoreQuotaReached" in str(err.value)
     assert "request more dedicated cores" in str(err.value)
+    assert "gave up" not in str(err.value)  # fatal: no resize was tried
+    # Once the quota is raised (the fault fired once), re-running both tasks resizes the pool and converges.
+    run_task(create_operator(fast, "ops-quota", image_version, target_dedicated_nodes=3))
+    assert run_task(sensor(fast, "ops-quota")).result["healthy_nodes"] == 3
 
 
 @pytest.mark.parametrize("fraction, healthy", [(0.1, True), (0.3, False)])
@@ -280,7 +282,7 @@ def test_smoke_job_checks_the_exit_code_and_always_deletes_the_job(fast, quick, 
     else:
         with pytest.raises(AirflowException) as err:
             run_task(smoke)
-        assert f"exited with 3" in str(err.value) and f"job smoke-{pool_id}" in str(err.value)
+        assert "exited with 3" in str(err.value) and f"job smoke-{pool_id}" in str(err.value)
         assert "un-promoted" in str(err.value)
     job = _job_or_none(batch, f"smoke-{pool_id}")
     assert job is None or job.state == "deleting"

@@ -7,6 +7,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from azure.mgmt.compute.models import CreationData, Disk, DiskProperties
 
 from imagepool.operators.cleanup import AzureBuildResourcesCleanupOperator
+from tests.integration.emulator.vm_builders import build_vm, nic_configuration
 from tests.integration.library.harness import run_task
 from tests.integration.library.test_disk_operators import image_operator, snapshot_all
 from tests.integration.library.test_vm_operators import (arm_requests_since, build_and_generalize, create_operator,
@@ -71,6 +72,18 @@ def test_cleanup_deletes_leftover_disks_named_after_the_vm(info, fast, control, 
     run_task(cleanup(fast, "bvm-leftover"))
     assert [r["id"].rsplit("/", 1)[-1] for r in live(control, "bvm-leftover")] == ["bvm-leftover-x-osdisk"]
     compute.disks.begin_delete(info["resource_group"], "bvm-leftover-x-osdisk").result()
+
+
+def test_cleanup_deletes_what_the_vm_released_instead_of_deleting(info, fast, control, compute):
+    # A VM made elsewhere with deleteOption Detach: deleting it leaves its NIC and OS disk behind.
+    vm = build_vm(info, os_disk_delete="Detach", data_disk_delete=None,
+                  nic=nic_configuration(info, name="nic", delete_option="Detach"))
+    vm.storage_profile.os_disk.name = "bvm-detach-osdisk"
+    compute.virtual_machines.begin_create_or_update(info["resource_group"], "bvm-detach", vm).result()
+    run = run_task(cleanup(fast, "bvm-detach"))
+    assert live(control, "bvm-detach") == []
+    assert {i.rsplit("/", 1)[-1] for i in run.result["deleted"]} == {"bvm-detach", "bvm-detach-nic",
+                                                                     "bvm-detach-osdisk"}
 
 
 def test_keep_deletes_nothing_and_lists_what_was_kept(info, fast, control):

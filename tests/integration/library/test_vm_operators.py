@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
 from imagepool.errors import AzureOperationFailed
 from imagepool.operators.vm import AzureBuildVmCreateOperator, AzureBuildVmGeneralizeOperator
 from imagepool.sensors.vm import AzureBuildVmFinishedSensor
-from tests.integration.library.harness import run_task
+from tests.integration.library.harness import RecordingTaskInstance, run_task
 
 UBUNTU = {"image_publisher": "Canonical", "image_offer": "0001-com-ubuntu-server-jammy", "image_sku": "22_04-lts-gen2"}
 UBUNTU_GEN1 = dict(UBUNTU, image_sku="22_04-lts")
@@ -95,6 +95,18 @@ def test_rerun_reuses_the_vm_without_duplicates(info, fast, control):
     assert again.xcom["build_vm_portal_url"] == first.xcom["build_vm_portal_url"]
     assert sorted(r["id"] for r in live(control, "bvm-again")) == before
     assert len(before) == 5  # VM, OS disk, two data disks, NIC
+
+
+def test_retry_after_a_crash_joins_the_creation_under_way(info, fast, control):
+    control.patch("/durations", json={"vm_create": 1200})
+    first_try = create_operator(info, fast, "bvm-crash")
+    with pytest.raises(TaskDeferred):  # the worker dies here, before the triggerer picks the wait up
+        first_try.execute({"ti": RecordingTaskInstance()})
+    assert {r["state"] for r in live(control, "bvm-crash") if r["kind"] == "arm/virtualMachines"} == {"Creating"}
+    retry = run_task(create_operator(info, fast, "bvm-crash"))
+    assert retry.result["vm_id"].endswith("/virtualMachines/bvm-crash")
+    assert len(retry.deferrals) == 1
+    assert len(live(control, "bvm-crash")) == 5
 
 
 def test_rerun_keeps_the_image_version_the_vm_was_built_from(info, fast, control, compute):
@@ -194,6 +206,17 @@ def test_sensor_waits_for_the_build_to_power_off(info, fast, control):
     assert [d[0] for d in run.deferrals] == ["imagepool.triggers.vm.VmPowerStateTrigger"]
     assert run.xcom["build_vm_portal_url"].endswith("/virtualMachines/bvm-sensor/overview")
     assert run_task(AzureBuildVmFinishedSensor(task_id="built", vm_name="bvm-sensor", **fast)).deferrals == []
+
+
+def test_sensor_rides_out_throttling_and_server_errors(info, fast, control):
+    control.patch("/durations", json=FAST_BUILD)
+    run_task(create_operator(info, fast, "bvm-throttled"))
+    for kind in ("throttle", "server_error"):
+        control.post("/faults", json={"kind": kind, "count": 3, "retry_after": 0.1,
+                                      "match": {"service": "arm", "path": "bvm-throttled/instanceView"}})
+    run = run_task(AzureBuildVmFinishedSensor(task_id="built", vm_name="bvm-throttled", timeout=60, **fast))
+    assert run.result == "stopped"
+    assert control.get("/faults").json()["value"] == []  # every injected fault was met and ridden out
 
 
 def test_sensor_times_out_naming_where_to_look(info, fast, control):

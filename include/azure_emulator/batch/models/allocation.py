@@ -61,7 +61,7 @@ def grow(backend, *, account: str, pool: dict, now: float, add: dict[bool, int],
     add, errors = _within_quota(backend, account, pool, now, add)
     kinds = [True] * add[True] + [False] * add[False]
     if not kinds:
-        return [], now, errors
+        return [], start, errors
     batches = 1 if replicas is None else math.ceil(len(kinds) / (replicas * durations["vms_per_replica"]))
     window = durations["pool_allocation_per_replica_batch"] * batches
     times = [start + window * (i + 1) / len(kinds) for i in range(len(kinds))]

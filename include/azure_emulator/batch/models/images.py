@@ -33,7 +33,7 @@ def shared_key_refused() -> AzureError:
 
 def uses_compute_resource(config) -> bool:
     """Whether the pool links a Compute resource (a gallery image), which SharedKey callers may not do."""
-    reference = (config or {}).get("imageReference") if isinstance(config, dict) else None
+    reference = config.get("imageReference") if isinstance(config, dict) else None
     return isinstance(reference, dict) and bool(reference.get("virtualMachineImageId"))
 
 

@@ -1,8 +1,7 @@
 """Jobs: a pool to run on and a set of tasks. Deleting removes the tasks; terminating ends them.
 
 A job whose ``onAllTasksComplete`` is ``terminatejob`` reads as completed once all its tasks have
-completed; that is derived when the job is read, since task completion happens on the tasks'
-own timelines.
+completed (see :func:`.tasks.current_job`).
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ from ... import timeline
 from ...clock import iso
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
 from . import tasks
-from .common import JOBS, POOLS, TASKS, check_id, job_being_deleted, job_key, job_not_found, obj, pool_key, \
-    task_key, text, touch
+from .common import JOBS, POOLS, check_id, job_being_deleted, job_key, job_not_found, obj, pool_key, text, touch
 
 ON_ALL_TASKS_COMPLETE = ("noaction", "terminatejob")
 KEPT = ("displayName", "priority", "maxParallelTasks", "allowTaskPreemption", "usesTaskDependencies", "metadata",
@@ -49,29 +47,15 @@ def create(backend, account: str, spec: dict) -> dict:
     return backend.save(JOBS, key, doc)
 
 
-def _current(backend, account: str, job: dict) -> dict:
-    """The job with ``terminatejob`` completion applied."""
-    if job["state"] != "active" or job["onAllTasksComplete"] != "terminatejob":
-        return job
-    found = backend.views(TASKS, task_key(account, job["id"], ""))
-    if not found or any(t["state"] != "completed" for t in found):
-        return job
-    ended = max(t["stateTransitionTime"] for t in found)
-    job.update(state="completed", previousState="active", previousStateTransitionTime=job["stateTransitionTime"],
-               stateTransitionTime=ended)
-    job["executionInfo"].update(endTime=ended, terminateReason="AllTasksComplete")
-    return job
-
-
 def get(backend, account: str, job_id: str) -> dict:
     found = backend.view(JOBS, job_key(account, job_id))
     if found is None:
         raise job_not_found()
-    return _current(backend, account, found)
+    return tasks.current_job(backend, account, found)
 
 
 def listing(backend, account: str) -> list[dict]:
-    return sorted((_current(backend, account, j) for j in backend.views(JOBS, f"{account}/")),
+    return sorted((tasks.current_job(backend, account, j) for j in backend.views(JOBS, f"{account}/")),
                   key=lambda j: j["id"].lower())
 
 
@@ -82,7 +66,7 @@ def _settled_job(backend, account: str, job_id: str) -> dict:
         raise job_not_found()
     if doc["state"] == "deleting":
         raise job_being_deleted()
-    return _current(backend, account, doc)
+    return tasks.current_job(backend, account, doc)
 
 
 def delete(backend, account: str, job_id: str) -> None:

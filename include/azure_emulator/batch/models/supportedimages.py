@@ -19,16 +19,21 @@ END_OF_LIFE = {
 }
 
 
-def _end_of_life(image: dict) -> str:
-    windows_release = image["sku"].removesuffix("-g2")
-    return END_OF_LIFE.get(image["nodeAgentSKUId"]) or END_OF_LIFE[windows_release]
+def _end_of_life(image: dict) -> str | None:
+    # Windows images share one node agent SKU; the release is in the image SKU.
+    key = image["nodeAgentSKUId"] if image["osType"] == "Linux" else image["sku"].removesuffix("-g2")
+    return END_OF_LIFE.get(key)
 
 
 def listing(backend) -> list[dict]:
-    return [{"nodeAgentSKUId": image["nodeAgentSKUId"],
-             "imageReference": {"publisher": image["publisher"], "offer": image["offer"], "sku": image["sku"],
-                                "version": "latest"},
-             "osType": image["osType"].lower(), "verificationType": "verified",
-             "capabilities": [],
-             "batchSupportEndOfLife": _end_of_life(image)}
-            for image in catalogue.images(backend)]
+    found = []
+    for image in catalogue.images(backend):
+        entry = {"nodeAgentSKUId": image["nodeAgentSKUId"],
+                 "imageReference": {"publisher": image["publisher"], "offer": image["offer"], "sku": image["sku"],
+                                    "version": "latest"},
+                 "osType": image["osType"].lower(), "verificationType": "verified", "capabilities": []}
+        end_of_life = _end_of_life(image)
+        if end_of_life:
+            entry["batchSupportEndOfLife"] = end_of_life
+        found.append(entry)
+    return found

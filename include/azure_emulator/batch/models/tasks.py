@@ -38,6 +38,7 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
     job = backend.view(JOBS, job_key(account, job_id))
     if job is None:
         raise job_not_found()
+    job = current_job(backend, account, job)
     if job["state"] == "deleting":
         raise job_being_deleted()
     if job["state"] in ("terminating", "completed"):
@@ -46,7 +47,7 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
     if not command:
         raise batch_missing_property("commandLine")
     slots = spec.get("requiredSlots", 1)
-    if not isinstance(slots, int) or slots < 1:
+    if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
         raise batch_invalid_property("requiredSlots", "The number of required slots must be at least 1.")
     key = task_key(account, job["id"], task_id)
     if backend.view(TASKS, key) is not None:
@@ -69,6 +70,21 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
         _book(backend, pool, doc, now)
         backend.save(POOLS, pool_key(account, pool["id"]), pool)
     return backend.save(TASKS, key, doc)
+
+
+def current_job(backend, account: str, job: dict) -> dict:
+    """The job with ``terminatejob`` completion applied: derived when read, since tasks complete on
+    their own timelines."""
+    if job["state"] != "active" or job["onAllTasksComplete"] != "terminatejob":
+        return job
+    found = backend.views(TASKS, task_key(account, job["id"], ""))
+    if not found or any(t["state"] != "completed" for t in found):
+        return job
+    ended = max(t["stateTransitionTime"] for t in found)
+    job.update(state="completed", previousState="active", previousStateTransitionTime=job["stateTransitionTime"],
+               stateTransitionTime=ended)
+    job["executionInfo"].update(endTime=ended, terminateReason="AllTasksComplete")
+    return job
 
 
 def get(backend, account: str, job_id: str, task_id: str) -> dict:

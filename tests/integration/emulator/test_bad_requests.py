@@ -1,0 +1,135 @@
+"""Bad requests get the status and code Azure gives, in the calling service's wire format, and never a 500:
+the emulator logs no traceback for any of them."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.integration.emulator.wire import assert_arm_error, assert_batch_error, assert_oauth_error
+
+COMPUTE_API = {"virtualMachines": "2026-04-01", "images": "2026-04-01", "disks": "2026-03-02",
+               "snapshots": "2026-03-02", "galleries": "2026-03-03"}
+OTHER_SUBSCRIPTION = "0badc0de-0000-4000-8000-000000000000"
+
+
+@pytest.fixture(scope="module")
+def call(info, credential):
+    """``call(method, path, body=None, api_version=..., token="arm"|"batch")``: one raw request, as a client sends it."""
+    tokens = {scope: credential.get_token(info[f"{scope}_scope"]).token for scope in ("arm", "batch")}
+
+    def send(method: str, path: str, body: str | None = None, *, api_version: str | None = "2024-11-01",
+             token: str = "arm") -> requests.Response:
+        params = {"api-version": api_version} if api_version else {}
+        headers = {"Authorization": f"Bearer {tokens[token]}", "Content-Type": "application/json"}
+        return requests.request(method, f"{info['authority_host']}{path}", params=params, data=body, headers=headers,
+                                verify=info["ca_bundle"], timeout=10)
+
+    return send
+
+
+@pytest.fixture
+def rg_path(info):
+    return f"/subscriptions/{info['subscription_id']}/resourcegroups"
+
+
+@pytest.fixture
+def compute_path(info):
+    return f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/Microsoft.Compute"
+
+
+# --- ARM -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("body", "problem"), [
+    ("{", "Expecting property name"),
+    ("", "the request body is empty"),
+    ("[]", "expected a JSON object, got list"),
+    ('"westeurope"', "expected a JSON object, got str"),
+    ('{"location": 3}', "'location' must be a string"),
+    ('{"location": "westeurope", "tags": ["a"]}', "Tags must be an object"),
+])
+def test_arm_put_with_bad_body(call, rg_path, emulator_log, body, problem):
+    error = assert_arm_error(call("PUT", f"{rg_path}/rg-badbody", body), 400, "InvalidRequestContent")
+    assert problem in error["message"]
+    emulator_log.assert_clean()
+
+
+@pytest.mark.parametrize("body", ["{", "[]", "7", '{"location": ["westeurope"]}'])
+@pytest.mark.parametrize("resource", sorted(COMPUTE_API))
+def test_every_compute_put_refuses_a_body_that_is_not_a_resource(call, compute_path, emulator_log, resource, body):
+    response = call("PUT", f"{compute_path}/{resource}/badbody", body, api_version=COMPUTE_API[resource])
+    assert_arm_error(response, 400, "InvalidRequestContent")
+    emulator_log.assert_clean()
+
+
+@pytest.mark.parametrize(("api_version", "code"), [(None, "MissingApiVersionParameter"),
+                                                  ("yesterday", "InvalidApiVersionParameter"),
+                                                  ("2024-13", "InvalidApiVersionParameter")])
+def test_arm_api_version_is_required_and_checked(call, rg_path, info, emulator_log, api_version, code):
+    error = assert_arm_error(call("GET", f"{rg_path}/{info['resource_group']}", api_version=api_version), 400, code)
+    assert "api-version" in error["message"]
+    emulator_log.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/spaceships/x",
+                                  "/subscriptions/{sub}/nothingHere",
+                                  "/providers/Microsoft.Compute/operations"])
+def test_unknown_arm_path_is_a_404_with_an_arm_error(call, info, emulator_log, path):
+    response = call("GET", path.format(sub=info["subscription_id"], rg=info["resource_group"]))
+    assert_arm_error(response, 404, "InvalidResourceType")
+    emulator_log.assert_clean()
+
+
+def test_wrong_method_is_a_405(call, rg_path, info, emulator_log):
+    error = assert_arm_error(call("POST", f"{rg_path}/{info['resource_group']}", "{}"), 405, "HttpMethodNotAllowed")
+    assert "'POST'" in error["message"]
+    emulator_log.assert_clean()
+
+
+def test_unknown_subscription(call, info, emulator_log):
+    response = call("GET", f"/subscriptions/{OTHER_SUBSCRIPTION}/resourcegroups/{info['resource_group']}")
+    error = assert_arm_error(response, 404, "SubscriptionNotFound")
+    assert OTHER_SUBSCRIPTION in error["message"]
+    emulator_log.assert_clean()
+
+
+# --- Batch -----------------------------------------------------------------------------------------
+
+def test_unknown_batch_account(call, emulator_log):
+    response = call("GET", "/batch/nosuchaccount/pools", api_version="2025-06-01", token="batch")
+    body = assert_batch_error(response, 404, "ResourceNotFound")
+    assert "nosuchaccount" in body["message"]["value"]
+    emulator_log.assert_clean()
+
+
+@pytest.mark.parametrize("body", ["{", "", "[]", '"pool"'])
+def test_malformed_batch_body(call, info, emulator_log, body):
+    response = call("POST", f"/batch/{info['batch_account']}/pools", body, api_version="2025-06-01", token="batch")
+    assert_batch_error(response, 400, "InvalidRequestBody")
+    emulator_log.assert_clean()
+
+
+def test_unknown_batch_path(call, info, emulator_log):
+    response = call("GET", f"/batch/{info['batch_account']}/spaceships", api_version="2025-06-01", token="batch")
+    assert_batch_error(response, 400, "InvalidUri")
+    emulator_log.assert_clean()
+
+
+# --- control and Entra ------------------------------------------------------------------------------
+
+def test_unknown_control_path(call, emulator_log):
+    assert_arm_error(call("GET", "/_emulator/spaceships", api_version=None), 404, "NotFound")
+    emulator_log.assert_clean()
+
+
+@pytest.mark.parametrize(("body", "status", "error", "aadsts"), [
+    (b"\xff\xfe\x00garbage", 400, "invalid_request", 900144),
+    (b"grant_type=", 400, "invalid_request", 900144),
+    (b"grant_type=authorization_code", 400, "unsupported_grant_type", 70003),
+])
+def test_token_endpoint_with_unusable_form(info, emulator_log, body, status, error, aadsts):
+    response = requests.post(f"{info['authority_host']}/{info['tenant_id']}/oauth2/v2.0/token", data=body,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"}, verify=info["ca_bundle"],
+                             timeout=10)
+    assert_oauth_error(response, status, error, aadsts)
+    emulator_log.assert_clean()
