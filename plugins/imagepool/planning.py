@@ -1,0 +1,124 @@
+"""What a run of a spec will do, decided from the spec, the run's parameters and what Azure holds.
+
+The plan is flat plain data (one XCom per key) so the DAG's operators take exactly the value they
+need. A run builds when forced, when there is no version yet, or when the image fingerprint (the
+resolved base image version, the build script and the image-shaping part of the spec) differs
+from the newest version's; otherwise it reconciles replicas and pool sizes and builds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .spec import Spec, build_script, next_version
+
+FINGERPRINT_TAG = "imagepool-fingerprint"
+BASE_IMAGE_TAG = "imagepool-base-image"
+LAST_VERSION_TAG = "imagepool-last-version"
+SPEC_TAG = "imagepool-spec"
+
+
+class AzureState(Protocol):
+    """Read-only look at Azure (implemented with the hooks in :mod:`imagepool.pipeline_state`)."""
+
+    def resolve_base_version(self, spec: Spec, override: str | None) -> str: ...
+
+    def versions(self, spec: Spec) -> list[dict]: ...
+
+    def last_version(self, spec: Spec) -> str | None: ...
+
+    def pools(self, spec: Spec, account: str) -> list[str]: ...
+
+
+@dataclass
+class RunParams:
+    """The manual trigger form's values (a nightly run uses the defaults)."""
+
+    force_rebuild: bool = False
+    base_image_version: str = ""
+    pool_nodes: dict[str, dict[str, int]] = field(default_factory=dict)
+    skip_pools: bool = False
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "RunParams":
+        return cls(force_rebuild=bool(params.get("force_rebuild")),
+                   base_image_version=(params.get("base_image_version") or "").strip(),
+                   pool_nodes=dict(params.get("pool_nodes") or {}), skip_pools=bool(params.get("skip_pools")))
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def pool_targets(spec: Spec, params: RunParams) -> dict[str, tuple[int, int]]:
+    """(dedicated, spot) per pool prefix, with the form's overrides."""
+    targets = {}
+    for pool in spec.batch.pools:
+        override = params.pool_nodes.get(pool.id_prefix, {})
+        targets[pool.id_prefix] = (int(override.get("dedicated", pool.dedicated_nodes)),
+                                   int(override.get("spot", pool.spot_nodes)))
+    return targets
+
+
+def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: AzureState) -> dict[str, Any]:
+    unknown = sorted(set(params.pool_nodes) - {p.id_prefix for p in spec.batch.pools})
+    if unknown:
+        raise ValueError(f"pool_nodes names pools {unknown} that the spec does not have; use one of "
+                         f"{[p.id_prefix for p in spec.batch.pools]}")
+    script = build_script(spec, spec_path)
+    base_version = azure.resolve_base_version(spec, params.base_image_version or None)
+    fingerprint = spec.image_fingerprint(base_version, script)
+    versions = sorted(azure.versions(spec), key=lambda v: _key(v["name"]))
+    latest = versions[-1] if versions else None
+    if params.force_rebuild:
+        build, reason = True, "rebuild forced from the trigger form"
+    elif latest is None:
+        build, reason = True, "no image version exists yet"
+    elif latest.get("tags", {}).get(FINGERPRINT_TAG) != fingerprint:
+        build, reason = True, (f"inputs changed since {latest['name']} (base image {base_version}, build script "
+                               "or spec)")
+    elif latest.get("provisioning_state") == "Failed":
+        build, reason = True, f"the newest version {latest['name']} failed"
+    else:
+        build, reason = False, f"nothing changed since {latest['name']}: reconciling replicas and pool sizes"
+    version = next_version(spec, [v["name"] for v in versions], azure.last_version(spec)) if build else latest["name"]
+    run_key = version.replace(".", "-")
+    targets = pool_targets(spec, params)
+    overrides = {prefix: dedicated + spot for prefix, (dedicated, spot) in targets.items()}
+    plan: dict[str, Any] = {
+        "build": build, "reason": reason, "version": version, "base_image_version": base_version,
+        "fingerprint": fingerprint, "build_script": script, "run_key": run_key,
+        "vm_name": f"ipb-{spec.name}-{run_key}"[:64],
+        "managed_image_name": f"{spec.name}-{run_key}",
+        "replicas": spec.replicas_per_region(overrides),
+        "skip_pools": params.skip_pools,
+        "version_tags": {**spec.tags, FINGERPRINT_TAG: fingerprint, BASE_IMAGE_TAG: base_version,
+                         SPEC_TAG: spec.name},
+        "pools_for_replicas": [
+            {"region": spec.account(p.account).location, "target_dedicated_nodes": targets[p.id_prefix][0],
+             "target_low_priority_nodes": targets[p.id_prefix][1]} for p in spec.batch.pools],
+    }
+    for pool in spec.batch.pools:
+        existing = [pool_id for pool_id in azure.pools(spec, pool.account)
+                    if pool_id.lower().startswith(pool.id_prefix.lower() + "-")]
+        new_id = pool.pool_id(version)
+        dedicated, spot = targets[pool.id_prefix]
+        plan[f"pool_id:{pool.id_prefix}"] = new_id
+        plan[f"previous_pools:{pool.id_prefix}"] = sorted(p for p in existing if p.lower() != new_id.lower())
+        plan[f"dedicated:{pool.id_prefix}"] = dedicated
+        plan[f"spot:{pool.id_prefix}"] = spot
+    return plan
+
+
+def describe(plan: dict[str, Any]) -> str:
+    """The plan in a few lines for the task log."""
+    lines = [f"{'BUILD' if plan['build'] else 'NO CHANGE'}: {plan['reason']}",
+             f"image version {plan['version']} from base image {plan['base_image_version']}",
+             "replicas: " + ", ".join(f"{r} {n}" for r, n in plan["replicas"].items())]
+    for key in sorted(k for k in plan if k.startswith("pool_id:")):
+        prefix = key.split(":", 1)[1]
+        lines.append(f"pool {plan[key]}: {plan['dedicated:' + prefix]} dedicated + {plan['spot:' + prefix]} spot; "
+                     f"retires {plan['previous_pools:' + prefix] or 'nothing'}")
+    return "\n".join(lines)
