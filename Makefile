@@ -9,7 +9,7 @@ DATA ?= var
 SPEED ?= 60
 PORT ?= 0
 
-.PHONY: setup test emulator plan validate lock clean
+.PHONY: setup test run emulator plan validate lock clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -24,6 +24,10 @@ setup: $(VENV)/.installed
 
 test: setup
 	$(PY) -m pytest
+
+# The main job: the demo spec's pipeline end to end against the local Azure cloud.
+run: setup
+	PYTHONPATH=include:plugins $(PY) -m imagepool_local --data-dir $(DATA)/run
 
 emulator: setup
 	PYTHONPATH=include $(PY) -m azure_emulator --port $(PORT) --data-dir $(DATA)/emulator --speed $(SPEED) \

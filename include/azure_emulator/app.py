@@ -14,7 +14,7 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import arm, batch, control, entra
+from . import arm, batch, control, entra, managed_identity
 from .clock import iso
 from .errors import AzureError
 from .routing import Call
@@ -36,6 +36,8 @@ def service_of(path: str) -> str:
         return "batch"
     if lowered.startswith(("/subscriptions", "/providers")):
         return "arm"
+    if lowered.startswith("/msi/"):
+        return "msi"
     return "entra"
 
 
@@ -43,7 +45,7 @@ class EmulatorApp:
     def __init__(self, backend):
         self.backend = backend
         self.routers = {"arm": arm.router(), "batch": batch.router(), "entra": entra.router(),
-                        "control": control.router()}
+                        "msi": managed_identity.router(), "control": control.router()}
         arm.seed(backend)
 
     async def __call__(self, scope, receive, send):
@@ -142,6 +144,10 @@ def render_error(service: str, err: AzureError, request: Request, request_id: st
     if service == "entra":
         body = {"error": err.code, "error_description": err.message, "error_codes": err.extra.get("error_codes", []),
                 "timestamp": iso(time.time()), "trace_id": request_id, "correlation_id": str(uuid.uuid4())}
+        return Response(json.dumps(body), status_code=err.status, headers=headers, media_type="application/json")
+    if service == "msi":
+        # App Service's shape: no error code on the wire, the status repeated in the body.
+        body = {"statusCode": err.status, "message": err.message, "correlationId": request_id}
         return Response(json.dumps(body), status_code=err.status, headers=headers, media_type="application/json")
     error = {"code": err.code, "message": err.message}
     if err.target:

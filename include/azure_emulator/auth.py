@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import time
 import uuid
 from pathlib import Path
@@ -31,20 +32,40 @@ ARM_SCOPE = "https://management.azure.com/.default"
 BATCH_SCOPE = "https://batch.core.windows.net//.default"
 
 
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write a secret readable by its owner only, from the first byte on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # os.open's mode applies only to a new file; one left by an older run keeps its own until this.
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+def private_key_pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def signing_key(path: Path) -> rsa.RSAPrivateKey:
+    """The RSA key kept at ``path``, made on first use so that what it signed stays valid after a restart."""
+    if not path.exists():
+        write_private_file(path, private_key_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def key_id(public_key) -> str:
+    """The ``kid`` Entra gives a key: the base64url SHA-1 of its DER encoding."""
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode().rstrip("=")
+
+
 class TokenAuthority:
     """Signs and verifies the emulated tenant's access tokens."""
 
     def __init__(self, data_dir: Path, tenant_id: str, issuer_base: str = "https://sts.windows.net"):
-        key_path = data_dir / "token-signing-key.pem"
-        if not key_path.exists():
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                   serialization.NoEncryption()))
-            key_path.chmod(0o600)
-        self._private_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        self._private_key = signing_key(data_dir / "token-signing-key.pem")
         self._public_key = self._private_key.public_key()
-        der = self._public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        self.key_id = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode().rstrip("=")
+        self.key_id = key_id(self._public_key)
         self.tenant_id = tenant_id
         self.issuer = f"{issuer_base}/{tenant_id}/"
 

@@ -8,6 +8,7 @@ from . import timeline
 from .auth import TokenAuthority
 from .clock import Clock
 from .durations import Durations
+from .entra.credentials import AppCertificate, FederatedIssuer
 from .faults import FaultBook
 from .requestlog import RequestLog
 from .settings import load_or_create
@@ -24,6 +25,9 @@ class Backend:
         self.durations = Durations(self.store)
         self.requests = RequestLog(self.store.db)
         self.tokens = TokenAuthority(data_dir, self.settings.tenant_id)
+        self.app_certificate = AppCertificate(data_dir, self.settings.client_id)
+        self.federation = FederatedIssuer(data_dir, self.settings.federated_issuer, self.settings.federated_subject,
+                                          self.settings.federated_audience)
 
     def now(self) -> float:
         return self.clock.now()

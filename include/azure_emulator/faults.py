@@ -8,7 +8,7 @@ Transport faults, applied before a request reaches its handler:
   ``throttle``      429 + Retry-After (``retry_after`` real seconds, default 1)
   ``server_error``  5xx (``status``, default 503), no Retry-After
   ``drop``          the connection is closed without an answer
-  matched on ``service`` (arm | batch | entra), ``method`` and ``path``.
+  matched on ``service`` (arm | batch | entra | msi), ``method`` and ``path``.
 Behaviour faults, consulted by the models when an operation starts (see each model):
   ``vm_provisioning_failed`` (name), ``build_never_finishes`` (name), ``operation_failed``
   (resource_type, name; ``code``, ``message``), ``replication_failed`` (region, version; ``message``),

@@ -1,7 +1,9 @@
 """The emulated tenant, subscription and Batch accounts, generated once per data dir.
 
-Ids are fixed so examples and docs can show them; secrets (client secret, Batch account keys) are
-random per data dir and handed out only through the ready file.
+Ids are fixed so examples and docs can show them; secrets (client secret, managed identity header,
+Batch account keys) are random per data dir and handed out only through the ready file. Key
+material (the app's certificate, the federated token issuer's key) lives in files in the data dir,
+see ``entra.credentials``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ class Settings:
     tenant_id: str = "72f988bf-0000-4000-8000-00000000e1d0"
     client_id: str = "5c0ffee0-0000-4000-8000-0000000a0001"
     client_secret: str = ""
+    # The app's federated identity credential: tokens of this Kubernetes service account, from an
+    # AKS-style OIDC issuer the emulator stands in for (it writes the token file itself).
+    federated_issuer: str = "https://westeurope.oic.prod-aks.azure.com/72f988bf-0000-4000-8000-00000000e1d0/6b1f0e2c-0000-4000-8000-00000000a45e/"
+    federated_subject: str = "system:serviceaccount:airflow:imagepool"
+    federated_audience: str = "api://AzureADTokenExchange"
+    # A user-assigned managed identity, served App Service-style; the header value guards its endpoint.
+    managed_identity_client_id: str = "5c0ffee0-0000-4000-8000-0000000a0002"
+    identity_header: str = ""
     subscription_id: str = "00000000-0000-4000-8000-00000000cafe"
     resource_group: str = "imagepool-rg"
     location: str = "westeurope"
@@ -53,12 +63,18 @@ class Settings:
 
 def load_or_create(store) -> Settings:
     saved = store.meta_get("settings")
-    if saved:
+    if saved and saved.get("identity_header"):
         return Settings.from_dict(saved)
-    settings = Settings(client_secret=secrets.token_urlsafe(30))
-    settings.batch_accounts = [
-        BatchAccount("imagepoolbatch", settings.location, base64.b64encode(secrets.token_bytes(64)).decode()),
-        BatchAccount("imagepoolbatchne", settings.other_location, base64.b64encode(secrets.token_bytes(64)).decode()),
-    ]
+    if saved:
+        # A data dir from before the managed identity: keep everything, add its secret.
+        settings = Settings.from_dict(saved)
+    else:
+        settings = Settings(client_secret=secrets.token_urlsafe(30))
+        settings.batch_accounts = [
+            BatchAccount("imagepoolbatch", settings.location, base64.b64encode(secrets.token_bytes(64)).decode()),
+            BatchAccount("imagepoolbatchne", settings.other_location,
+                         base64.b64encode(secrets.token_bytes(64)).decode()),
+        ]
+    settings.identity_header = secrets.token_urlsafe(30)
     store.meta_put("settings", settings.to_dict())
     return settings

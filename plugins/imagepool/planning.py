@@ -9,6 +9,7 @@ from the newest version's; otherwise it reconciles replicas and pool sizes and b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +29,10 @@ class AzureState(Protocol):
     def versions(self, spec: Spec) -> list[dict]: ...
 
     def last_version(self, spec: Spec) -> str | None: ...
+
+    def version_id(self, spec: Spec, version: str) -> str: ...
+
+    def account_url(self, spec: Spec, account: str) -> str: ...
 
     def pools(self, spec: Spec, account: str) -> list[str]: ...
 
@@ -87,12 +92,18 @@ def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: Azure
     run_key = version.replace(".", "-")
     targets = pool_targets(spec, params)
     overrides = {prefix: dedicated + spot for prefix, (dedicated, spot) in targets.items()}
+    replicas = spec.replicas_per_region(overrides)
     plan: dict[str, Any] = {
         "build": build, "reason": reason, "version": version, "base_image_version": base_version,
         "fingerprint": fingerprint, "build_script": script, "run_key": run_key,
         "vm_name": f"ipb-{spec.name}-{run_key}"[:64],
         "managed_image_name": f"{spec.name}-{run_key}",
-        "replicas": spec.replicas_per_region(overrides),
+        "image_version_id": azure.version_id(spec, version),
+        "end_of_life_date": (datetime.now(timezone.utc) + timedelta(days=spec.version.end_of_life_days)).isoformat()
+        if spec.version.end_of_life_days else None,
+        "replicas": replicas,
+        "target_regions": [{"name": r.name, "regional_replica_count": replicas[r.name],
+                            "storage_account_type": r.storage_account_type} for r in spec.target_regions],
         "skip_pools": params.skip_pools,
         "version_tags": {**spec.tags, FINGERPRINT_TAG: fingerprint, BASE_IMAGE_TAG: base_version,
                          SPEC_TAG: spec.name},
@@ -100,6 +111,8 @@ def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: Azure
             {"region": spec.account(p.account).location, "target_dedicated_nodes": targets[p.id_prefix][0],
              "target_low_priority_nodes": targets[p.id_prefix][1]} for p in spec.batch.pools],
     }
+    for account in spec.batch.accounts:
+        plan[f"account_url:{account.name}"] = azure.account_url(spec, account.name)
     for pool in spec.batch.pools:
         existing = [pool_id for pool_id in azure.pools(spec, pool.account)
                     if pool_id.lower().startswith(pool.id_prefix.lower() + "-")]

@@ -211,13 +211,10 @@ class Pool(Strict):
 class BatchAccount(Strict):
     name: str = Field(pattern=r"^[a-z0-9]{3,24}$")
     location: Region
-    url: str | None = Field(None, description="account URL; default: https://<name>.<location>.batch.azure.com")
+    url: str | None = Field(None, description="account URL; default: from the connection's cloud, e.g. "
+                                              "https://<name>.<location>.batch.azure.com")
     connection: str = "azure_default"
     resource_group: str | None = None
-
-    @property
-    def account_url(self) -> str:
-        return self.url or f"https://{self.name}.{self.location}.batch.azure.com"
 
 
 class Batch(Strict):

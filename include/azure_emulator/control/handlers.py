@@ -89,7 +89,10 @@ async def reset_durations(call: Call):
 
 
 async def requests(call: Call):
-    since = int(call.query.get("since", 0) or 0)
+    raw = call.query.get("since") or "0"
+    if not raw.isdigit():
+        raise AzureError("InvalidParameter", f"'since' must be a request id (a whole number), not '{raw}'.")
+    since = int(raw)
     log = call.backend.requests
     return respond({"summary": log.summary(since), "value": log.entries(since)})
 

@@ -23,4 +23,7 @@ async def keys(call: Call) -> JSONResponse:
 async def token(call: Call) -> JSONResponse:
     form = {k: v[0] for k, v in parse_qs(call.raw_body.decode("utf-8", "replace")).items()}
     models.known_tenant(call.backend, call.params["tenant"])
-    return JSONResponse(models.client_credentials_token(call.backend, form), headers={"Cache-Control": "no-store"})
+    # A client assertion's audience is the URL it was posted to.
+    token_url = f"{call.base_url}{call.request.url.path}"
+    return JSONResponse(models.client_credentials_token(call.backend, form, token_url),
+                        headers={"Cache-Control": "no-store"})

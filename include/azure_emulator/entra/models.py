@@ -1,4 +1,5 @@
-"""The emulated tenant: one confidential client (service principal) with a secret."""
+"""The emulated tenant: one confidential client (service principal) with a secret, a certificate and a
+federated credential."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hmac
 
 from ..auth import ARM_AUDIENCES, BATCH_AUDIENCES, TOKEN_LIFETIME_SECONDS
 from ..errors import AzureError
+from .assertions import verify_client_assertion
 
 
 def known_tenant(backend, tenant: str) -> str:
@@ -31,7 +33,8 @@ def openid_configuration(base_url: str, tenant: str) -> dict:
     }
 
 
-def client_credentials_token(backend, form: dict[str, str]) -> dict:
+def client_credentials_token(backend, form: dict[str, str], token_url: str) -> dict:
+    """A token for the app, which proves itself with its secret or a client assertion posted to ``token_url``."""
     settings = backend.settings
     grant = form.get("grant_type")
     if not grant:
@@ -45,10 +48,12 @@ def client_credentials_token(backend, form: dict[str, str]) -> dict:
         raise AzureError("unauthorized_client", f"AADSTS700016: Application with identifier '{client_id}' was not "
                          f"found in the directory '{settings.tenant_id}'.", extra={"error_codes": [700016]})
     secret = form.get("client_secret")
-    if not secret:
+    if "client_assertion" in form or "client_assertion_type" in form:
+        verify_client_assertion(backend, form, token_url)
+    elif not secret:
         raise AzureError("invalid_client", "AADSTS7000218: The request body must contain the following parameter: "
                          "'client_assertion' or 'client_secret'.", extra={"error_codes": [7000218]})
-    if not hmac.compare_digest(secret.encode(), settings.client_secret.encode()):
+    elif not hmac.compare_digest(secret.encode(), settings.client_secret.encode()):
         raise AzureError("invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
                          "sent in the request is the client secret value, not the client secret ID, for a secret "
                          f"added to app '{settings.client_id}'.", extra={"error_codes": [7000215]})

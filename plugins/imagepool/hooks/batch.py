@@ -211,6 +211,13 @@ class BatchHook(ImagepoolAzureHook):
         except HttpResponseError as exc:
             raise _failure(exc, f"Batch account {self.endpoint}") from exc
 
+    def pool_ids(self) -> list[str]:
+        """Ids of every pool in the account."""
+        try:
+            return sorted(pool.id for pool in self.connection.list_pools(select=["id"]))
+        except HttpResponseError as exc:
+            raise _failure(exc, f"Batch account {self.endpoint}") from exc
+
     # --- sync: pools ------------------------------------------------------------------------------
     def create_pool(self, spec: PoolSpec) -> bool:
         """Create the pool; False if a pool with its id already exists (the caller checks it matches)."""

@@ -17,7 +17,12 @@ class Cloud:
     authority_host: str
     batch_scope: str
     portal_url: str
+    # Where a Batch account's data plane lives, from its name and region.
+    batch_endpoint_template: str
     ca_bundle: str | None = None
+
+    def batch_account_url(self, account: str, location: str) -> str:
+        return self.batch_endpoint_template.format(account=account, location=location)
 
     def with_overrides(self, **overrides: str | None) -> "Cloud":
         return replace(self, **{k: v for k, v in overrides.items() if v})
@@ -30,6 +35,7 @@ PUBLIC = Cloud(
     authority_host="https://login.microsoftonline.com",
     batch_scope="https://batch.core.windows.net//.default",
     portal_url="https://portal.azure.com",
+    batch_endpoint_template="https://{account}.{location}.batch.azure.com",
 )
 US_GOVERNMENT = Cloud(
     name="AzureUSGovernment",
@@ -38,6 +44,7 @@ US_GOVERNMENT = Cloud(
     authority_host="https://login.microsoftonline.us",
     batch_scope="https://batch.core.usgovcloudapi.net//.default",
     portal_url="https://portal.azure.us",
+    batch_endpoint_template="https://{account}.{location}.batch.usgovcloudapi.net",
 )
 CHINA = Cloud(
     name="AzureChinaCloud",
@@ -46,6 +53,7 @@ CHINA = Cloud(
     authority_host="https://login.chinacloudapi.cn",
     batch_scope="https://batch.chinacloudapi.cn//.default",
     portal_url="https://portal.azure.cn",
+    batch_endpoint_template="https://{account}.{location}.batch.chinacloudapi.cn",
 )
 
 KNOWN_CLOUDS = {cloud.name: cloud for cloud in (PUBLIC, US_GOVERNMENT, CHINA)}

@@ -53,6 +53,7 @@ class AzureConnection(BaseModel):
     authority_host: str | None = None
     batch_scope: str | None = None
     portal_url: str | None = None
+    batch_endpoint_template: str | None = None
     ca_bundle: str | None = None
     batch_account_url: str | None = Field(None, alias="account_url")
     batch_account_name: str | None = None
@@ -99,7 +100,7 @@ class AzureConnection(BaseModel):
         return base.with_overrides(
             name=self.cloud_environment, arm_endpoint=self.arm_endpoint, arm_scope=self.arm_scope,
             authority_host=self.authority_host, batch_scope=self.batch_scope, portal_url=self.portal_url,
-            ca_bundle=self.ca_bundle)
+            batch_endpoint_template=self.batch_endpoint_template, ca_bundle=self.ca_bundle)
 
     @property
     def is_custom_cloud(self) -> bool:

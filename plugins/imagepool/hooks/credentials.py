@@ -40,9 +40,10 @@ def build_credential(conn: AzureConnection, *, aio: bool = False):
         extra = {"connection_verify": common["connection_verify"]} if "connection_verify" in common else {}
         return identity.ManagedIdentityCredential(client_id=conn.managed_identity_client_id, **extra)
     if kind is CredentialKind.DEFAULT:
-        return identity.DefaultAzureCredential(
-            managed_identity_client_id=conn.managed_identity_client_id,
-            workload_identity_client_id=conn.client_id,
-            workload_identity_tenant_id=conn.workload_identity_tenant_id or conn.tenant_id,
-            **common)
+        # Only the ids the connection names: for the rest DefaultAzureCredential reads AZURE_CLIENT_ID /
+        # AZURE_TENANT_ID, which an explicit None would switch off (a managed identity would become system-assigned).
+        ids = {"managed_identity_client_id": conn.managed_identity_client_id,
+               "workload_identity_client_id": conn.client_id,
+               "workload_identity_tenant_id": conn.workload_identity_tenant_id or conn.tenant_id}
+        return identity.DefaultAzureCredential(**{name: value for name, value in ids.items() if value}, **common)
     raise ValueError(f"connection '{conn.conn_id}' uses a Batch shared key, which is not an Entra ID credential")

@@ -44,7 +44,8 @@ class GalleryHook(ArmHook):
             return None
         except HttpResponseError as exc:
             raise translate(exc, f"image definition {gallery}/{image}") from exc
-        return {"id": found.id, "provisioning_state": found.provisioning_state, **_definition_facts(found)}
+        return {"id": found.id, "provisioning_state": text(found.provisioning_state), "location": found.location,
+                "tags": dict(found.tags or {}), **_definition_facts(found)}
 
     def begin_image_definition(self, resource_group: str, gallery: str, image: str, *, location: str, os_type: str,
                                hyper_v_generation: str, security_type: str, publisher: str, offer: str, sku: str,

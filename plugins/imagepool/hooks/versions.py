@@ -91,6 +91,7 @@ def version_facts(found) -> dict:
     status = found.replication_status
     return {
         "id": found.id, "name": found.name, "location": normalize_region(found.location),
+        "tags": dict(found.tags or {}),
         "provisioning_state": text(found.provisioning_state),
         "exclude_from_latest": bool(profile.exclude_from_latest) if profile else False,
         "source": _source_of(found.storage_profile),

@@ -68,7 +68,7 @@ class AzureGalleryImageDefinitionEnsureOperator(ImagepoolBaseOperator):
     :param offer: identifier offer.
     :param sku: identifier SKU.
     :param resource_group_name: resource group (templated); default: the connection's.
-    :param tags: tags for a new definition.
+    :param tags: tags the definition must carry (added to an existing definition's tags; templated).
     :param timeout: seconds to wait for creation (default 1800).
     """
 
@@ -102,17 +102,19 @@ class AzureGalleryImageDefinitionEnsureOperator(ImagepoolBaseOperator):
         existing = hook.get_image_definition(group, self.gallery_name, self.image_name)
         ImageDefinitionLink.persist(context, hook.settings,
                                     hook.compute_id(group, "galleries", self.gallery_name, "images", self.image_name))
+        tags = dict(self.tags)
         if existing:
             mismatch = definition_mismatch(existing, wanted)
             if mismatch:
                 raise mismatch
-            if existing["provisioning_state"] == "Succeeded":
+            tags = {**existing["tags"], **self.tags}
+            if existing["provisioning_state"] == "Succeeded" and tags == existing["tags"]:
                 self.log.info("Image definition %s already exists and matches", existing["id"])
                 return existing["id"]
         operation = hook.begin_image_definition(
             group, self.gallery_name, self.image_name, location=self.location, os_type=self.os_type,
             hyper_v_generation=self.hyper_v_generation, security_type=self.security_type, publisher=self.publisher,
-            offer=self.offer, sku=self.sku, tags=self.tags, description=self.description)
+            offer=self.offer, sku=self.sku, tags=tags, description=self.description)
         return self.wait_for(context, ArmOperationTrigger(operation=operation.to_dict(), **self.polling(self.timeout)))
 
     def execute_complete(self, context, event=None):

@@ -15,7 +15,7 @@ OTHER_SUBSCRIPTION = "0badc0de-0000-4000-8000-000000000000"
 
 @pytest.fixture(scope="module")
 def call(info, credential):
-    """``call(method, path, body=None, api_version=..., token="arm"|"batch")``: one raw request, as a client sends it."""
+    """``call(method, path, body=None, api_version=..., token="arm"|"batch")``: one raw request with a token."""
     tokens = {scope: credential.get_token(info[f"{scope}_scope"]).token for scope in ("arm", "batch")}
 
     def send(method: str, path: str, body: str | None = None, *, api_version: str | None = "2024-11-01",
@@ -35,7 +35,8 @@ def rg_path(info):
 
 @pytest.fixture
 def compute_path(info):
-    return f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/Microsoft.Compute"
+    group = f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}"
+    return f"{group}/providers/Microsoft.Compute"
 
 
 # --- ARM -------------------------------------------------------------------------------------------

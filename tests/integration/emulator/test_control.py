@@ -49,15 +49,26 @@ def test_resources_lists_live_resources_but_not_bookkeeping(control, compute, in
 
 @pytest.fixture(scope="module")
 def own_emulator(tmp_path_factory):
-    """Reset empties everything: it gets an emulator of its own, not the one other tests share."""
-    running = start_emulator(tmp_path_factory.mktemp("reset"), speed=600)
+    """For what must not disturb, or be disturbed by, the tests that share the session's emulator: a reset, and
+    exact counts in the request log."""
+    running = start_emulator(tmp_path_factory.mktemp("own"), speed=600)
     yield running
     running.stop()
 
 
-def test_reset_empties_everything_and_brings_the_default_group_back(own_emulator):
-    info = own_emulator.info
-    control = clients.control_session(info)
+@pytest.fixture
+def own_info(own_emulator) -> dict:
+    return own_emulator.info
+
+
+@pytest.fixture
+def own_control(own_info):
+    with clients.control_session(own_info) as session:
+        yield session
+
+
+def test_reset_empties_everything_and_brings_the_default_group_back(own_info, own_control):
+    info, control = own_info, own_control
     seeded = resource_set(control)
     credential = clients.credential(info)
     with clients.resources(info, credential) as resources, clients.compute(info, credential) as compute:
@@ -161,7 +172,9 @@ def test_bad_duration_override_is_refused_and_changes_nothing(control, overrides
 
 # --- request log -----------------------------------------------------------------------------------
 
-def test_request_log_summary_counts_by_service_since_a_mark(control, credential, info):
+def test_request_log_summary_counts_by_service_since_a_mark(own_control, own_info):
+    control, info = own_control, own_info
+    credential = clients.credential(info)
     arm_token = credential.get_token(info["arm_scope"]).token
     batch_token = credential.get_token(info["batch_scope"]).token
     since = control.get("/requests").json()["summary"]["last_id"]
@@ -190,8 +203,16 @@ def test_request_log_summary_counts_by_service_since_a_mark(control, credential,
     assert later["summary"]["by_service"] == {"control": 1}
 
 
-def test_request_log_keeps_no_secrets(control, info):
+@pytest.mark.parametrize("since", ["yesterday", "-1", "1.5"])
+def test_request_log_since_must_be_a_request_id(control, emulator_log, since):
+    error = assert_arm_error(control.get("/requests", params={"since": since}), 400, "InvalidParameter")
+    assert f"not '{since}'" in error["message"]
+    emulator_log.assert_clean()
+
+
+def test_request_log_keeps_no_secrets(own_control, own_info):
     """Credentials travel in bodies, headers and queries; none of them may reach the log or the state files."""
+    control, info = own_control, own_info
     marker = f"s3cret-{uuid.uuid4().hex}"
     verify = info["ca_bundle"]
     since = control.get("/requests").json()["summary"]["last_id"]

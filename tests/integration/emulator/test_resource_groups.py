@@ -62,8 +62,8 @@ def test_delete_is_a_long_running_operation_that_removes_the_contents(resources,
     resources.resource_groups.create_or_update("rg-cascade", ResourceGroup(location=info["location"]))
     gallery = compute.galleries.begin_create_or_update("rg-cascade", "cascade_gallery",
                                                        Gallery(location=info["location"])).result()
-    # Slow enough (2 s of real time) to look at the group while it is being deleted.
-    control.patch("/durations", json={"vm_delete": 1200})
+    # Slow enough (3 s of real time) to look at the group while it is being deleted.
+    control.patch("/durations", json={"vm_delete": 1800})
 
     poller = resources.resource_groups.begin_delete("rg-cascade", polling_interval=0.05)
     assert resources.resource_groups.get("rg-cascade").properties.provisioning_state == "Deleting"

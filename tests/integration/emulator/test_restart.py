@@ -114,7 +114,8 @@ def test_in_flight_operation_continues_and_its_poller_completes(restarted, compu
     rg = restarted.info["resource_group"]
     assert compute_with_old_token.galleries.get(rg, GALLERY).provisioning_state == "Creating"
     poller = compute_with_old_token.galleries.begin_create_or_update(
-        rg, GALLERY, Gallery(location=restarted.info["location"]), continuation_token=restarted.before.continuation_token)
+        rg, GALLERY, Gallery(location=restarted.info["location"]),
+        continuation_token=restarted.before.continuation_token)
     gallery = poller.result(timeout=60)
     assert gallery.provisioning_state == "Succeeded"
     assert gallery.id.endswith(f"/galleries/{GALLERY}")
