@@ -4,6 +4,7 @@ script has powered it off, deallocate and generalize it."""
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any, Sequence
 
 from airflow.sdk.log import mask_secret
@@ -53,6 +54,11 @@ def password_problems(password: str) -> list[str]:
             "character (its value is not shown)"]
 
 
+def random_password() -> str:
+    """A password meeting Azure's Windows rule (every character class, 36 characters)."""
+    return "Aa1!" + secrets.token_urlsafe(24)
+
+
 def build_vm_result(vm: dict, resource_group: str) -> dict:
     """The create operator's return value (plain JSON); ``disks`` feeds the snapshot task's ``expand_kwargs``."""
     data = sorted(vm["data_disk_ids"].items(), key=lambda item: int(item[0]))
@@ -93,7 +99,8 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
     :param security_type: ``Standard`` (default) or ``TrustedLaunch`` (secure boot and vTPM; needs a Gen2 image).
     :param admin_username: the admin account (default ``azureuser``).
     :param ssh_public_key: OpenSSH public key for the admin account; required on Linux (templated).
-    :param admin_password: Windows only, where Azure requires one; never logged nor returned (templated).
+    :param admin_password: Windows only (Azure requires one); default: a random one nobody needs, since the build
+        is unattended; never logged nor returned (templated).
     :param os_disk_size_gb: OS disk size; default: the image's.
     :param data_disk_sizes_gb: sizes of empty data disks, at LUN 0, 1, ... (templated); default none.
     :param storage_account_type: storage type of every disk (default ``StandardSSD_LRS``).
@@ -173,9 +180,9 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
                 problems.append("admin_password must not be set for a Linux build VM: it logs in with "
                                 "ssh_public_key only")
         elif self.os_type == "Windows":
-            if not isinstance(self.admin_password, str) or not self.admin_password:
-                problems.append("admin_password is required for a Windows build VM (Azure requires one)")
-            else:
+            if self.admin_password is not None and not isinstance(self.admin_password, str):
+                problems.append("admin_password must be a string")
+            elif self.admin_password:
                 problems += password_problems(self.admin_password)
             if self.ssh_public_key:
                 problems.append("ssh_public_key applies to Linux build VMs only")
@@ -222,6 +229,9 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
     # --- execution -----------------------------------------------------------------------------------
     def execute(self, context):
         self.reject(self._problems())
+        if self.os_type == "Windows" and not self.admin_password:
+            # Azure requires a Windows password; the build is unattended, so nobody needs to know it.
+            self.admin_password = random_password()
         if self.admin_password:
             mask_secret(self.admin_password)
         hook = VmHook(self.azure_conn_id)

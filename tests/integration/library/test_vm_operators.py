@@ -157,6 +157,14 @@ def test_windows_build_takes_a_password_that_never_shows(info, fast, compute):
     assert [c.setting_name for c in unattend] == ["AutoLogon", "FirstLogonCommands"]
 
 
+def test_windows_build_without_a_password_gets_a_random_one(info, fast, compute):
+    run = run_task(create_operator(info, fast, "bvm-win-nopw", ssh_public_key=None, os_type="Windows", **WINDOWS))
+    vm = compute.virtual_machines.get(info["resource_group"], "bvm-win-nopw")
+    assert vm.os_profile.windows_configuration is not None
+    assert run.result["os_type"] == "Windows"
+    assert "password" not in str(run.result).lower()
+
+
 def test_provisioning_failure_names_code_then_rerun_names_cleanup(info, fast, control):
     control.post("/faults", json={"kind": "vm_provisioning_failed", "match": {"name": "^bvm-broken$"}})
     with pytest.raises(AirflowException) as err:
@@ -174,7 +182,6 @@ def test_provisioning_failure_names_code_then_rerun_names_cleanup(info, fast, co
     ({"ssh_public_key": None}, "ssh_public_key is required"),
     ({"ssh_public_key": "not a key"}, "ssh_public_key is required"),
     ({"admin_password": WINDOWS_PASSWORD}, "admin_password must not be set for a Linux build VM"),
-    ({"os_type": "Windows", "ssh_public_key": None, **WINDOWS}, "admin_password is required"),
     ({"os_type": "Windows", "ssh_public_key": None, "admin_password": "short", **WINDOWS},
      "admin_password must be 12-123 characters"),
     ({"vm_name": "-bad_name-"}, "vm_name '-bad_name-'"),
