@@ -222,15 +222,8 @@ class BatchHook(ImagepoolAzureHook):
     def create_pool(self, spec: PoolSpec) -> bool:
         """Create the pool; False if a pool with its id already exists (the caller checks it matches)."""
         self.require_entra_id(f"create pool {spec.pool_id} from a Compute Gallery image")
-        try:
-            self.connection.create_pool(self._pool_body(spec))
-        except ResourceExistsError as exc:
-            if code_of(exc) == "PoolExists":
-                return False
-            raise _failure(exc, f"pool {spec.pool_id}") from exc
-        except HttpResponseError as exc:
-            raise _failure(exc, f"pool {spec.pool_id}") from exc
-        return True
+        return self._create(lambda: self.connection.create_pool(self._pool_body(spec)), "PoolExists",
+                            f"pool {spec.pool_id}")
 
     @staticmethod
     def _pool_body(spec: PoolSpec) -> models.BatchPoolCreateOptions:
@@ -286,12 +279,28 @@ class BatchHook(ImagepoolAzureHook):
 
     def delete_pool(self, pool_id: str) -> bool:
         """Start deleting the pool; False if it does not exist. A pool already being deleted counts as started."""
+        return self._start_delete(f"/pools/{pool_id}", f"pool {pool_id}", "PoolNotFound", "PoolBeingDeleted")
+
+    def _create(self, create, exists_code: str, resource: str) -> bool:
+        """Run ``create``; False when Batch answers that it already exists (a retry finds what it made)."""
         try:
-            self._send("DELETE", f"/pools/{pool_id}", f"pool {pool_id}")
-        except AzureOperationFailed as exc:
-            if exc.code == "PoolNotFound":
+            create()
+        except ResourceExistsError as exc:
+            if code_of(exc) == exists_code:
                 return False
-            if exc.code != "PoolBeingDeleted":
+            raise _failure(exc, resource) from exc
+        except HttpResponseError as exc:
+            raise _failure(exc, resource) from exc
+        return True
+
+    def _start_delete(self, path: str, resource: str, missing_code: str, deleting_code: str) -> bool:
+        """DELETE ``path``; False if it is already gone, True once deletion has started (now or before)."""
+        try:
+            self._send("DELETE", path, resource)
+        except AzureOperationFailed as exc:
+            if exc.code == missing_code:
+                return False
+            if exc.code != deleting_code:
                 raise
         return True
 
@@ -307,15 +316,7 @@ class BatchHook(ImagepoolAzureHook):
     def create_job(self, job_id: str, pool_id: str) -> bool:
         """Create a job on the pool; False if it already exists."""
         body = models.BatchJobCreateOptions(id=job_id, pool_info=models.BatchPoolInfo(pool_id=pool_id))
-        try:
-            self.connection.create_job(body)
-        except ResourceExistsError as exc:
-            if code_of(exc) == "JobExists":
-                return False
-            raise _failure(exc, f"job {job_id}") from exc
-        except HttpResponseError as exc:
-            raise _failure(exc, f"job {job_id}") from exc
-        return True
+        return self._create(lambda: self.connection.create_job(body), "JobExists", f"job {job_id}")
 
     def create_task(self, job_id: str, task_id: str, command_line: str, *, elevated: bool = False,
                     max_wall_clock: timedelta | None = None) -> bool:
@@ -323,15 +324,7 @@ class BatchHook(ImagepoolAzureHook):
         body = models.BatchTaskCreateOptions(
             id=task_id, command_line=command_line, user_identity=_auto_user(elevated),
             constraints=models.BatchTaskConstraints(max_wall_clock_time=max_wall_clock, max_task_retry_count=0))
-        try:
-            self.connection.create_task(job_id, body)
-        except ResourceExistsError as exc:
-            if code_of(exc) == "TaskExists":
-                return False
-            raise _failure(exc, f"task {job_id}/{task_id}") from exc
-        except HttpResponseError as exc:
-            raise _failure(exc, f"task {job_id}/{task_id}") from exc
-        return True
+        return self._create(lambda: self.connection.create_task(job_id, body), "TaskExists", f"task {job_id}/{task_id}")
 
     def get_task(self, job_id: str, task_id: str) -> dict[str, Any]:
         try:
@@ -341,14 +334,7 @@ class BatchHook(ImagepoolAzureHook):
 
     def delete_job(self, job_id: str) -> bool:
         """Start deleting the job (Batch removes its tasks with it); False if it does not exist."""
-        try:
-            self._send("DELETE", f"/jobs/{job_id}", f"job {job_id}")
-        except AzureOperationFailed as exc:
-            if exc.code == "JobNotFound":
-                return False
-            if exc.code != "JobBeingDeleted":
-                raise
-        return True
+        return self._start_delete(f"/jobs/{job_id}", f"job {job_id}", "JobNotFound", "JobBeingDeleted")
 
     # --- async, for triggers ----------------------------------------------------------------------
     async def aget_pool(self, pool_id: str) -> dict[str, Any] | None:

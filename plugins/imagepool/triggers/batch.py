@@ -122,22 +122,34 @@ class BatchTrigger(AzurePollingTrigger):
         return {"batch_account_url": self.batch_account_url}
 
 
-class PoolSteadyTrigger(BatchTrigger):
-    """Wait until a pool is steady and enough of its target nodes are idle or running.
+class PoolTrigger(BatchTrigger):
+    """A wait on one pool.
 
     :param pool_id: the pool.
+    """
+
+    def __init__(self, *, pool_id: str, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_id = pool_id
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {**super()._kwargs(), "pool_id": self.pool_id}
+
+
+class PoolSteadyTrigger(PoolTrigger):
+    """Wait until a pool is steady and enough of its target nodes are idle or running.
+
     :param min_healthy_fraction: share of the target nodes that must be idle or running.
     :param max_failed_fraction: share of the target nodes that may be unusable or startTaskFailed.
     """
 
-    def __init__(self, *, pool_id: str, min_healthy_fraction: float, max_failed_fraction: float, **kwargs):
+    def __init__(self, *, min_healthy_fraction: float, max_failed_fraction: float, **kwargs):
         super().__init__(**kwargs)
-        self.pool_id = pool_id
         self.min_healthy_fraction = float(min_healthy_fraction)
         self.max_failed_fraction = float(max_failed_fraction)
 
     def _kwargs(self) -> dict[str, Any]:
-        return {**super()._kwargs(), "pool_id": self.pool_id, "min_healthy_fraction": self.min_healthy_fraction,
+        return {**super()._kwargs(), "min_healthy_fraction": self.min_healthy_fraction,
                 "max_failed_fraction": self.max_failed_fraction}
 
     async def poll(self, hook: BatchHook) -> Poll:
@@ -148,18 +160,8 @@ class PoolSteadyTrigger(BatchTrigger):
                            max_failed_fraction=self.max_failed_fraction)
 
 
-class PoolResizeTrigger(BatchTrigger):
-    """Wait until a pool's resize (or stop-resize) has ended, or the pool is gone.
-
-    :param pool_id: the pool.
-    """
-
-    def __init__(self, *, pool_id: str, **kwargs):
-        super().__init__(**kwargs)
-        self.pool_id = pool_id
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {**super()._kwargs(), "pool_id": self.pool_id}
+class PoolResizeTrigger(PoolTrigger):
+    """Wait until a pool's resize (or stop-resize) has ended, or the pool is gone."""
 
     async def poll(self, hook: BatchHook) -> Poll:
         pool = await hook.aget_pool(self.pool_id)
@@ -168,18 +170,8 @@ class PoolResizeTrigger(BatchTrigger):
         return settled_poll(self.pool_id, pool, counts)
 
 
-class PoolDeletedTrigger(BatchTrigger):
-    """Wait until a pool no longer exists.
-
-    :param pool_id: the pool.
-    """
-
-    def __init__(self, *, pool_id: str, **kwargs):
-        super().__init__(**kwargs)
-        self.pool_id = pool_id
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {**super()._kwargs(), "pool_id": self.pool_id}
+class PoolDeletedTrigger(PoolTrigger):
+    """Wait until a pool no longer exists."""
 
     async def poll(self, hook: BatchHook) -> Poll:
         return deleted_poll(self.pool_id, await hook.aget_pool(self.pool_id))
