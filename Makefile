@@ -8,8 +8,9 @@ PY := $(VENV)/bin/python
 DATA ?= var
 SPEED ?= 60
 PORT ?= 0
+AIRFLOW_PORT ?= 8080
 
-.PHONY: setup test run emulator plan validate lock clean
+.PHONY: setup test run up down emulator plan validate lock clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -29,6 +30,14 @@ test: setup
 run: setup
 	PYTHONPATH=include:plugins $(PY) -m imagepool_local --data-dir $(DATA)/run
 
+# Airflow (UI on AIRFLOW_PORT, or a free port) with the local Azure cloud, in the background until `make down`.
+up: setup
+	PYTHONPATH=include $(PY) -m imagepool_local.stack up --data-dir $(DATA)/stack --speed $(SPEED) --port $(AIRFLOW_PORT)
+
+# Without the venv nothing can have been started.
+down:
+	@if [ -x $(PY) ]; then PYTHONPATH=include $(PY) -m imagepool_local.stack down --data-dir $(DATA)/stack; fi
+
 emulator: setup
 	PYTHONPATH=include $(PY) -m azure_emulator --port $(PORT) --data-dir $(DATA)/emulator --speed $(SPEED) \
 		--ready-file $(DATA)/emulator/ready.json --log-level info
@@ -43,5 +52,5 @@ validate: setup
 lock: | $(UV)
 	$(UV) pip compile requirements.in -o requirements.txt --python-version 3.11 --quiet
 
-clean:
+clean: down
 	rm -rf $(VENV) .uv $(DATA)

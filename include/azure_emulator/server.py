@@ -1,4 +1,4 @@
-"""Serve the emulator over HTTPS on loopback and announce it through the ready file."""
+"""Serve the emulator over HTTPS (on loopback unless told otherwise) and announce it through the ready file."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .auth import ARM_SCOPE, BATCH_SCOPE
 from .backend import Backend
 from .tls import ensure_certificates
 
-HOST = "127.0.0.1"
+LOOPBACK = "127.0.0.1"
 
 
 class TransportAwareH11Protocol(H11Protocol):
@@ -35,9 +35,9 @@ class TransportAwareH11Protocol(H11Protocol):
         self.app = app_with_transport
 
 
-def ready_document(backend: Backend, port: int, ca_bundle: Path) -> dict:
+def ready_document(backend: Backend, port: int, ca_bundle: Path, hostname: str = LOOPBACK) -> dict:
     s = backend.settings
-    base = f"https://{HOST}:{port}"
+    base = f"https://{hostname}:{port}"
     primary = s.batch_accounts[0]
     return {
         "arm_endpoint": f"{base}/",
@@ -72,21 +72,23 @@ def ready_document(backend: Backend, port: int, ca_bundle: Path) -> dict:
     }
 
 
-def serve(data_dir: Path, port: int, speed: float, ready_file: Path | None, log_level: str = "warning") -> None:
+def serve(data_dir: Path, port: int, speed: float, ready_file: Path | None, log_level: str = "warning", *,
+          host: str = LOOPBACK, hostname: str = LOOPBACK) -> None:
+    """Listen on ``host``; clients reach it as ``hostname``, which its certificate and ready file name."""
     # Set-up problems are the caller's to fix: say which, without a traceback.
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SystemExit(f"azure emulator: cannot use data dir {data_dir}: {exc.strerror}") from None
-    ca_bundle, cert, key = ensure_certificates(data_dir)
+    ca_bundle, cert, key = ensure_certificates(data_dir, (hostname,))
     backend = Backend(data_dir, speed)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((HOST, port))
+        sock.bind((host, port))
     except OSError as exc:
         backend.store.close()
-        raise SystemExit(f"azure emulator: cannot listen on {HOST}:{port}: {exc.strerror}") from None
+        raise SystemExit(f"azure emulator: cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         EmulatorApp(backend), log_level=log_level, lifespan="off", http=TransportAwareH11Protocol,
@@ -103,11 +105,12 @@ def serve(data_dir: Path, port: int, speed: float, ready_file: Path | None, log_
             await asyncio.sleep(0.02)
         if ready_file:
             tmp = ready_file.with_suffix(ready_file.suffix + ".tmp")
-            tmp.write_text(json.dumps(ready_document(backend, bound_port, ca_bundle), indent=2))
+            tmp.write_text(json.dumps(ready_document(backend, bound_port, ca_bundle, hostname), indent=2))
             tmp.chmod(0o600)
             tmp.replace(ready_file)
-        logging.getLogger("azure_emulator").warning("azure emulator ready on https://%s:%s (speed %s, data %s)",
-                                                    HOST, bound_port, speed, data_dir)
+        logging.getLogger("azure_emulator").warning(
+            "azure emulator ready on https://%s:%s (listening on %s, speed %s, data %s)", hostname, bound_port, host,
+            speed, data_dir)
         await task
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)

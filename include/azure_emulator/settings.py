@@ -30,7 +30,8 @@ class Settings:
     client_secret: str = ""
     # The app's federated identity credential: tokens of this Kubernetes service account, from an
     # AKS-style OIDC issuer the emulator stands in for (it writes the token file itself).
-    federated_issuer: str = "https://westeurope.oic.prod-aks.azure.com/72f988bf-0000-4000-8000-00000000e1d0/6b1f0e2c-0000-4000-8000-00000000a45e/"
+    federated_issuer: str = ("https://westeurope.oic.prod-aks.azure.com/72f988bf-0000-4000-8000-00000000e1d0/"
+                             "6b1f0e2c-0000-4000-8000-00000000a45e/")
     federated_subject: str = "system:serviceaccount:airflow:imagepool"
     federated_audience: str = "api://AzureADTokenExchange"
     # A user-assigned managed identity, served App Service-style; the header value guards its endpoint.

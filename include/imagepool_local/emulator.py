@@ -33,7 +33,10 @@ class RunningEmulator:
                 self.process.wait()
 
 
-def start_emulator(data_dir: Path, *, speed: float, port: int = 0, timeout: float = 60) -> RunningEmulator:
+def start_emulator(data_dir: Path, *, speed: float, port: int = 0, timeout: float = 60,
+                   detach: bool = False) -> RunningEmulator:
+    """Start the emulator and wait for its ready file. ``detach`` starts it in its own session, so it
+    outlives the caller and its terminal (a background stack that ``make down`` stops by PID)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     ready = data_dir / "ready.json"
     if ready.exists():
@@ -44,7 +47,7 @@ def start_emulator(data_dir: Path, *, speed: float, port: int = 0, timeout: floa
         process = subprocess.Popen(
             [sys.executable, "-m", "azure_emulator", "--port", str(port), "--data-dir", str(data_dir),
              "--speed", str(speed), "--ready-file", str(ready)],
-            stdout=log, stderr=subprocess.STDOUT, env=env)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=detach)
     deadline = time.monotonic() + timeout
     while not ready.exists():
         if process.poll() is not None:
@@ -54,6 +57,16 @@ def start_emulator(data_dir: Path, *, speed: float, port: int = 0, timeout: floa
             raise RuntimeError(f"emulator not ready after {timeout}s: {log_path.read_text()[-3000:]}")
         time.sleep(0.05)
     return RunningEmulator(process, data_dir, ready, json.loads(ready.read_text()), log_path)
+
+
+# Azure-sized polling intervals (seconds), the ``[imagepool]`` defaults; the emulator's clock runs faster.
+POLL_INTERVAL, MAX_POLL_INTERVAL = 15.0, 120.0
+
+
+def polling_settings(speed: float) -> dict[str, str]:
+    """Airflow's ``[imagepool]`` polling intervals (as environment variables) for a clock ``speed`` times faster."""
+    return {"AIRFLOW__IMAGEPOOL__POLL_INTERVAL": str(round(POLL_INTERVAL / speed, 3)),
+            "AIRFLOW__IMAGEPOOL__MAX_POLL_INTERVAL": str(round(MAX_POLL_INTERVAL / speed, 3))}
 
 
 def airflow_connection(info: dict) -> dict:

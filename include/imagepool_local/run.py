@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .emulator import airflow_connection, start_emulator
+from .emulator import airflow_connection, polling_settings, start_emulator
 from .summary import summarize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +31,7 @@ def airflow_env(home: Path, info: dict, speed: float) -> dict[str, str]:
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__IMAGEPOOL__POLL_INTERVAL=str(round(15 / speed, 3)),
-        AIRFLOW__IMAGEPOOL__MAX_POLL_INTERVAL=str(round(120 / speed, 3)),
+        **polling_settings(speed),
         AIRFLOW_CONN_AZURE_DEFAULT=json.dumps(airflow_connection(info)),
         PYTHONPATH=os.pathsep.join([str(ROOT / "plugins"), str(ROOT / "include")]),
         PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),

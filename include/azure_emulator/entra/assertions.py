@@ -18,7 +18,8 @@ from ..errors import AzureError
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # Entra tolerates this much clock difference on an assertion's validity window.
 CLOCK_SKEW_SECONDS = 300
-CERTIFICATE_DOCS = "Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials."
+CERTIFICATE_DOCS = ("Review the documentation at "
+                    "https://learn.microsoft.com/entra/identity-platform/certificate-credentials.")
 FEDERATION_DOCS = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
 # What a client may sign with: MSAL signs RS256 with an x5t header, azure-identity's aio client PS256 with x5t#S256.
 CERTIFICATE_ALGORITHMS = ["RS256", "PS256"]
@@ -68,7 +69,7 @@ def _verify_certificate_assertion(backend, assertion: str, header: dict, claims:
         raise rejected(700027, "Client assertion contains an invalid signature. [Reason - The provided signature value "
                        "did not match the expected signature value., Thumbprint of key used by client: "
                        f"'{certificate.hex_thumbprint}']") from None
-    if str(claims.get("iss", "")).lower() != client_id.lower() or str(claims.get("sub", "")).lower() != client_id.lower():
+    if {str(claims.get("iss", "")).lower(), str(claims.get("sub", "")).lower()} != {client_id.lower()}:
         raise rejected(700021, f"Client assertion application identifier doesn't match 'client_id' parameter. "
                        f"{CERTIFICATE_DOCS}")
     if _normalized_url(token_url) not in {_normalized_url(a) for a in _audiences(claims)}:

@@ -8,15 +8,17 @@ trigger can poll them with the aio client after a worker or triggerer restart.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.aio import ComputeManagementClient as AsyncComputeManagementClient
 
 from .base import ImagepoolAzureHook
 from .errors import translate
+
+T = TypeVar("T")
 
 # Azure's Retry-After for compute operations is usually 10-60 s; this is the fallback when absent.
 DEFAULT_POLL_SECONDS = 15.0
@@ -93,6 +95,15 @@ class ArmHook(ImagepoolAzureHook):
     def compute_id(self, resource_group: str, *segments: str) -> str:
         return (f"/subscriptions/{self.settings.subscription_id}/resourceGroups/{resource_group}/providers/"
                 "Microsoft.Compute/" + "/".join(segments))
+
+    def lookup(self, get: Callable[[], T], resource: str) -> T | None:
+        """``get()``'s result, or None when Azure says it does not exist; other errors name ``resource``."""
+        try:
+            return get()
+        except ResourceNotFoundError:
+            return None
+        except HttpResponseError as exc:
+            raise translate(exc, resource) from exc
 
     def start(self, begin: Callable[..., Any], *, resource_id: str, description: str, action: str | None = None
               ) -> ArmOperation:

@@ -3,7 +3,7 @@ what is left of them after a build."""
 
 from __future__ import annotations
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute.models import (CreationData, Image, ImageDataDisk, ImageOSDisk, ImageProperties,
                                        ImageStorageProfile, Snapshot, SnapshotProperties, SubResource)
 from azure.mgmt.core.tools import parse_resource_id
@@ -43,23 +43,16 @@ class DiskHook(ArmHook):
 
     def get_disk(self, disk_id: str) -> dict | None:
         parts = parse_resource_id(disk_id)
-        try:
-            disk = self.connection.disks.get(parts["resource_group"], parts["name"])
-        except ResourceNotFoundError:
+        disk = self.lookup(lambda: self.connection.disks.get(parts["resource_group"], parts["name"]), f"disk {disk_id}")
+        if disk is None:
             return None
-        except HttpResponseError as exc:
-            raise translate(exc, f"disk {disk_id}") from exc
         return {"id": disk.id, "name": disk.name, "location": disk.location, "managed_by": disk.managed_by,
                 "os_type": text(disk.os_type), "provisioning_state": disk.provisioning_state}
 
     # --- snapshots -------------------------------------------------------------------------------
     def get_snapshot(self, resource_group: str, name: str) -> dict | None:
-        try:
-            return _snapshot_facts(self.connection.snapshots.get(resource_group, name))
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as exc:
-            raise translate(exc, f"snapshot {name}") from exc
+        found = self.lookup(lambda: self.connection.snapshots.get(resource_group, name), f"snapshot {name}")
+        return _snapshot_facts(found) if found else None
 
     def get_snapshot_by_id(self, snapshot_id: str) -> dict | None:
         parts = parse_resource_id(snapshot_id)
@@ -78,12 +71,8 @@ class DiskHook(ArmHook):
 
     # --- managed images --------------------------------------------------------------------------
     def get_image(self, resource_group: str, name: str) -> dict | None:
-        try:
-            return _image_facts(self.connection.images.get(resource_group, name))
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as exc:
-            raise translate(exc, f"managed image {name}") from exc
+        found = self.lookup(lambda: self.connection.images.get(resource_group, name), f"managed image {name}")
+        return _image_facts(found) if found else None
 
     def begin_image(self, resource_group: str, name: str, *, location: str, os_type: str, hyper_v_generation: str,
                     sources: dict[str, str], tags: dict[str, str]) -> ArmOperation:

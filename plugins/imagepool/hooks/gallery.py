@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.compute.models import (Gallery, GalleryImage, GalleryImageFeature, GalleryImageIdentifier,
                                        GalleryImageProperties, GalleryProperties)
 
 from ..errors import AzureOperationFailed
 from .arm import ArmHook, ArmOperation, text
-from .errors import translate
 
 
 def _definition_facts(image) -> dict:
@@ -22,12 +20,9 @@ class GalleryHook(ArmHook):
     """Galleries and image definitions; idempotent "ensure" calls that only write what is missing."""
 
     def get_gallery(self, resource_group: str, gallery: str) -> dict | None:
-        try:
-            found = self.connection.galleries.get(resource_group, gallery)
-        except ResourceNotFoundError:
+        found = self.lookup(lambda: self.connection.galleries.get(resource_group, gallery), f"gallery {gallery}")
+        if found is None:
             return None
-        except HttpResponseError as exc:
-            raise translate(exc, f"gallery {gallery}") from exc
         return {"id": found.id, "location": found.location, "provisioning_state": found.provisioning_state}
 
     def begin_gallery(self, resource_group: str, gallery: str, location: str, description: str | None,
@@ -38,12 +33,10 @@ class GalleryHook(ArmHook):
             resource_id=self.compute_id(resource_group, "galleries", gallery), description=f"gallery {gallery}")
 
     def get_image_definition(self, resource_group: str, gallery: str, image: str) -> dict | None:
-        try:
-            found = self.connection.gallery_images.get(resource_group, gallery, image)
-        except ResourceNotFoundError:
+        found = self.lookup(lambda: self.connection.gallery_images.get(resource_group, gallery, image),
+                            f"image definition {gallery}/{image}")
+        if found is None:
             return None
-        except HttpResponseError as exc:
-            raise translate(exc, f"image definition {gallery}/{image}") from exc
         return {"id": found.id, "provisioning_state": text(found.provisioning_state), "location": found.location,
                 "tags": dict(found.tags or {}), **_definition_facts(found)}
 

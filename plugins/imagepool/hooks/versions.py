@@ -113,13 +113,9 @@ class ImageVersionHook(GalleryHook):
         return self.compute_id(resource_group, "galleries", gallery, "images", image, "versions", version)
 
     def get_version(self, resource_group: str, gallery: str, image: str, version: str) -> dict | None:
-        try:
-            found = self.connection.gallery_image_versions.get(resource_group, gallery, image, version)
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as exc:
-            raise translate(exc, f"image version {gallery}/{image}/{version}") from exc
-        return version_facts(found)
+        found = self.lookup(lambda: self.connection.gallery_image_versions.get(resource_group, gallery, image, version),
+                            f"image version {gallery}/{image}/{version}")
+        return version_facts(found) if found else None
 
     def list_versions(self, resource_group: str, gallery: str, image: str) -> list[dict]:
         try:

@@ -225,12 +225,10 @@ class VmHook(ArmHook):
                 "trusted_launch": "TrustedLaunch" in (features.get("SecurityType") or "")}
 
     def get_vm(self, resource_group: str, vm_name: str) -> dict | None:
-        try:
-            found = self.connection.virtual_machines.get(resource_group, vm_name, expand="instanceView")
-        except ResourceNotFoundError:
+        found = self.lookup(lambda: self.connection.virtual_machines.get(resource_group, vm_name, expand="instanceView"),
+                            f"build VM {vm_name}")
+        if found is None:
             return None
-        except HttpResponseError as exc:
-            raise translate(exc, f"build VM {vm_name}") from exc
         return _facts(found)
 
     def begin_create_vm(self, resource_group: str, vm_name: str, spec: BuildVm) -> ArmOperation:

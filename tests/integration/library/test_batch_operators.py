@@ -209,12 +209,12 @@ def test_allocation_timeout_is_retried_with_a_new_resize(fast, quick, pool_ids, 
     quick.post("/faults", json={"kind": "allocation_timeout", "match": {"pool": "^ops-timeout$"}, "count": 1})
     pool_ids.append("ops-timeout")
     run_task(create_operator(fast, "ops-timeout", image_version, target_dedicated_nodes=4))
+    since = last_request_id(quick)
     steady = run_task(sensor(fast, "ops-timeout"))
     assert steady.result["healthy_nodes"] == 4
-    first = steady.events[0]
-    assert first["status"] == "error" and first["retryable"] and first["code"] == "AllocationTimedout"
-    assert steady.events[-1]["status"] == "success"
-    assert len(steady.deferrals) == 2
+    # Whether the timeout is seen before or after deferring depends on timing; the second resize does not.
+    resizes = [r for r in batch_requests(quick, since) if r["method"] == "POST" and r["path"].endswith("/resize")]
+    assert len(resizes) == 1
     assert [f for f in quick.get("/faults").json()["value"] if f["kind"] == "allocation_timeout"] == []
 
 
