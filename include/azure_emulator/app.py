@@ -89,7 +89,7 @@ class EmulatorApp:
             response = render_error(service, err, request, request_id, self.backend)
         add_request_headers(service, response, request, request_id)
         self.backend.requests.record(service, request.method, request.url.path, response.status_code, started,
-                                     fault_kind)
+                                     fault_kind, len(response.body))
         await response(scope, receive, send)
 
     def _authenticate(self, service: str, call: Call) -> dict:

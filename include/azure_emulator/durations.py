@@ -78,7 +78,7 @@ class Durations:
         unknown = sorted(set(overrides) - set(DEFAULTS))
         if unknown:
             raise ValueError(f"unknown duration keys {unknown}; known: {sorted(DEFAULTS)}")
-        bad = [k for k, v in overrides.items() if not isinstance(v, (int, float)) or v < 0]
+        bad = [k for k, v in overrides.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0]
         if bad:
             raise ValueError(f"durations must be non-negative numbers: {bad}")
         self._store.meta_put("durations", {**self._store.meta_get("durations", {}), **overrides})

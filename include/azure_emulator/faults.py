@@ -22,11 +22,21 @@ from __future__ import annotations
 import re
 import uuid
 
+from . import shapes
+
 TRANSPORT_KINDS = {"throttle", "server_error", "drop"}
 TRANSPORT_MATCH_FIELDS = {"service", "method", "path"}
 BEHAVIOUR_KINDS = {
     "vm_provisioning_failed", "build_never_finishes", "operation_failed", "replication_failed",
     "allocation_timeout", "core_quota", "start_task_failed", "unusable_nodes", "task_failed",
+}
+# The JSON types of a rule's id and of each behaviour fault's parameters (see shapes.py), as the models use them.
+RULE = {"id": str}
+PARAMETERS = {
+    "vm_provisioning_failed": {"code": str, "message": str}, "operation_failed": {"code": str, "message": str},
+    "replication_failed": {"message": str}, "core_quota": {"dedicated_cores": float, "low_priority_cores": float},
+    "start_task_failed": {"fraction": float, "exit_code": int}, "unusable_nodes": {"fraction": float},
+    "task_failed": {"exit_code": int},
 }
 
 
@@ -48,8 +58,10 @@ class FaultBook:
         if not isinstance(match, dict):
             raise ValueError("'match' must be an object of field -> regular expression")
         for field, pattern in match.items():
+            if not isinstance(pattern, str):
+                raise ValueError(f"'match.{field}' must be a string (a regular expression)")
             try:
-                re.compile(str(pattern))
+                re.compile(pattern)
             except re.error as exc:
                 raise ValueError(f"'match.{field}' is not a valid regular expression: {exc}") from None
         count = rule.get("count")
@@ -57,6 +69,9 @@ class FaultBook:
             raise ValueError("'count' must be a positive integer, or absent for a fault that always fires")
         if kind in TRANSPORT_KINDS:
             _check_transport_rule(rule, match)
+        wrong = shapes.mismatch(rule, {**RULE, **PARAMETERS.get(kind, {})})
+        if wrong:
+            raise ValueError(f"'{wrong.path}' must be a{'n' if wrong.expected == 'integer' else ''} {wrong.expected}")
         rule = dict(rule, id=rule.get("id") or uuid.uuid4().hex[:12], match=match)
         self._save(self.rules() + [rule])
         return rule

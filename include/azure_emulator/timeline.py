@@ -5,6 +5,13 @@ emulated seconds. Reading a resource applies every entry that is due (a pure vie
 written); a mutation first settles the due entries into the document, then schedules new ones.
 A resource whose view has ``_deleted`` set is gone. Because the schedule is data in the stored
 document, an emulator restarted on the same data dir carries on with in-flight operations.
+
+Views are copy-on-write, so reading a large document (a pool of thousands of nodes) costs only
+the containers a due change touches: a view is a new top-level dict, the containers on each due
+change's path are copied, and everything else is shared with the stored document and its
+schedule. A view is therefore read-only below its top level: code that derives a changed
+document from a view copies what it changes (``dict(view["properties"], ...)``), and code that
+changes a resource works on ``Backend.settled`` documents.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ def schedule(doc: dict, at: float, changes: dict[str, Any]) -> None:
 
 
 def _apply(doc: dict, changes: dict[str, Any]) -> None:
+    # Settled values become part of a document that is changed in place later, while scheduled values
+    # may be shared (module constants, views handed out): copy them.
     for path, value in changes.items():
         *parents, leaf = path.split(".")
         target = doc
@@ -32,13 +41,24 @@ def _apply(doc: dict, changes: dict[str, Any]) -> None:
 
 
 def view(doc: dict, now: float) -> dict:
-    """The document as it is at ``now``, without its schedule."""
+    """The document as it is at ``now``, without its schedule (read-only below the top level)."""
     current = {k: v for k, v in doc.items() if k != TIMELINE}
-    current = copy.deepcopy(current)
+    # The containers this view owns (copied here), by id; keeping them referenced keeps the ids unique.
+    owned = {id(current): current}
     for at, changes in doc.get(TIMELINE, []):
         if at > now:
             break
-        _apply(current, changes)
+        for path, value in changes.items():
+            *parents, leaf = path.split(".")
+            target = current
+            for part in parents:
+                child = target.get(part)
+                if id(child) not in owned:
+                    child = dict(child or {})
+                    owned[id(child)] = child
+                    target[part] = child
+                target = child
+            target[leaf] = value
     return current
 
 

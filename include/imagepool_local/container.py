@@ -104,12 +104,13 @@ def ensure_passwords(admin_password: str | None) -> None:
     if conf.get("core", "auth_manager").rsplit(".", 1)[-1] != SimpleAuthManager.__name__:
         return
     path = Path(SimpleAuthManager.get_generated_password_file())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created private before Airflow writes to it (it would make it readable by everyone).
+    path.touch(mode=0o600)
     if admin_password:
-        passwords = json.loads(path.read_text() or "{}") if path.exists() else {}
+        passwords = json.loads(path.read_text() or "{}")
         passwords.update({user.username: admin_password for user in SimpleAuthManager.get_users()
                           if user.role.lower() == "admin"})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
         path.write_text(json.dumps(passwords) + "\n")
     SimpleAuthManager().init()
 

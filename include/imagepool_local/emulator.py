@@ -64,9 +64,11 @@ POLL_INTERVAL, MAX_POLL_INTERVAL = 15.0, 120.0
 
 
 def polling_settings(speed: float) -> dict[str, str]:
-    """Airflow's ``[imagepool]`` polling intervals (as environment variables) for a clock ``speed`` times faster."""
+    """Airflow's ``[imagepool]`` polling intervals and time-limit scale (as environment variables) for a
+    clock ``speed`` times faster: a build that never finishes times out in emulated time, not in real time."""
     return {"AIRFLOW__IMAGEPOOL__POLL_INTERVAL": str(round(POLL_INTERVAL / speed, 3)),
-            "AIRFLOW__IMAGEPOOL__MAX_POLL_INTERVAL": str(round(MAX_POLL_INTERVAL / speed, 3))}
+            "AIRFLOW__IMAGEPOOL__MAX_POLL_INTERVAL": str(round(MAX_POLL_INTERVAL / speed, 3)),
+            "AIRFLOW__IMAGEPOOL__TIMEOUT_SCALE": str(1 / speed)}
 
 
 def airflow_connection(info: dict) -> dict:

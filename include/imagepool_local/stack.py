@@ -201,7 +201,6 @@ class Stack:
     dirs: StackDirs
     url: str
     speed: float
-    dag_ids: list[str]
 
     @property
     def password(self) -> str:
@@ -217,21 +216,23 @@ class Stack:
         return AirflowApi(self.url, USERNAME, self.password)
 
     def save(self) -> None:
-        self.dirs.state_file.write_text(json.dumps({"url": self.url, "speed": self.speed, "dag_ids": self.dag_ids}))
+        self.dirs.state_file.write_text(json.dumps({"url": self.url, "speed": self.speed}))
 
     @classmethod
     def load(cls, dirs: StackDirs) -> "Stack":
         state = json.loads(dirs.state_file.read_text())
-        return cls(dirs, state["url"], state["speed"], state["dag_ids"])
+        return cls(dirs, state["url"], state["speed"])
 
     def describe(self) -> str:
         def shown(path: Path) -> str:
             return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
+        dags = self.api().get("/dags", params={"limit": 100, "order_by": "dag_id"}).json()["dags"]
         return "\n".join([
             f"Airflow UI: {self.url}",
             f"  login:   {USERNAME} / {self.password}",
-            f"  DAGs:    {', '.join(self.dag_ids)} (paused: switch one on in the UI, then trigger it)",
+            "  DAGs:    " + ", ".join(f"{d['dag_id']} ({'paused' if d['is_paused'] else 'on'})" for d in dags),
+            "           (switch a DAG on in the UI, then trigger it; nothing runs on a schedule here)",
             f"  Azure:   the local Azure cloud at {self.emulator['arm_endpoint']} (speed x{self.speed:g})",
             f"  logs:    {shown(self.dirs.standalone_log)} (Airflow's components)",
             f"           {shown(self.dirs.airflow_home / 'logs')} (task logs, also in the UI)",
@@ -264,6 +265,9 @@ def stack_env(dirs: StackDirs, info: dict, speed: float, *, port: int, paralleli
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": str(parallelism),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        # Only runs someone triggers: a nightly schedule would start a run the moment its DAG is switched
+        # on, and the run triggered from the form would queue behind it (one active run per DAG).
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "AIRFLOW__API__HOST": HOST,
         "AIRFLOW__API__PORT": str(port),
         # Workers reach the execution API through this too; its default assumes port 8080.
@@ -304,7 +308,6 @@ def _not_ready(stack: Stack, started: datetime) -> str | None:
     missing = sorted({p.name for p in (ROOT / "dags").glob("*.py")} - {d["relative_fileloc"] for d in dags})
     if missing:
         return f"waiting for {', '.join(missing)} to be parsed"
-    stack.dag_ids = sorted(d["dag_id"] for d in dags)
     return None
 
 
@@ -332,7 +335,7 @@ def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int 
     emulator = start_emulator(dirs.emulator, speed=speed, port=_free_port(previous) if previous else 0, detach=True)
     dirs.record("emulator", emulator.process.pid)
     try:
-        stack = Stack(dirs, f"http://{HOST}:{_free_port(port)}", speed, [])
+        stack = Stack(dirs, f"http://{HOST}:{_free_port(port)}", speed)
         env = stack_env(dirs, emulator.info, speed, port=int(stack.url.rsplit(":", 1)[1]), parallelism=parallelism)
         migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env,
                                  stdin=subprocess.DEVNULL, capture_output=True, text=True)

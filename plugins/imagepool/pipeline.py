@@ -8,7 +8,7 @@
           └─ pools_wanted
     region_<r>: replicated (as soon as <r> has the version; other regions may still copy)
         pool_<p>: create ─ steady ─ smoke ─ promote ─ retire previous      (discard on failure)
-    prune_versions
+    prune_versions (once every pool is promoted and the pools it replaces are retired)
     image.replicated_everywhere ─ image.cleanup_build_resources (teardown of the build VM: every path)
 
 The DAG reads its spec when the DAG file is parsed (a local file); every Azure call happens in
@@ -67,7 +67,8 @@ def run_params(spec: Spec) -> dict[str, Param]:
     return {
         "force_rebuild": Param(False, type="boolean", title="Force rebuild",
                                description="Build a new image version even if nothing changed."),
-        "base_image_version": Param("", type="string", pattern=r"^(|latest|\d+(\.\d+)*)$",
+        # null makes the field optional: the trigger form will not submit an empty required field.
+        "base_image_version": Param(None, type=["null", "string"], pattern=r"^(|latest|\d+(\.\d+)*)$",
                                     title="Base image version",
                                     description="Marketplace version to build from instead of the spec's "
                                                 f"({spec.base_image.version}); empty keeps the spec's."),
@@ -114,10 +115,12 @@ def pipeline_dag(spec_file: str | Path) -> DAG:
     path = Path(spec_file) if Path(spec_file).is_absolute() else SPECS_DIR / spec_file
     spec = load_spec(path)
     azure = {"azure_conn_id": spec.connection, "resource_group_name": spec.resource_group}
-    # How often waits look at Azure: Azure-sized by default; [imagepool] in airflow.cfg changes it
-    # (the local emulator, whose clock runs faster, is polled proportionally faster).
+    # How often waits look at Azure, and how long the spec's time limits last: Azure-sized by default;
+    # [imagepool] in airflow.cfg changes them (the local emulator, whose clock runs faster, is polled
+    # proportionally faster, and its builds time out proportionally sooner).
     polling = {"poll_interval": conf.getfloat("imagepool", "poll_interval", fallback=15.0),
                "max_poll_interval": conf.getfloat("imagepool", "max_poll_interval", fallback=120.0)}
+    timeout_scale = conf.getfloat("imagepool", "timeout_scale", fallback=1.0)
     with DAG(dag_id=spec.dag_id, schedule=spec.schedule, start_date=START_DATE, catchup=False, max_active_runs=1,
              default_args={**DEFAULT_ARGS, **polling}, tags=["imagepool", spec.name, spec.os_type.lower()], doc_md=doc_md(spec),
              params=run_params(spec), description=spec.description or f"imagepool image family {spec.name}") as dag:
@@ -147,7 +150,7 @@ def pipeline_dag(spec_file: str | Path) -> DAG:
             return not skip_pools
 
         with TaskGroup("image") as image:
-            built = _image_steps(spec, decided, azure)
+            built = _image_steps(spec, decided, azure, timeout_scale)
         build_needed(decided["build"]) >> image
         scale = AzureImageVersionReplicasScaleOperator(
             task_id="scale_replicas", gallery_name=spec.gallery.name, image_name=spec.gallery.image_definition,
@@ -157,7 +160,7 @@ def pipeline_dag(spec_file: str | Path) -> DAG:
         pools_gate = pools_wanted(decided["skip_pools"])
 
         replicated = []
-        promoted = []
+        rolled_out = []
         for region in spec.target_regions:
             with TaskGroup(f"region_{region.name}"):
                 ready = AzureImageVersionReplicationSensor(
@@ -169,17 +172,17 @@ def pipeline_dag(spec_file: str | Path) -> DAG:
                 for pool in spec.batch.pools:
                     if spec.account(pool.account).location != region.name:
                         continue
-                    promoted.append(_pool_steps(spec, pool, decided, [ready, pools_gate]))
+                    rolled_out += _pool_steps(spec, pool, decided, [ready, pools_gate])
 
         AzureImageVersionPruneOperator(
             task_id="prune_versions", gallery_name=spec.gallery.name, image_name=spec.gallery.image_definition,
             keep=spec.version.retention, promoted_version=decided["version"],
             batch_account_urls=[decided[f"account_url:{a.name}"] for a in spec.batch.accounts],
-            trigger_rule="none_failed_min_one_success", **azure).set_upstream(promoted or replicated)
+            trigger_rule="none_failed_min_one_success", **azure).set_upstream(rolled_out or replicated)
     return dag
 
 
-def _image_steps(spec: Spec, decided, azure: dict) -> dict:
+def _image_steps(spec: Spec, decided, azure: dict, timeout_scale: float) -> dict:
     """Gallery, definition, build VM and its wait, generalize, snapshots, image, publish; cleanup teardown."""
     gallery = AzureGalleryEnsureOperator(task_id="ensure_gallery", gallery_name=spec.gallery.name,
                                          location=spec.gallery.location, tags=spec.tags, **azure)
@@ -200,7 +203,7 @@ def _image_steps(spec: Spec, decided, azure: dict) -> dict:
         storage_account_type=build.os_disk_storage_account_type, public_ip=build.public_ip,
         tags={**spec.tags, "imagepool-spec": spec.name}, **azure)
     finished = AzureBuildVmFinishedSensor(task_id="wait_for_build", vm_name=decided["vm_name"],
-                                          timeout=build.timeout_minutes * 60, **azure)
+                                          timeout=build.timeout_minutes * 60 * timeout_scale, **azure)
     generalize = AzureBuildVmGeneralizeOperator(task_id="generalize", vm_name=decided["vm_name"], **azure)
 
     @task
@@ -264,8 +267,11 @@ def build_failed():
     return any_image_step_failed()
 
 
-def _pool_steps(spec: Spec, pool: Pool, decided, upstream: list):
-    """One pool onto the new version: create, wait steady and healthy, smoke, promote, retire previous."""
+def _pool_steps(spec: Spec, pool: Pool, decided, upstream: list) -> list:
+    """One pool onto the new version: create, wait steady and healthy, smoke, promote, retire previous.
+
+    Returns the promotion and the retirement: pruning waits for both, since a version a pool still boots
+    from is kept, and the previous pools boot from the version pruning should remove."""
     account = spec.account(pool.account)
     batch = {"azure_conn_id": account.connection, "batch_account_url": decided[f"account_url:{account.name}"]}
     pool_id = decided[f"pool_id:{pool.id_prefix}"]
@@ -304,7 +310,7 @@ def _pool_steps(spec: Spec, pool: Pool, decided, upstream: list):
 
         promoted = promote(pool_id, decided["version"], decided[f"previous_pools:{pool.id_prefix}"])
         create >> steady >> smoke >> promoted
-        AzureBatchPoolRetireOperator.partial(task_id="retire_previous", **batch).expand(pool_id=promoted)
+        retired = AzureBatchPoolRetireOperator.partial(task_id="retire_previous", **batch).expand(pool_id=promoted)
 
         @task.short_circuit(trigger_rule="one_failed", ignore_downstream_trigger_rules=False)
         def candidate_failed(build: bool) -> bool:
@@ -314,4 +320,4 @@ def _pool_steps(spec: Spec, pool: Pool, decided, upstream: list):
         discard_gate = candidate_failed(decided["build"])
         [steady, smoke] >> discard_gate
         discard_gate >> AzureBatchPoolRetireOperator(task_id="discard", pool_id=pool_id, **batch)
-    return promoted
+    return [promoted, retired]

@@ -8,6 +8,7 @@ from the newest version's; otherwise it reconciles replicas and pool sizes and b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -67,6 +68,12 @@ def pool_targets(spec: Spec, params: RunParams) -> dict[str, tuple[int, int]]:
     return targets
 
 
+def made_for(pool_id: str, prefix: str) -> bool:
+    """Whether ``pool_id`` is one this pipeline made for the pool ``prefix``: ``<prefix>-<version>``. Ids
+    that only start alike (another pool's ``<prefix>-gpu-1-0-0``, a hand-made ``<prefix>-manual``) are not."""
+    return re.fullmatch(re.escape(prefix) + r"-\d+-\d+-\d+", pool_id, re.IGNORECASE) is not None
+
+
 def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: AzureState) -> dict[str, Any]:
     unknown = sorted(set(params.pool_nodes) - {p.id_prefix for p in spec.batch.pools})
     if unknown:
@@ -114,8 +121,7 @@ def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: Azure
     for account in spec.batch.accounts:
         plan[f"account_url:{account.name}"] = azure.account_url(spec, account.name)
     for pool in spec.batch.pools:
-        existing = [pool_id for pool_id in azure.pools(spec, pool.account)
-                    if pool_id.lower().startswith(pool.id_prefix.lower() + "-")]
+        existing = [pool_id for pool_id in azure.pools(spec, pool.account) if made_for(pool_id, pool.id_prefix)]
         new_id = pool.pool_id(version)
         dedicated, spot = targets[pool.id_prefix]
         plan[f"pool_id:{pool.id_prefix}"] = new_id

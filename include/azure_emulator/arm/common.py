@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .. import regions
+from .. import regions, shapes
 from ..errors import AzureError
 from ..routing import NAME, Call
 
@@ -73,15 +73,49 @@ def check_same_location(existing: dict, location: str) -> None:
                          "Please select a new resource name.", status=409)
 
 
+# The contract type names ARM's JSON.NET deserializer prints, per JSON kind (the service names its own
+# contract classes for objects and arrays; the emulator has none).
+_NET_TYPES = {"string": "System.String", "integer": "System.Int32", "number": "System.Double",
+              "boolean": "System.Boolean", "object": "Object", "array": "Array"}
+
+
+def _deserialization_error(found: shapes.Mismatch) -> str:
+    """What JSON.NET says about ``found``, in the words ARM passes on."""
+    wanted = _NET_TYPES[found.expected]
+    kind = shapes.kind_of(found.value)
+    if kind == "null":
+        return f"Error converting value {{null}} to type '{wanted}'."
+    if kind in ("object", "array") and found.expected not in ("object", "array"):
+        return f"Unexpected character encountered while parsing value: {'{' if kind == 'object' else '['}."
+    if kind in ("object", "array"):
+        example = '{"name":"value"}' if kind == "object" else "[1,2,3]"
+        needed = '{"name":"value"}' if found.expected == "object" else "[1,2,3]"
+        return (f"Cannot deserialize the current JSON {kind} (e.g. {example}) into type '{wanted}' because the type "
+                f"requires a JSON {found.expected} (e.g. {needed}) to deserialize correctly.")
+    shown = f'"{found.value}"' if kind == "string" else str(found.value)
+    return f"Error converting value {shown} to type '{wanted}'."
+
+
+def request_body(call: Call, shape: dict) -> dict:
+    """The request's JSON object, whose values have the JSON types of ``shape`` (see :mod:`..shapes`), or
+    the InvalidRequestContent ARM answers a body it cannot deserialize with, naming the property path."""
+    body = call.json(invalid_code="InvalidRequestContent")
+    found = shapes.mismatch(body, shape)
+    if found:
+        raise AzureError("InvalidRequestContent", "The request content was invalid and could not be deserialized: "
+                         f"'{_deserialization_error(found)} Path '{found.path}'.'.")
+    return body
+
+
 def properties(body: dict) -> dict:
-    props = body.get("properties", {})
-    if not isinstance(props, dict):
-        raise AzureError("InvalidRequestContent", "The request content was invalid: 'properties' must be an object.")
-    return props
+    """``properties`` of a body checked by :func:`request_body` ({} when absent)."""
+    return body.get("properties") or {}
 
 
 def tags(body: dict) -> dict:
-    value = body.get("tags") or {}
+    value = body.get("tags")
+    if value is None:
+        return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise AzureError("InvalidTagNameCharacters" if isinstance(value, dict) else "InvalidRequestContent",
                          "Tags must be an object of string names to string values.", status=400)

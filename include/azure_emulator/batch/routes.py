@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..errors import AzureError
-from ..routing import Router
+from ..routing import Call, Handler, Router
 from .handlers import jobs, nodes, pools, supportedimages
+from .handlers.common import api_version
 
 FAMILIES = (pools, nodes, jobs, supportedimages)
 
@@ -14,11 +15,19 @@ def _not_found(method: str, path: str) -> AzureError:
 
 
 def _not_allowed(method: str, path: str) -> AzureError:
-    return AzureError("InvalidUri", f"The HTTP verb {method} is not supported for the URI {path}.")
+    return AzureError("UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.")
+
+
+def _versioned(handler: Handler) -> Handler:
+    """Every Batch operation takes the api-version query parameter: checked before the operation runs."""
+    async def checked(call: Call):
+        api_version(call)
+        return await handler(call)
+    return checked
 
 
 def router() -> Router:
     r = Router(_not_found, _not_allowed)
     for family in FAMILIES:
-        r.extend(family.ROUTES)
+        r.extend([(method, pattern, _versioned(handler)) for method, pattern, handler in family.ROUTES])
     return r

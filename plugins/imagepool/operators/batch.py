@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Sequence
 
-from airflow.sdk.exceptions import AirflowException, TaskDeferred
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
 from .. import pool_sizing
 from ..errors import AzureOperationFailed
@@ -311,7 +311,10 @@ class AzureBatchSmokeJobOperator(ImagepoolBaseOperator):
             if event["exit_code"] != 0:
                 failure = event.get("failure") or {}
                 why = f" ({failure.get('code')}: {failure.get('message')})" if failure else ""
-                raise AirflowException(
+                # A check that ran and said no says no again on the same image: no retry. A task that never
+                # ran (no exit code) may run on a healthy node next time.
+                error = AirflowException if event["exit_code"] is None else AirflowFailException
+                raise error(
                     f"Smoke task {event['task_id']} in job {event['job_id']} on pool {self.pool_id} exited with "
                     f"{event['exit_code']}{why} on node {event.get('node_id')}; the pool stays un-promoted. Run the "
                     "check command on one of the pool's nodes to see why, fix the image or the command, and re-run.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from airflow.sdk.exceptions import AirflowSensorTimeout
+
 from ..hooks.vm import VmHook
 from ..links.portal import BuildVmLink
 from ..operators.base import ImagepoolBaseOperator
@@ -17,7 +19,7 @@ class AzureBuildVmFinishedSensor(ImagepoolBaseOperator):
     It waits through the same polling loop as the operators, deferred to the triggerer by
     default (a build takes 10-40 minutes) or in the worker with ``deferrable=False``. A failed
     provisioning ends the wait at once with Azure's error code; a build that does not finish in
-    ``timeout`` fails with where to look (boot diagnostics, the cloud-init log).
+    ``timeout`` fails, without retries, with where to look (boot diagnostics, the cloud-init log).
 
     :param vm_name: the build VM (templated).
     :param resource_group_name: resource group (templated); default: the connection's.
@@ -43,4 +45,8 @@ class AzureBuildVmFinishedSensor(ImagepoolBaseOperator):
             resource_group=group, vm_name=self.vm_name, **self.polling(self.timeout, BUILD_TIMEOUT_HINT)))
 
     def execute_complete(self, context, event=None):
+        if event and event.get("status") == "timeout":
+            # The spec's limit is the build's: a retry would only wait on the same stuck VM again, so the
+            # task fails at once, as Airflow's own sensors do when they time out.
+            raise AirflowSensorTimeout(event.get("message"))
         return self.check_event(event)["power_state"]

@@ -3,6 +3,8 @@ the emulator logs no traceback for any of them."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -63,6 +65,25 @@ def test_every_compute_put_refuses_a_body_that_is_not_a_resource(call, compute_p
     emulator_log.assert_clean()
 
 
+@pytest.mark.parametrize(("resource", "body", "path", "problem"), [
+    ("disks", {"properties": {"creationData": 1}}, "properties.creationData", "Error converting value 1"),
+    ("snapshots", {"properties": {"creationData": {"sourceResourceId": ["a"]}}},
+     "properties.creationData.sourceResourceId", "Unexpected character encountered while parsing value: [."),
+    ("images", {"properties": {"storageProfile": 5}}, "properties.storageProfile", "Error converting value 5"),
+    ("virtualMachines", {"properties": {"storageProfile": {"dataDisks": {"lun": 0}}}},
+     "properties.storageProfile.dataDisks", "Cannot deserialize the current JSON object"),
+    ("galleries", {"properties": {"description": True}}, "properties.description", "Error converting value True"),
+])
+def test_a_property_of_the_wrong_type_is_named(call, compute_path, info, emulator_log, resource, body, path,
+                                               problem):
+    body = {"location": info["location"], **body}
+    error = assert_arm_error(call("PUT", f"{compute_path}/{resource}/wrongtype", json.dumps(body),
+                                  api_version=COMPUTE_API[resource]), 400, "InvalidRequestContent")
+    assert error["message"].startswith("The request content was invalid and could not be deserialized: ")
+    assert problem in error["message"] and f"Path '{path}'" in error["message"]
+    emulator_log.assert_clean()
+
+
 @pytest.mark.parametrize(("api_version", "code"), [(None, "MissingApiVersionParameter"),
                                                   ("yesterday", "InvalidApiVersionParameter"),
                                                   ("2024-13", "InvalidApiVersionParameter")])
@@ -113,6 +134,47 @@ def test_malformed_batch_body(call, info, emulator_log, body):
 def test_unknown_batch_path(call, info, emulator_log):
     response = call("GET", f"/batch/{info['batch_account']}/spaceships", api_version="2025-06-01", token="batch")
     assert_batch_error(response, 400, "InvalidUri")
+    emulator_log.assert_clean()
+
+
+def batch_values(body: dict) -> dict[str, str]:
+    return {entry["key"]: entry["value"] for entry in body.get("values", [])}
+
+
+def test_wrong_method_on_a_batch_path_is_a_405(call, info, emulator_log):
+    response = call("DELETE", f"/batch/{info['batch_account']}/supportedimages", api_version="2025-06-01",
+                    token="batch")
+    body = assert_batch_error(response, 405, "UnsupportedHttpVerb")
+    assert body["message"]["value"].startswith("The resource doesn't support the specified HTTP verb.")
+    emulator_log.assert_clean()
+
+
+@pytest.mark.parametrize(("api_version", "code", "values"), [
+    (None, "MissingRequiredQueryParameter", {"QueryParameterName": "api-version"}),
+    ("2024-07-01.20.0", "InvalidQueryParameterValue",
+     {"QueryParameterName": "api-version", "QueryParameterValue": "2024-07-01.20.0"}),
+])
+def test_batch_api_version_is_required_and_checked(call, info, emulator_log, api_version, code, values):
+    response = call("GET", f"/batch/{info['batch_account']}/pools", api_version=api_version, token="batch")
+    found = batch_values(assert_batch_error(response, 400, code))
+    assert values.items() <= found.items()
+    emulator_log.assert_clean()
+
+
+@pytest.mark.parametrize(("body", "prop", "reason"), [
+    ({"id": "wrongtype", "vmSize": 3}, "vmSize", "Cannot convert a primitive value to the expected type 'Edm.String'"),
+    ({"id": "wrongtype", "startTask": "echo"}, "startTask",
+     "An unexpected 'PrimitiveValue' node was found when reading from the JSON reader. A 'StartObject' node was "
+     "expected."),
+    ({"id": "wrongtype", "metadata": [{"name": "a", "value": {}}]}, "metadata[0].value",
+     "An unexpected 'StartObject' node was found"),
+])
+def test_a_batch_property_of_the_wrong_type_is_named(call, info, emulator_log, body, prop, reason):
+    response = call("POST", f"/batch/{info['batch_account']}/pools", json.dumps(body), api_version="2025-06-01",
+                    token="batch")
+    found = assert_batch_error(response, 400, "InvalidRequestBody")
+    assert found["message"]["value"].startswith("The specified Request Body is not syntactically valid.")
+    assert batch_values(found)["PropertyName"] == prop and reason in batch_values(found)["Reason"]
     emulator_log.assert_clean()
 
 

@@ -197,10 +197,14 @@ def test_request_log_summary_counts_by_service_since_a_mark(own_control, own_inf
         ("entra", "GET", 200)]
     assert log["value"][1]["path"] == f"/subscriptions/{info['subscription_id']}/resourcegroups"
     assert all(e["duration_ms"] >= 0 and e["fault"] is None for e in log["value"])
+    # The size of each answer's body, as the client received it.
+    groups_body = requests.get(groups, params={"api-version": "2024-11-01"},
+                               headers={"Authorization": f"Bearer {arm_token}"}, verify=verify, timeout=10).content
+    assert log["value"][1]["bytes"] == len(groups_body) > 0
 
     # The log query itself is logged: the next one since the same point sees it.
     later = control.get("/requests", params={"since": log["summary"]["last_id"]}).json()
-    assert later["summary"]["by_service"] == {"control": 1}
+    assert later["summary"]["by_service"] == {"control": 1, "arm": 1}
 
 
 @pytest.mark.parametrize("since", ["yesterday", "-1", "1.5"])

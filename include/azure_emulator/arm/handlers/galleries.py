@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...routing import NAME, Call
 from .. import lro
 from ..common import (COMPUTE, SUB, api_version, compute_id, listing, location_of, not_found, properties, public,
-                      resource_group, respond, tags)
+                      request_body, resource_group, respond, tags)
 from ..models import galleries as model
 
 GALLERY = rf"{COMPUTE}/galleries/(?P<gallery>{NAME})"
@@ -23,7 +23,7 @@ def _image_id(call: Call) -> str:
 async def put_gallery(call: Call):
     api_version(call)
     resource_group(call)
-    body = call.json(invalid_code="InvalidRequestContent")
+    body = request_body(call, model.GALLERY_BODY)
     location = location_of(body)
     doc, created, duration = model.put_gallery(call.backend, _gallery_id(call), location, tags(body), properties(body))
     op = lro.begin(call, location=location, duration=duration, family="capsOperations")
@@ -62,7 +62,7 @@ async def list_galleries_in_subscription(call: Call):
 async def put_image(call: Call):
     api_version(call)
     resource_group(call)
-    body = call.json(invalid_code="InvalidRequestContent")
+    body = request_body(call, model.IMAGE_BODY)
     location = location_of(body)
     doc, created, duration = model.put_image(call.backend, _gallery_id(call), _image_id(call), location, tags(body),
                                              properties(body))
@@ -92,7 +92,8 @@ async def list_images(call: Call):
     api_version(call)
     if call.backend.view(model.GALLERIES, _gallery_id(call)) is None:
         raise not_found("Microsoft.Compute/galleries", call.params["gallery"], call)
-    return listing(call.backend.views(model.IMAGES, _image_id(call).rsplit("/", 1)[0] + "/"))
+    images = compute_id(call, "galleries", call.params["gallery"], "images", "")
+    return listing(call.backend.views(model.IMAGES, images))
 
 
 ROUTES = [

@@ -6,8 +6,8 @@ from __future__ import annotations
 from ...errors import AzureError
 from ...routing import NAME, Call
 from .. import lro
-from ..common import (api_version, compute_id, listing, location_of, not_found, properties, public, resource_group,
-                      respond, tags)
+from ..common import (api_version, compute_id, listing, location_of, not_found, properties, public, request_body,
+                      resource_group, respond, tags)
 from ..models import galleryimageversions as model
 from .galleries import IMAGE
 
@@ -38,7 +38,7 @@ def _started(call: Call, doc: dict, status: int, duration: float, error: dict | 
 async def put(call: Call):
     api_version(call)
     resource_group(call)
-    body = call.json(invalid_code="InvalidRequestContent")
+    body = request_body(call, model.BODY)
     doc, created, duration, error = model.put_version(call.backend, _version_id(call), location_of(body), tags(body),
                                                       properties(body))
     return _started(call, doc, 201 if created else 200, duration, error)
@@ -46,8 +46,10 @@ async def put(call: Call):
 
 async def patch(call: Call):
     api_version(call)
-    body = call.json(invalid_code="InvalidRequestContent")
-    updated = model.update_version(call.backend, _version_id(call), body.get("tags"), properties(body))
+    body = request_body(call, model.UPDATE_BODY)
+    # Tags left out (or null) are kept; given, they replace the version's tags.
+    updated = model.update_version(call.backend, _version_id(call), None if body.get("tags") is None else tags(body),
+                                   properties(body))
     if updated is None:
         raise _missing(call)
     doc, duration, error = updated

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...routing import NAME, Call
 from .. import lro
 from ..common import COMPUTE, SUB, api_version, compute_id, listing, location_of, not_found, properties, public, \
-    resource_group, respond, tags
+    request_body, resource_group, respond, tags
 from ..models import snapshots as model
 
 SNAPSHOT = rf"{COMPUTE}/snapshots/(?P<snapshot>{NAME})"
@@ -18,7 +18,7 @@ def _snapshot_id(call: Call) -> str:
 async def put(call: Call):
     api_version(call)
     resource_group(call)
-    body = call.json(invalid_code="InvalidRequestContent")
+    body = request_body(call, model.BODY)
     location = location_of(body)
     doc, created, duration, error = model.put_snapshot(call.backend, _snapshot_id(call), location, tags(body),
                                                        body.get("sku"), properties(body))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ...routing import NAME, Call
 from .. import lro
 from ..common import (COMPUTE, SUB, api_version, compute_id, listing, location_of, not_found, properties, public,
-                      resource_group, respond, tags)
+                      request_body, resource_group, respond, tags)
 from ..models import virtualmachines as model
+from ..models import vmspec
 
 VM = rf"{COMPUTE}/virtualMachines/(?P<vm>{NAME})"
 
@@ -27,10 +28,11 @@ def _document(call: Call, view: dict) -> dict:
     """The VM as GET returns it; ``$expand`` adds the instance view or the user data."""
     doc = public(view)
     expand = call.query.get("$expand", "").lower()
+    # The view's properties are the stored ones (views are read-only): expanded fields go on a copy.
     if expand == "instanceview":
-        doc["properties"]["instanceView"] = model.instance_view(view)
+        doc["properties"] = dict(doc["properties"], instanceView=model.instance_view(view))
     elif expand == "userdata" and model.user_data(view) is not None:
-        doc["properties"]["userData"] = model.user_data(view)
+        doc["properties"] = dict(doc["properties"], userData=model.user_data(view))
     return doc
 
 
@@ -41,7 +43,7 @@ def _flag(call: Call, name: str) -> bool:
 async def put(call: Call):
     api_version(call)
     resource_group(call)
-    body = call.json(invalid_code="InvalidRequestContent")
+    body = request_body(call, vmspec.BODY)
     location = location_of(body)
     doc, created, duration, error = model.create_or_update(call.backend, _vm_id(call), location, tags(body),
                                                            properties(body))

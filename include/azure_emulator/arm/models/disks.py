@@ -16,6 +16,10 @@ DISKS = "arm/disks"
 STORAGE_TIERS = {"Standard_LRS": "Standard", "StandardSSD_LRS": "Standard", "Premium_LRS": "Premium",
                  "StandardSSD_ZRS": "Standard", "Premium_ZRS": "Premium", "PremiumV2_LRS": "Premium",
                  "UltraSSD_LRS": "Ultra"}
+# The JSON types of what a disk PUT is read for (see azure_emulator.shapes).
+BODY = {"sku": {"name": str}, "properties": {
+    "creationData": {"createOption": str, "sourceResourceId": str, "imageReference": {"id": str}},
+    "diskSizeGB": int, "osType": str, "hyperVGeneration": str, "securityProfile": {"securityType": str}}}
 
 
 def new_disk(backend, disk_id: str, *, location: str, size_gb: int, sku: str = "Standard_LRS",

@@ -19,6 +19,13 @@ OS_STATES = {"generalized": "Generalized", "specialized": "Specialized"}
 HYPER_V = {"v1": "V1", "v2": "V2"}
 SECURITY_TYPES = {"Standard", "TrustedLaunch", "TrustedLaunchSupported", "ConfidentialVM", "ConfidentialVMSupported",
                   "TrustedLaunchAndConfidentialVmSupported"}
+# The JSON types of what gallery and image definition PUTs are read for (see azure_emulator.shapes).
+GALLERY_BODY = {"properties": {"description": str}}
+IMAGE_BODY = {"properties": {
+    "osType": str, "osState": str, "hyperVGeneration": str, "architecture": str,
+    "identifier": {"publisher": str, "offer": str, "sku": str}, "features": [{"name": str, "value": str}],
+    "description": str, "eula": str, "endOfLifeDate": str, "releaseNoteUri": str, "privacyStatementUri": str,
+    "recommended": {"vCPUs": {"min": int, "max": int}, "memory": {"min": int, "max": int}}}}
 # Definition fields that Azure refuses to change once set.
 IMMUTABLE = ("osType", "osState", "hyperVGeneration", "identifier", "architecture")
 

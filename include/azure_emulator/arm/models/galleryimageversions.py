@@ -44,6 +44,18 @@ HOST_CACHING = ("None", "ReadOnly", "ReadWrite")
 MAX_REPLICAS = 100
 BUSY = ("Creating", "Updating", "Deleting")
 PROFILE = "galleryImageVersion.properties.publishingProfile"
+# The JSON types of what a version PUT or PATCH is read for (see azure_emulator.shapes).
+BODY = {"properties": {
+    "publishingProfile": {
+        "targetRegions": [{"name": str, "regionalReplicaCount": int, "storageAccountType": str,
+                           "excludeFromLatest": bool}],
+        "replicaCount": int, "storageAccountType": str, "excludeFromLatest": bool, "endOfLifeDate": str},
+    "storageProfile": {
+        "source": {"id": str, "virtualMachineId": str},
+        "osDiskImage": {"source": {"id": str}, "hostCaching": str},
+        "dataDiskImages": [{"lun": int, "source": {"id": str}, "hostCaching": str}]}}}
+# A PATCH may carry the location too; it is not read, but it is deserialized like the rest.
+UPDATE_BODY = {"location": str, **BODY}
 # Source security types each definition security type accepts (a Trusted Launch disk cannot become a
 # Standard image, nor a Standard one a TrustedLaunch-only image).
 ACCEPTS = {
@@ -135,7 +147,7 @@ def _origin(storage: dict) -> dict:
     """What a version is made from, by id: changing it on an existing version is refused."""
     source = storage.get("source") or {}
     return {"source": (source.get("id") or source.get("virtualMachineId") or "").lower(),
-            "osDiskImage": ((storage.get("osDiskImage") or {}).get("source") or {}).get("id", "").lower(),
+            "osDiskImage": (((storage.get("osDiskImage") or {}).get("source") or {}).get("id") or "").lower(),
             "dataDiskImages": sorted(f"{d.get('lun')}={((d.get('source') or {}).get('id') or '').lower()}"
                                      for d in storage.get("dataDiskImages") or [])}
 
@@ -443,7 +455,7 @@ def _update(backend, doc: dict, profile: dict, tags: dict | None) -> tuple[float
 def get_version(backend, version_id: str, expand_replication: bool = False) -> dict | None:
     doc = backend.view(VERSIONS, version_id)
     if doc is not None and expand_replication:
-        doc["properties"]["replicationStatus"] = replication_status(doc, backend.now())
+        return dict(doc, properties=dict(doc["properties"], replicationStatus=replication_status(doc, backend.now())))
     return doc
 
 

@@ -15,6 +15,11 @@ IMAGES = "arm/images"
 OS_TYPES = ("Linux", "Windows")
 OS_STATES = ("Generalized", "Specialized")
 HYPER_V = ("V1", "V2")
+_DISK = {"snapshot": {"id": str}, "managedDisk": {"id": str}, "diskSizeGB": int, "caching": str,
+         "storageAccountType": str}
+# The JSON types of what a managed image PUT is read for (see azure_emulator.shapes).
+BODY = {"properties": {"hyperVGeneration": str, "sourceVirtualMachine": {"id": str}, "storageProfile": {
+    "osDisk": {**_DISK, "osType": str, "osState": str}, "dataDisks": [{**_DISK, "lun": int}], "zoneResilient": bool}}}
 TRUSTED_LAUNCH_REFUSED = ("Creation of managed images are not supported for virtual machine with TrustedLaunch "
                           "security type.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 
 from ... import timeline
@@ -12,6 +13,9 @@ from . import disks
 
 SNAPSHOTS = "arm/snapshots"
 SKUS = {"Standard_LRS": "Standard", "Premium_LRS": "Premium", "Standard_ZRS": "Standard"}
+# The JSON types of what a snapshot PUT is read for (see azure_emulator.shapes).
+BODY = {"sku": {"name": str},
+        "properties": {"creationData": {"createOption": str, "sourceResourceId": str}, "incremental": bool}}
 # What a snapshot inherits from the disk it copies.
 INHERITED = ("osType", "hyperVGeneration", "securityProfile")
 
@@ -53,7 +57,8 @@ def put_snapshot(backend, snapshot_id: str, location: str, tags: dict, sku: dict
         "diskState": "Unattached",
         "incremental": incremental,
         "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
-        **{field: disk[field] for field in INHERITED if disk.get(field)},
+        # Copied: the disk's view shares its containers with the stored disk.
+        **{field: copy.deepcopy(disk[field]) for field in INHERITED if disk.get(field)},
     }
     if incremental:
         # Incremental snapshots of one disk form a family named after the disk's lineage.

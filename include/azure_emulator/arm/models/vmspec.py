@@ -26,30 +26,50 @@ PASSWORD_LENGTH = {"Linux": (6, 72), "Windows": (8, 123)}
 WINDOWS_COMPUTER_NAME = re.compile(r"^(?!\d+$)[^`~!@#$%^&*()=+_\[\]{}\\|;:.'\",<>/?]{1,15}$")
 MAX_DATA_DISK_GB = 32767
 
+_MANAGED_DISK = {"storageAccountType": str}
+_PUBLIC_IP = {"name": str, "tags": {str: str}, "sku": {"name": str, "tier": str}, "properties": {
+    "deleteOption": str, "publicIPAddressVersion": str, "publicIPAllocationMethod": str, "idleTimeoutInMinutes": int}}
+# The JSON types of what a VM PUT is read for (see azure_emulator.shapes), down to the NICs and public
+# IP addresses it creates.
+BODY = {"properties": {
+    "hardwareProfile": {"vmSize": str},
+    "storageProfile": {
+        "imageReference": {"publisher": str, "offer": str, "sku": str, "version": str, "id": str,
+                           "sharedGalleryImageId": str, "communityGalleryImageId": str},
+        "osDisk": {"createOption": str, "name": str, "caching": str, "diskSizeGB": int, "deleteOption": str,
+                   "managedDisk": _MANAGED_DISK},
+        "dataDisks": [{"lun": int, "createOption": str, "name": str, "caching": str, "diskSizeGB": int,
+                       "deleteOption": str, "managedDisk": _MANAGED_DISK}]},
+    "securityProfile": {"securityType": str, "uefiSettings": {"secureBootEnabled": bool, "vTpmEnabled": bool}},
+    "osProfile": {
+        "computerName": str, "adminUsername": str, "adminPassword": str, "customData": str, "secrets": [dict],
+        "allowExtensionOperations": bool,
+        "linuxConfiguration": {"disablePasswordAuthentication": bool, "provisionVMAgent": bool,
+                               "ssh": {"publicKeys": [{"path": str, "keyData": str}]}},
+        "windowsConfiguration": {"provisionVMAgent": bool, "enableAutomaticUpdates": bool, "timeZone": str,
+                                 "patchSettings": dict, "additionalUnattendContent": [dict]}},
+    "networkProfile": {
+        "networkApiVersion": str,
+        "networkInterfaceConfigurations": [{"name": str, "tags": {str: str}, "properties": {
+            "primary": bool, "deleteOption": str, "enableAcceleratedNetworking": bool, "enableIPForwarding": bool,
+            "ipConfigurations": [{"name": str, "properties": {
+                "primary": bool, "subnet": {"id": str}, "publicIPAddressConfiguration": _PUBLIC_IP}}]}}],
+        "networkInterfaces": [{"id": str, "properties": {"primary": bool, "deleteOption": str}}]},
+    "userData": str}}
+
 
 def missing(name: str) -> AzureError:
     return AzureError("InvalidParameter", f"Required parameter '{name}' is missing (null).", target=name)
 
 
 def section(parent: dict, name: str) -> dict:
-    """``parent[name]``, an object, or {} when absent."""
-    value = parent.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise AzureError("InvalidRequestContent", f"The request content was invalid: '{name}' must be an object.")
-    return value
+    """``parent[name]`` of a body checked against :data:`BODY` (an object), or {} when absent."""
+    return parent.get(name) or {}
 
 
 def objects(parent: dict, name: str) -> list[dict]:
-    """``parent[name]``, an array of objects, or [] when absent."""
-    value = parent.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise AzureError("InvalidRequestContent", f"The request content was invalid: '{name}' must be an array of "
-                         "objects.")
-    return value
+    """``parent[name]`` of a body checked against :data:`BODY` (an array of objects), or [] when absent."""
+    return parent.get(name) or []
 
 
 def _choice(value, allowed: dict[str, str], target: str, default: str) -> str:
@@ -151,8 +171,8 @@ def custom_data_digest(os_profile: dict) -> str | None:
     return hashlib.sha256(str(data).encode()).hexdigest() if data else None
 
 
-def _check_custom_data(data) -> None:
-    valid = isinstance(data, str) and len(data) <= CUSTOM_DATA_LIMIT
+def _check_custom_data(data: str) -> None:
+    valid = len(data) <= CUSTOM_DATA_LIMIT
     if valid:
         try:
             # Line breaks, which base64 tools insert every 76 characters, are accepted (an assumption: the

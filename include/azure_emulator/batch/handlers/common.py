@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from starlette.responses import Response
 
+from ... import shapes
 from ...clock import rfc1123
 from ...errors import AzureError
 from ...routing import NAME, Call
@@ -17,6 +18,20 @@ from ...routing import NAME, Call
 ACCOUNT = rf"/batch/(?P<account>{NAME})"
 MEDIA = "application/json;odata=minimalmetadata"
 MAX_RESULTS = 1000
+# The data plane version emulated: what azure-batch 15.1 sends.
+API_VERSION = "2025-06-01"
+
+
+def api_version(call: Call) -> str:
+    """The request's api-version; every Batch operation requires it, and only the emulated one is served."""
+    version = call.query.get("api-version")
+    if not version:
+        raise AzureError("MissingRequiredQueryParameter", "A query parameter that's mandatory for this request is not "
+                         "specified.", values=[("QueryParameterName", "api-version")])
+    if version != API_VERSION:
+        raise invalid_query("api-version", version, f"The api-version is not supported. The supported version is "
+                                                    f"{API_VERSION}.")
+    return version
 
 
 def account(call: Call) -> str:
@@ -31,11 +46,32 @@ def shared_key(call: Call) -> bool:
     return call.identity.get("auth") == "sharedkey"
 
 
-def body(call: Call, *, required: bool = True) -> dict:
+# The OData (Edm) types Batch's reader names, per JSON kind of a primitive property.
+_EDM_TYPES = {"string": "Edm.String", "integer": "Edm.Int32", "number": "Edm.Double", "boolean": "Edm.Boolean"}
+# The JSON reader's node names, per JSON kind.
+_NODES = {"object": "StartObject", "array": "StartArray"}
+
+
+def _reader_error(found: shapes.Mismatch) -> str:
+    """What Batch's OData reader says about ``found``."""
+    kind = shapes.kind_of(found.value)
+    if kind == "null":
+        return "A null value was found for an item of a collection that does not allow null values."
+    if found.expected in _EDM_TYPES and kind in _EDM_TYPES:
+        return (f"Cannot convert a primitive value to the expected type '{_EDM_TYPES[found.expected]}'. See the inner "
+                "exception for more details.")
+    return (f"An unexpected '{_NODES.get(kind, 'PrimitiveValue')}' node was found when reading from the JSON reader. "
+            f"A '{_NODES.get(found.expected, 'PrimitiveValue')}' node was expected.")
+
+
+def body(call: Call, shape: dict, *, required: bool = True) -> dict:
+    """The request's JSON object, whose values have the JSON types of ``shape`` (see :mod:`...shapes`), or the
+    InvalidRequestBody Batch answers a body its reader cannot read with, naming the property."""
     data = call.json(invalid_code="InvalidRequestBody", required=required)
-    if not isinstance(data, dict):
-        raise AzureError("InvalidRequestBody", "The specified Request Body is not syntactically valid: a JSON object "
-                         "is expected.")
+    found = shapes.mismatch(data, shape)
+    if found:
+        raise AzureError("InvalidRequestBody", "The specified Request Body is not syntactically valid.",
+                         values=[("PropertyName", found.path), ("Reason", _reader_error(found))])
     return data
 
 

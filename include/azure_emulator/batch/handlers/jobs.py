@@ -36,7 +36,7 @@ def serialize_task(call: Call, doc: dict) -> dict:
 
 
 async def create_job(call: Call):
-    doc = job_model.create(call.backend, account(call), body(call))
+    doc = job_model.create(call.backend, account(call), body(call, job_model.BODY))
     return created(doc, job_url(call, doc["id"]))
 
 
@@ -55,13 +55,13 @@ async def delete_job(call: Call):
 
 
 async def terminate_job(call: Call):
-    reason = body(call, required=False).get("terminateReason")
+    reason = body(call, job_model.TERMINATE, required=False).get("terminateReason")
     job_model.terminate(call.backend, account(call), call.params["job"], reason)
     return respond(None, 202)
 
 
 async def create_task(call: Call):
-    doc = task_model.add(call.backend, account(call), call.params["job"], body(call))
+    doc = task_model.add(call.backend, account(call), call.params["job"], body(call, task_model.BODY))
     return created(doc, task_url(call, doc["_job"], doc["id"]))
 
 

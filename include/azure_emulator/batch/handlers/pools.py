@@ -31,7 +31,7 @@ def _with_seconds(spec: dict) -> dict:
 
 
 async def create_pool(call: Call):
-    doc = model.create(call.backend, account(call), _with_seconds(body(call)), shared_key=shared_key(call))
+    doc = model.create(call.backend, account(call), _with_seconds(body(call, model.BODY)), shared_key=shared_key(call))
     return created(doc, pool_url(call, doc["id"]))
 
 
@@ -50,12 +50,12 @@ async def list_pools(call: Call):
 
 
 async def update_pool(call: Call):
-    model.update(call.backend, account(call), call.params["pool"], body(call), shared_key=shared_key(call))
+    model.update(call.backend, account(call), call.params["pool"], body(call, model.BODY), shared_key=shared_key(call))
     return respond(None, 200, resource_headers(model.get(call.backend, account(call), call.params["pool"])))
 
 
 async def replace_pool_properties(call: Call):
-    spec = body(call)
+    spec = body(call, model.BODY)
     model.replace_properties(call.backend, account(call), call.params["pool"], start_task=spec.get("startTask"),
                              packages=spec.get("applicationPackageReferences") or [],
                              metadata=spec.get("metadata") or [])
@@ -63,7 +63,7 @@ async def replace_pool_properties(call: Call):
 
 
 async def resize_pool(call: Call):
-    spec = body(call)
+    spec = body(call, model.RESIZE)
     model.resize(call.backend, account(call), call.params["pool"], dedicated=spec.get("targetDedicatedNodes"),
                  low_priority=spec.get("targetLowPriorityNodes"),
                  timeout=timespan.parse(spec.get("resizeTimeout"), "resizeTimeout"),

@@ -16,6 +16,15 @@ JOBS = "batch/jobs"
 TASKS = "batch/tasks"
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# JSON types of parts of request bodies several models keep (see azure_emulator.shapes).
+NAME_VALUES = [{"name": str, "value": str}]
+PACKAGES = [{"applicationId": str, "version": str}]
+EXIT_OPTIONS = {"jobAction": str, "dependencyAction": str}
+# What every kind of task (a pool's start task, a job's manager, preparation and release tasks, a task) runs.
+COMMAND = {"commandLine": str, "environmentSettings": NAME_VALUES, "resourceFiles": [dict],
+           "userIdentity": {"userName": str, "autoUser": {"scope": str, "elevationLevel": str}},
+           "containerSettings": {"imageName": str, "containerRunOptions": str, "workingDirectory": str,
+                                 "registry": {"registryServer": str, "username": str, "password": str}}}
 
 # .NET ticks at the Unix epoch: Batch ETags are hex tick counts ("0x8D413091E739A56").
 _EPOCH_TICKS = 621355968000000000
@@ -33,30 +42,14 @@ def task_key(account: str, job_id: str, task_id: str) -> str:
     return f"{account}/{job_id}/{task_id}"
 
 
-def check_id(value, prop: str = "id") -> str:
+def check_id(value: str | None, prop: str = "id") -> str:
     """An id as Batch accepts it: up to 64 letters, digits, hyphens and underscores."""
-    if value is None or value == "":
+    if not value:
         raise batch_missing_property(prop)
-    if not isinstance(value, str) or not ID.match(value):
+    if not ID.match(value):
         raise batch_invalid_property(prop, "The id can contain any combination of alphanumeric characters "
                                            "including hyphens and underscores, and cannot contain more than 64 "
                                            "characters.")
-    return value
-
-
-def text(value, prop: str) -> str | None:
-    """An optional string property, or Batch's InvalidPropertyValue for any other JSON type."""
-    if value is not None and not isinstance(value, str):
-        raise batch_invalid_property(prop, "The value must be a string.")
-    return value
-
-
-def obj(value, prop: str) -> dict:
-    """An optional object property ({} when absent), or InvalidPropertyValue for any other JSON type."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise batch_invalid_property(prop, "The value must be an object.")
     return value
 
 

@@ -13,7 +13,6 @@ import re
 from ... import catalogue
 from ...arm.models.galleryimageversions import pool_image_info
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
-from .common import obj, text
 
 GALLERY_IMAGE = re.compile(r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/[^/]+/providers/"
                            r"Microsoft\.Compute/galleries/[^/]+/images/[^/]+(/versions/[^/]+)?$", re.IGNORECASE)
@@ -31,27 +30,24 @@ def shared_key_refused() -> AzureError:
                       values=[("AuthenticationErrorDetail", SHARED_KEY_REFUSED)])
 
 
-def uses_compute_resource(config) -> bool:
+def uses_compute_resource(config: dict | None) -> bool:
     """Whether the pool links a Compute resource (a gallery image), which SharedKey callers may not do."""
-    reference = config.get("imageReference") if isinstance(config, dict) else None
-    return isinstance(reference, dict) and bool(reference.get("virtualMachineImageId"))
+    return bool(((config or {}).get("imageReference") or {}).get("virtualMachineImageId"))
 
 
-def resolve(backend, *, region: str, vm_size: dict, config) -> dict:
+def resolve(backend, *, region: str, vm_size: dict, config: dict | None) -> dict:
     """Check ``virtualMachineConfiguration`` against the image and the VM size; describe the image."""
     if config is None:
         raise batch_missing_property("virtualMachineConfiguration")
-    reference = obj(obj(config, "virtualMachineConfiguration").get("imageReference"), "imageReference")
+    reference = config.get("imageReference") or {}
     if not reference:
         raise batch_missing_property("imageReference")
-    for part in ("publisher", "offer", "sku", "version", "virtualMachineImageId"):
-        text(reference.get(part), f"imageReference.{part}")
     if reference.get("virtualMachineImageId"):
         image = _gallery(backend, reference, region)
     else:
         image = _marketplace(backend, reference)
-    _check_node_agent(text(config.get("nodeAgentSKUId"), "nodeAgentSKUId"), image)
-    _check_security(obj(config.get("securityProfile"), "securityProfile"), image, vm_size)
+    _check_node_agent(config.get("nodeAgentSKUId"), image)
+    _check_security(config.get("securityProfile") or {}, image, vm_size)
     return image
 
 

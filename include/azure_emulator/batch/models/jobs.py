@@ -10,18 +10,29 @@ from ... import timeline
 from ...clock import iso
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
 from . import tasks
-from .common import JOBS, POOLS, check_id, job_being_deleted, job_key, job_not_found, obj, pool_key, text, touch
+from .common import (COMMAND, JOBS, NAME_VALUES, POOLS, check_id, job_being_deleted, job_key, job_not_found, pool_key,
+                     touch)
 
 ON_ALL_TASKS_COMPLETE = ("noaction", "terminatejob")
 KEPT = ("displayName", "priority", "maxParallelTasks", "allowTaskPreemption", "usesTaskDependencies", "metadata",
         "commonEnvironmentSettings", "jobManagerTask", "jobPreparationTask", "jobReleaseTask", "networkConfiguration",
         "onTaskFailure")
+# The JSON types of what a job add and terminate are read for (see azure_emulator.shapes).
+BODY = {"id": str, "displayName": str, "priority": int, "maxParallelTasks": int, "allowTaskPreemption": bool,
+        "usesTaskDependencies": bool, "metadata": NAME_VALUES, "commonEnvironmentSettings": NAME_VALUES,
+        "jobManagerTask": {**COMMAND, "id": str, "displayName": str, "killJobOnCompletion": bool, "runExclusive": bool},
+        "jobPreparationTask": {**COMMAND, "id": str, "waitForSuccess": bool, "rerunOnNodeRebootAfterSuccess": bool},
+        "jobReleaseTask": {**COMMAND, "id": str}, "networkConfiguration": dict,
+        "onAllTasksComplete": str, "onTaskFailure": str,
+        "poolInfo": {"poolId": str, "autoPoolSpecification": dict},
+        "constraints": {"maxWallClockTime": str, "maxTaskRetryCount": int}}
+TERMINATE = {"terminateReason": str}
 
 
 def create(backend, account: str, spec: dict) -> dict:
     job_id = check_id(spec.get("id"))
-    pool_info = obj(spec.get("poolInfo"), "poolInfo")
-    if not text(pool_info.get("poolId"), "poolInfo.poolId"):
+    pool_info = spec.get("poolInfo") or {}
+    if not pool_info.get("poolId"):
         raise batch_missing_property("poolInfo.poolId")
     pool = backend.view(POOLS, pool_key(account, pool_info["poolId"]))
     if pool is None:
@@ -39,7 +50,7 @@ def create(backend, account: str, spec: dict) -> dict:
     doc = {"id": job_id, "creationTime": iso(now), "state": "active", "stateTransitionTime": iso(now), "priority": 0,
            "maxParallelTasks": -1, "allowTaskPreemption": False, "usesTaskDependencies": False,
            "constraints": {"maxWallClockTime": "P10675199DT2H48M5.4775807S", "maxTaskRetryCount": 0,
-                           **obj(spec.get("constraints"), "constraints")},
+                           **(spec.get("constraints") or {})},
            "poolInfo": {"poolId": pool["id"]}, "onAllTasksComplete": on_complete, "onTaskFailure": "noaction",
            "executionInfo": {"startTime": iso(now), "poolId": pool["id"]}}
     doc.update({k: spec[k] for k in KEPT if spec.get(k) is not None})
@@ -91,7 +102,7 @@ def terminate(backend, account: str, job_id: str, reason: str | None) -> None:
     done = now + backend.durations["job_terminate"]
     doc.update(previousState=doc["state"], previousStateTransitionTime=doc["stateTransitionTime"],
                state="terminating", stateTransitionTime=iso(now))
-    doc["executionInfo"]["terminateReason"] = text(reason, "terminateReason") or "UserTerminate"
+    doc["executionInfo"]["terminateReason"] = reason or "UserTerminate"
     timeline.schedule(doc, done, {"state": "completed", "stateTransitionTime": iso(done),
                                   "previousState": "terminating", "previousStateTransitionTime": iso(now),
                                   "executionInfo.endTime": iso(done)})

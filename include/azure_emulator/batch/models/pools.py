@@ -14,7 +14,8 @@ from ... import catalogue, timeline
 from ...clock import iso
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
 from . import allocation, images, nodes, tasks
-from .common import POOLS, check_id, invalid_state, obj, pool_being_deleted, pool_key, pool_not_found, text, touch
+from .common import (COMMAND, NAME_VALUES, PACKAGES, POOLS, check_id, invalid_state, pool_being_deleted, pool_key,
+                     pool_not_found, touch)
 
 DEFAULT_RESIZE_TIMEOUT = 900.0
 MIN_RESIZE_TIMEOUT = 300.0
@@ -28,6 +29,23 @@ UPDATABLE = ("startTask", "applicationPackageReferences", "metadata")
 UPDATABLE_WHEN_EMPTY = ("displayName", "vmSize", "enableInterNodeCommunication", "virtualMachineConfiguration",
                         "taskSlotsPerNode", "taskSchedulingPolicy", "networkConfiguration", "userAccounts",
                         "mountConfiguration", "upgradePolicy")
+_START_TASK = {**COMMAND, "waitForSuccess": bool, "maxTaskRetryCount": int}
+# The JSON types of what pool add, update (PATCH) and updateproperties are read for, and of a resize
+# (see azure_emulator.shapes); ``resizeTimeout`` and ``autoScaleEvaluationInterval`` are durations.
+BODY = {"id": str, "displayName": str, "vmSize": str,
+        "virtualMachineConfiguration": {
+            "imageReference": {"publisher": str, "offer": str, "sku": str, "version": str,
+                               "virtualMachineImageId": str},
+            "nodeAgentSKUId": str,
+            "securityProfile": {"securityType": str, "encryptionAtHost": bool,
+                                "uefiSettings": {"secureBootEnabled": bool, "vTpmEnabled": bool}}},
+        "resizeTimeout": str, "targetDedicatedNodes": int, "targetLowPriorityNodes": int, "enableAutoScale": bool,
+        "autoScaleFormula": str, "autoScaleEvaluationInterval": str, "enableInterNodeCommunication": bool,
+        "taskSlotsPerNode": int, "taskSchedulingPolicy": {"nodeFillType": str}, "startTask": _START_TASK,
+        "networkConfiguration": dict, "userAccounts": [dict], "metadata": NAME_VALUES,
+        "applicationPackageReferences": PACKAGES, "mountConfiguration": [dict], "upgradePolicy": {"mode": str}}
+RESIZE = {"targetDedicatedNodes": int, "targetLowPriorityNodes": int, "resizeTimeout": str,
+          "nodeDeallocationOption": str}
 AUTOSCALE_TARGET = {True: re.compile(r"\$TargetDedicated(?:Nodes)?\s*=\s*(\d+)\s*(?:;|$)"),
                     False: re.compile(r"\$TargetLowPriorityNodes\s*=\s*(\d+)\s*(?:;|$)")}
 
@@ -47,7 +65,7 @@ def _count(value, prop: str) -> int:
 def _start_task(value) -> dict | None:
     if value is None:
         return None
-    if not text(obj(value, "startTask").get("commandLine"), "startTask.commandLine"):
+    if not value.get("commandLine"):
         raise batch_missing_property("startTask.commandLine")
     return value
 
@@ -64,7 +82,7 @@ def _scaling(spec: dict) -> dict:
     for prop in ("targetDedicatedNodes", "targetLowPriorityNodes"):
         if spec.get(prop) is not None:
             raise batch_invalid_property(prop, "The target node counts must not be set when enableAutoScale is true.")
-    formula = text(spec.get("autoScaleFormula"), "autoScaleFormula")
+    formula = spec.get("autoScaleFormula")
     if not formula:
         raise batch_missing_property("autoScaleFormula")
     interval = spec.get("autoScaleEvaluationInterval") or DEFAULT_AUTOSCALE_INTERVAL
@@ -78,7 +96,7 @@ def _scaling(spec: dict) -> dict:
 
 def _settings(backend, account: str, spec: dict) -> dict:
     """Every property of a pool that Batch validates on add, normalised; plus what allocation needs."""
-    if not text(spec.get("vmSize"), "vmSize"):
+    if not spec.get("vmSize"):
         raise batch_missing_property("vmSize")
     size = catalogue.vm_size(spec["vmSize"])
     if size is None:
@@ -95,7 +113,7 @@ def _settings(backend, account: str, spec: dict) -> dict:
     if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= most:
         raise batch_invalid_property("taskSlotsPerNode", f"The value must be between 1 and {most} (the smaller of 4 "
                                      f"times the {size['cores']} cores of {size['name']}, and 256).")
-    fill = obj(spec.get("taskSchedulingPolicy"), "taskSchedulingPolicy").get("nodeFillType") or "spread"
+    fill = (spec.get("taskSchedulingPolicy") or {}).get("nodeFillType") or "spread"
     if fill not in FILL_TYPES:
         raise batch_invalid_property("taskSchedulingPolicy.nodeFillType", "The value must be spread or pack.")
     settings = {"vmSize": size["name"].lower(), "virtualMachineConfiguration": spec["virtualMachineConfiguration"],
@@ -266,7 +284,8 @@ def update(backend, account: str, pool_id: str, changes: dict, *, shared_key: bo
     """PATCH: replace the properties given; most of them only while the pool has no nodes."""
     doc = _settled(backend, account, pool_id)
     now = backend.now()
-    given = {k: v for k, v in changes.items() if v is not None}
+    # Only the properties a pool update carries are read: others (the targets, resizeTimeout) stay as they are.
+    given = {k: v for k, v in changes.items() if v is not None and k in UPDATABLE + UPDATABLE_WHEN_EMPTY}
     when_empty = [k for k in UPDATABLE_WHEN_EMPTY if k in given]
     if when_empty:
         if not _is_empty(doc, now):

@@ -15,8 +15,8 @@ from ... import timeline
 from ...clock import iso
 from ...errors import AzureError, batch_invalid_property, batch_missing_property
 from . import nodes
-from .common import JOBS, POOLS, TASKS, check_id, job_being_deleted, job_key, job_not_found, obj, pool_key, \
-    task_key, task_not_found, text, touch
+from .common import COMMAND, EXIT_OPTIONS, JOBS, PACKAGES, POOLS, TASKS, check_id, job_being_deleted, job_key, \
+    job_not_found, pool_key, task_key, task_not_found, touch
 
 EXIT = re.compile(r"\bexit\s+(-?\d+)\W*$")
 FAILURE = {"category": "usererror", "code": "FailureExitCode",
@@ -27,6 +27,13 @@ BOOKED_FIELDS = ("state", "stateTransitionTime", "previousState", "previousState
                  "nodeInfo")
 KEPT = ("displayName", "exitConditions", "resourceFiles", "outputFiles", "environmentSettings", "affinityInfo",
         "userIdentity", "containerSettings", "applicationPackageReferences", "multiInstanceSettings", "dependsOn")
+# The JSON types of what a task add is read for (see azure_emulator.shapes).
+BODY = {**COMMAND, "id": str, "displayName": str, "requiredSlots": int,
+        "constraints": {"maxWallClockTime": str, "retentionTime": str, "maxTaskRetryCount": int},
+        "exitConditions": {"default": EXIT_OPTIONS, "exitCodes": [{"code": int, "exitOptions": EXIT_OPTIONS}]},
+        "outputFiles": [dict], "affinityInfo": {"affinityId": str}, "applicationPackageReferences": PACKAGES,
+        "multiInstanceSettings": {"numberOfInstances": int, "coordinationCommandLine": str},
+        "dependsOn": {"taskIds": [str], "taskIdRanges": [{"start": int, "end": int}]}}
 
 
 def job_completed() -> AzureError:
@@ -43,7 +50,7 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
         raise job_being_deleted()
     if job["state"] in ("terminating", "completed"):
         raise job_completed()
-    command = text(spec.get("commandLine"), "commandLine")
+    command = spec.get("commandLine")
     if not command:
         raise batch_missing_property("commandLine")
     slots = spec.get("requiredSlots", 1)
@@ -59,7 +66,7 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
     doc = {"id": task_id, "creationTime": iso(now), "state": "active", "stateTransitionTime": iso(now),
            "commandLine": command, "requiredSlots": slots,
            "constraints": {"maxWallClockTime": "P10675199DT2H48M5.4775807S", "retentionTime": "P7D",
-                           "maxTaskRetryCount": 0, **obj(spec.get("constraints"), "constraints")},
+                           "maxTaskRetryCount": 0, **(spec.get("constraints") or {})},
            "executionInfo": {"retryCount": 0, "requeueCount": 0},
            "_job": job["id"], "_pool": job["poolInfo"]["poolId"], "_exitCode": exit_code, "_queued": now,
            "_placement": None}
@@ -74,17 +81,16 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
 
 def current_job(backend, account: str, job: dict) -> dict:
     """The job with ``terminatejob`` completion applied: derived when read, since tasks complete on
-    their own timelines."""
+    their own timelines. ``job`` is not changed (it may be a view); a completed job is a new document."""
     if job["state"] != "active" or job["onAllTasksComplete"] != "terminatejob":
         return job
     found = backend.views(TASKS, task_key(account, job["id"], ""))
     if not found or any(t["state"] != "completed" for t in found):
         return job
     ended = max(t["stateTransitionTime"] for t in found)
-    job.update(state="completed", previousState="active", previousStateTransitionTime=job["stateTransitionTime"],
-               stateTransitionTime=ended)
-    job["executionInfo"].update(endTime=ended, terminateReason="AllTasksComplete")
-    return job
+    return dict(job, state="completed", previousState="active", previousStateTransitionTime=job["stateTransitionTime"],
+                stateTransitionTime=ended,
+                executionInfo=dict(job["executionInfo"], endTime=ended, terminateReason="AllTasksComplete"))
 
 
 def get(backend, account: str, job_id: str, task_id: str) -> dict:

@@ -1,0 +1,181 @@
+"""Scale: what one look of imagepool's waits costs as Azure grows, and what the triggerer holds for many.
+
+- The pool sensor's poll (``PoolSteadyTrigger.poll``: the pool, then once steady its node counts) at
+  50 and 5000 nodes, against listing the nodes (what the baseline and most scripts do).
+- The replication sensor's poll (``ReplicationTrigger.poll``: the version with its replication
+  status) at 3 and 10 regions.
+- The triggerer's memory with 100 waits: ``python -m bench.scale --pool-id ... --batch-account-url ...``
+  runs our triggers in one asyncio loop, as the triggerer does, and reports its resident memory
+  (``VmRSS`` from /proc) with none, one and all of them waiting.
+
+Costs are read from the emulator's request log (requests and response bytes), so they are what went
+over the wire; each poll is measured after a first one has fetched the token and opened the connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .control import Control, tally
+from .settings import POOL_NODES, REGION_COUNTS, TRIGGERS
+
+# The emulated durations a pool of any size needs to be steady within a second or two at the bench's
+# speed: nothing but the start delay, so the polls see both the resizing and the steady pool.
+STEADY_SOON = {"pool_allocation_start": 40, "pool_allocation_per_replica_batch": 0, "node_boot": 0,
+               "node_agent_start": 0, "start_task": 0}
+# A pool that stays resizing for as long as the memory measurement lasts (and long after).
+NEVER_STEADY = {"pool_allocation_start": 10**7}
+# Regions added to the version's for the 10-region poll (every one known to the emulator and to specs).
+MORE_REGIONS = ["francecentral", "germanywestcentral", "swedencentral", "eastus", "eastus2", "centralus", "westus2",
+                "westus3", "canadacentral", "australiaeast", "japaneast"]
+VM_SIZE, NODE_AGENT = "Standard_D2s_v3", "batch.node.ubuntu 22.04"
+# How long the waits poll before memory is read: several polls each, with the interval backed off.
+SETTLE_S = 8.0
+
+
+def measure(control: Control, spec, plan: dict) -> dict:
+    """Every scale figure, on the state a pipeline run of ``spec`` left (``plan``: its plan task's XComs)."""
+    account = spec.batch.pools[0].account
+    url = plan[f"account_url:{account}"]
+    control.pin(STEADY_SOON)
+    pools = {str(nodes): pool_poll(control, url, plan["image_version_id"], nodes) for nodes in POOL_NODES}
+    regions = replication_polls(control, spec, plan["version"])
+    control.pin(NEVER_STEADY)
+    waiting = create_pool(url, plan["image_version_id"], "scale-waiting", 1)
+    memory = trigger_memory(waiting, url)
+    return {"pool_poll": pools, "replication_poll": regions, "triggerer_memory": memory}
+
+
+def create_pool(url: str, image_id: str, pool_id: str, nodes: int) -> str:
+    from imagepool.hooks.batch import BatchHook, PoolSpec
+    from imagepool.pool_sizing import resize_timeout
+
+    BatchHook(batch_account_url=url).create_pool(PoolSpec(
+        pool_id=pool_id, vm_size=VM_SIZE, image_id=image_id, node_agent_sku_id=NODE_AGENT,
+        target_dedicated_nodes=nodes, target_low_priority_nodes=0, resize_timeout=resize_timeout(nodes)))
+    return pool_id
+
+
+def pool_poll(control: Control, url: str, image_id: str, nodes: int) -> dict:
+    """One poll of the pool sensor while the pool resizes and once it is steady; one listing of its nodes."""
+    from imagepool.hooks.batch import BatchHook
+    from imagepool.triggers.base import SUCCESS
+    from imagepool.triggers.batch import PoolSteadyTrigger
+
+    pool_id = create_pool(url, image_id, f"scale-{nodes}", nodes)
+    trigger = PoolSteadyTrigger(azure_conn_id="azure_default", deadline=time.time() + 600, pool_id=pool_id,
+                                batch_account_url=url, min_healthy_fraction=0.9, max_failed_fraction=0.1)
+
+    async def polls() -> dict:
+        async with trigger.make_hook() as hook:
+            resizing = await _one_poll(control, trigger, hook)
+            while (await trigger.poll(hook)).state != SUCCESS:
+                await asyncio.sleep(0.2)
+            return {"resizing": resizing, "steady": await _one_poll(control, trigger, hook)}
+
+    found = asyncio.run(polls())
+    batch = BatchHook(batch_account_url=url)
+    mark = control.mark()
+    listed = sum(1 for _ in batch.connection.list_nodes(pool_id))
+    return {**found, "node_listing": {**tally(control.azure_requests(mark)), "nodes": listed}}
+
+
+async def _one_poll(control: Control, trigger, hook) -> dict:
+    await trigger.poll(hook)  # fetches the token and opens the connection
+    mark = control.mark()
+    found = await trigger.poll(hook)
+    return {**tally(control.azure_requests(mark)), "state": found.state}
+
+
+def replication_polls(control: Control, spec, version: str) -> dict:
+    """The replication sensor's poll at the spec's region count, then with the version in more regions."""
+    from imagepool.hooks.versions import ImageVersionHook
+    from imagepool.triggers.versions import ReplicationTrigger
+
+    versions = ImageVersionHook()
+    group, gallery, image = spec.resource_group, spec.gallery.name, spec.gallery.image_definition
+    trigger = ReplicationTrigger(azure_conn_id="azure_default", deadline=time.time() + 600, resource_group_name=group,
+                                 gallery_name=gallery, image_name=image, version=version)
+
+    async def poll() -> dict:
+        async with trigger.make_hook() as hook:
+            return await _one_poll(control, trigger, hook)
+
+    found = {}
+    for count in REGION_COUNTS:
+        targets = versions.get_version(group, gallery, image, version)["target_regions"]
+        added = [r for r in MORE_REGIONS if r not in {t["name"] for t in targets}][:count - len(targets)]
+        if added:
+            versions.begin_target_regions(group, gallery, image, version,
+                                      targets + [{"name": r, "regional_replica_count": 1} for r in added])
+        found[str(count)] = {**asyncio.run(poll()), "regions": len(targets) + len(added)}
+    return found
+
+
+def trigger_memory(pool_id: str, url: str) -> dict:
+    """The resident memory of a process running our triggers, as the triggerer runs them (a subprocess,
+    so that nothing else this process loaded is counted)."""
+    done = subprocess.run([sys.executable, "-m", "bench.scale", "--pool-id", pool_id, "--batch-account-url", url,
+                           "--waits", str(TRIGGERS)], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+async def _hold_waits(pool_id: str, url: str, waits: int) -> dict:
+    from airflow.configuration import conf
+
+    from imagepool.triggers.batch import PoolSteadyTrigger
+
+    def trigger() -> PoolSteadyTrigger:
+        return PoolSteadyTrigger(azure_conn_id="azure_default", deadline=time.time() + 3600, pool_id=pool_id,
+                                 batch_account_url=url, min_healthy_fraction=0.9, max_failed_fraction=0.1,
+                                 poll_interval=conf.getfloat("imagepool", "poll_interval"),
+                                 max_poll_interval=conf.getfloat("imagepool", "max_poll_interval"))
+
+    found = {"idle_kb": rss_kb()}
+    running = [asyncio.create_task(anext(trigger().run()))]
+    await asyncio.sleep(SETTLE_S)
+    found["one_wait_kb"] = rss_kb()
+    running += [asyncio.create_task(anext(trigger().run())) for _ in range(waits - 1)]
+    await asyncio.sleep(SETTLE_S)
+    found[f"{waits}_waits_kb"] = rss_kb()
+    ended = [task for task in running if task.done()]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+    if ended:
+        raise RuntimeError(f"{len(ended)} waits ended early: {ended[0].result()}")
+    found["per_wait_kb"] = round((found[f"{waits}_waits_kb"] - found["one_wait_kb"]) / (waits - 1), 1)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pool-id", required=True, help="a pool that stays resizing (the waits never end)")
+    parser.add_argument("--batch-account-url", required=True)
+    parser.add_argument("--waits", type=int, default=TRIGGERS)
+    args = parser.parse_args(argv)
+    # Everything the triggerer would have loaded is loaded before the first reading.
+    import imagepool.triggers.batch  # noqa: F401
+    print(json.dumps({"waits": args.waits, **asyncio.run(_hold_waits(args.pool_id, args.batch_account_url,
+                                                                     args.waits))}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
