@@ -81,7 +81,7 @@ def test_the_trigger_form_accepts(demo, conf):
 def test_the_trigger_form_defaults_to_the_spec(demo):
     spec, dag = demo
     params = trigger(dag, {})
-    assert (params["force_rebuild"], params["base_image_version"], params["skip_pools"]) == (False, "", False)
+    assert (params["force_rebuild"], params["base_image_version"], params["skip_pools"]) == (False, None, False)
     assert params["pool_nodes"] == {p.id_prefix: {"dedicated": p.dedicated_nodes, "spot": p.spot_nodes}
                                     for p in spec.batch.pools}
 
@@ -116,7 +116,7 @@ def test_build_resources_are_cleaned_up_by_a_teardown_of_the_build_vm(spec_and_d
     _, dag = spec_and_dag
     cleanup = dag.task_dict["image.cleanup_build_resources"]
     assert cleanup.is_teardown
-    assert [t.task_id for t in cleanup.get_upstreams_only_setups()] == ["image.create_build_vm"]
+    assert [t.task_id for t in cleanup.upstream_list if t.is_setup] == ["image.create_build_vm"]
     # Snapshots and the managed image feed the version until every region has its copy.
     assert "image.replicated_everywhere" in cleanup.upstream_task_ids
 

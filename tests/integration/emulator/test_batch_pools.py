@@ -227,7 +227,8 @@ def test_update_and_replace_properties(batch, pools):
     pool = batch.get_pool("updated")
     assert pool.start_task is None
     assert [(m.name, m.value) for m in pool.metadata] == [("image", "2.0.0")]
-    # An empty pool may change its size.
+    # An empty pool may change its size. A pool resizes only once steady: its first allocation ends first.
+    steady(batch, "updated")
     resize(batch, "updated", 0)
     wait_until(lambda: batch.get_pool("updated").current_dedicated_nodes == 0)
     batch.update_pool("updated", bm.BatchPoolUpdateOptions(vm_size="Standard_D4s_v3"))

@@ -6,9 +6,9 @@ A record holds the instants of the node's life, fixed when the node is planned (
 task ended), and, once the node is being removed, ``leaving`` and ``gone``. Its ``fate`` says how
 it ends up (``ok``, ``unusable``, ``starttaskfailed``), ``startTaskWait`` / ``startTaskExit`` describe
 its start task (None: the pool had none) and ``tasks``, once a task is booked, holds the task runs.
-Nothing is written as time passes, so reading a pool of 5,000 nodes costs one pass over the records.
-Records are flat on purpose: every read copies the pool document, and nested containers per node
-would triple the cost of that copy.
+Nothing is written as time passes, so reading a pool of 5,000 nodes costs one pass over the records
+(a view shares them with the stored pool, see :mod:`azure_emulator.timeline`). Records are small and
+flat on purpose: every change to a pool writes its whole document.
 """
 
 from __future__ import annotations
