@@ -10,7 +10,7 @@ SPEED ?= 60
 PORT ?= 0
 AIRFLOW_PORT ?= 8080
 
-.PHONY: setup test run up down emulator plan validate lock clean
+.PHONY: setup test run up down emulator plan validate lock bench clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -48,6 +48,11 @@ plan: setup
 
 validate: setup
 	PYTHONPATH=plugins $(PY) -m imagepool validate include/specs/*.yaml
+
+# The pipeline against the emulated critical path and the sequential SDK script, 10 pipelines at once, and
+# scale: bench/results/latest.json, latest.md and timeline.png (about 12 minutes; state and logs in var/bench).
+bench: setup
+	PYTHONPATH=include:plugins $(PY) -m bench
 
 lock: | $(UV)
 	$(UV) pip compile requirements.in -o requirements.txt --python-version 3.11 --quiet

@@ -42,7 +42,10 @@ def longest_path(upstream: Mapping[str, Iterable[str]], cost: Mapping[str, float
         finish[task] = cost.get(task, 0.0) + (finish[longest] if longest else 0.0)
     if not finish:
         return 0.0, []
-    end = max(sorted(finish), key=finish.__getitem__)
+    # The path ends at a task nothing waits for: a costlier chain ends at one, and so, through the tasks
+    # that cost nothing, does a tie.
+    waited_for = {t for before in upstream.values() for t in before}
+    end = max(sorted(set(finish) - waited_for), key=finish.__getitem__)
     path = [end]
     while via[path[-1]]:
         path.append(via[path[-1]])
@@ -108,3 +111,25 @@ def dag_critical_path(dag, spec, durations: Mapping[str, float], speed: float) -
     emulated, path = longest_path(upstream, costs)
     return {"emulated_s": emulated, "real_s": round(emulated / speed, 3),
             "tasks": [{"task_id": t, "emulated_s": costs[t]} for t in path]}
+
+
+def realized(path: list[dict], timeline: list[dict], speed: float) -> dict:
+    """Where a run's time went along the critical path: waiting for each task to start (scheduling, a free
+    worker slot, a slower branch it also waits for), inside the tasks beyond their Azure time, and Azure.
+
+    ``path``: the critical path's tasks (``task_id``, ``emulated_s``); ``timeline``: the run's task
+    instances (``task_id``, ``start``, ``end``, seconds from the run's start; a mapped task has several).
+    """
+    between = inside = azure = 0.0
+    ended = 0.0
+    for task in path:
+        spans = [t for t in timeline if t["task_id"] == task["task_id"]]
+        if not spans:  # skipped or not run: nothing waited for it
+            continue
+        start, end = min(t["start"] for t in spans), max(t["end"] for t in spans)
+        between += max(0.0, start - ended)
+        inside += end - start - task["emulated_s"] / speed
+        azure += task["emulated_s"] / speed
+        ended = end
+    return {"between_tasks_s": round(between, 1), "in_tasks_beyond_azure_s": round(inside, 1),
+            "azure_s": round(azure, 1)}

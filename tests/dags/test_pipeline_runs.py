@@ -22,6 +22,11 @@ def batch_pools(cloud, account: str) -> list[str]:
         return sorted(pool.id for pool in batch.list_pools())
 
 
+def vm_puts(run) -> list[str]:
+    """The run's requests that created (or changed) a virtual machine."""
+    return [r["path"] for r in run.requests if r["method"] == "PUT" and VM_PUT.search(r["path"])]
+
+
 def test_first_run_builds_the_image_and_both_pools(pipeline):
     cloud = pipeline.cloud
     run = pipeline.run()
@@ -45,10 +50,6 @@ def test_first_run_builds_the_image_and_both_pools(pipeline):
     for account, prefix, _ in POOLS:
         [event] = run.asset_events[f"imagepool/ubuntu-batch/pool/{prefix}"]
         assert event == {"pool_id": f"{prefix}-1-0-0", "version": "1.0.0", "account": account, "retiring": []}
-
-
-def vm_puts(run) -> list[str]:
-    return [r["path"] for r in run.requests if r["method"] == "PUT" and VM_PUT.search(r["path"])]
 
 
 def test_a_second_run_with_nothing_changed_builds_nothing(pipeline):
@@ -118,6 +119,7 @@ def test_a_failing_smoke_job_discards_the_candidate_and_keeps_the_running_pool(p
 
     assert run.state == "failed"
     assert run.failed_tasks() == ["region_westeurope.pool_render-we.smoke"]
+    # A check that ran and said no says no again: no retry.
     assert run.tries["region_westeurope.pool_render-we.smoke"] == 1
     assert re.search(r"Smoke task smoke in job smoke-render-we-1-0-1 on pool render-we-1-0-1 exited with 3",
                      run.output)

@@ -1,0 +1,34 @@
+"""End-to-end fixtures: the stack ``make up`` starts (emulator, scheduler, triggerer, DAG processor, API
+server), on a temporary data dir, shared by the tests of this folder and always stopped at the end."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from imagepool_local.stack import Stack, down, up
+
+DAG_ID = "imagepool_ubuntu_batch"
+SPEED = 60.0
+# Generous for a run on a 2-core machine that other work shares: a build run takes 4 to 8 minutes there.
+RUN_TIMEOUT = 1200.0
+# Nodes take 15 emulated minutes to boot instead of 2: a pool wait then lasts longer than a loaded
+# worker's start-up, so the sensor's look before deferring never already finds the pool ready, and the
+# wait always goes through the triggerer.
+DURATIONS = {"node_boot": 900}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Stack:
+    data_dir = tmp_path_factory.mktemp("stack")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            # The suite's unit-test mode (tests/conftest.py) would point the stack at a test database.
+            patch.delenv("AIRFLOW__CORE__UNIT_TEST_MODE", raising=False)
+            running = up(data_dir, speed=SPEED, port=0)
+        info = running.emulator
+        requests.patch(f"{info['control_endpoint']}/durations", json=DURATIONS, verify=info["ca_bundle"],
+                       timeout=30).raise_for_status()
+        yield running
+    finally:
+        down(data_dir)
