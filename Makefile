@@ -38,6 +38,10 @@ up: setup
 down:
 	@if [ -x $(PY) ]; then PYTHONPATH=include $(PY) -m imagepool_local.stack down --data-dir $(DATA)/stack; fi
 
+# The browser test drives Debian's Chromium (/usr/bin/chromium); installing it needs root (sudo make chromium).
+chromium:
+	@[ -x /usr/bin/chromium ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 emulator: setup
 	PYTHONPATH=include $(PY) -m azure_emulator --port $(PORT) --data-dir $(DATA)/emulator --speed $(SPEED) \
 		--ready-file $(DATA)/emulator/ready.json --log-level info

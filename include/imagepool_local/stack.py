@@ -35,6 +35,8 @@ WORKER_LOG_PORT, TRIGGER_LOG_PORT = 8793, 8794
 # ``airflow standalone`` stops its components on SIGINT only; the emulator commits as it goes.
 STOP_SIGNALS = {"airflow": signal.SIGINT, "emulator": signal.SIGTERM}
 STOP_GRACE = {"airflow": 60.0, "emulator": 15.0}
+# SQLite takes one writer at a time: on a busy machine the API server can stall for tens of seconds.
+API_TIMEOUT = 120.0
 
 
 # --- processes, by PID --------------------------------------------------------------------------------
@@ -167,7 +169,7 @@ class StackDirs:
     def record(self, name: str, pid: int) -> None:
         proc = Proc.of(pid)
         if proc is None:
-            raise RuntimeError(f"{name} (pid {pid}) exited at once; see {self.standalone_log}")
+            raise RuntimeError(f"{name} (pid {pid}) exited as soon as it started")
         self.pid_file(name).write_text(f"{proc.pid} {proc.start}\n")
 
 
@@ -180,12 +182,12 @@ class AirflowApi(requests.Session):
     def __init__(self, url: str, username: str, password: str):
         super().__init__()
         self.url = url.rstrip("/")
-        token = requests.post(f"{self.url}/auth/token", json={"username": username, "password": password}, timeout=30)
-        _check(token)
+        token = _check(requests.post(f"{self.url}/auth/token", json={"username": username, "password": password},
+                                     timeout=API_TIMEOUT))
         self.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
     def request(self, method, path, *args, **kwargs):
-        kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("timeout", API_TIMEOUT)
         return _check(super().request(method, f"{self.url}/api/v2{path}", *args, **kwargs))
 
 
@@ -290,7 +292,7 @@ def _tail(path: Path, lines: int = 40) -> str:
 def _not_ready(stack: Stack, started: datetime) -> str | None:
     """What Airflow still lacks, or None once it is ready. Raises on import errors in dags/."""
     try:
-        health = requests.get(f"{stack.url}/api/v2/monitor/health", timeout=10).json()
+        health = requests.get(f"{stack.url}/api/v2/monitor/health", timeout=API_TIMEOUT).json()
     except (requests.ConnectionError, requests.Timeout, ValueError):
         return "the API server does not answer yet"
     waiting = [c for c in COMPONENTS if (health.get(c) or {}).get("status") != "healthy"]
@@ -394,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"make up failed: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # what was started is stopped already
+        return 130
     print(stack.describe())
     return 0
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from airflow.sdk import DAG, Asset, Param, TaskGroup, conf, task
+from airflow.sdk.exceptions import AirflowSkipException
 
 from .operators.batch import (AzureBatchPoolCreateOperator, AzureBatchPoolRetireOperator,
                               AzureBatchSmokeJobOperator)
@@ -300,24 +301,31 @@ def _pool_steps(spec: Spec, pool: Pool, decided, upstream: list) -> list:
                                            **batch)
 
         @task(task_id="promote", outlets=[pool_asset(spec, pool), image_asset(spec)])
-        def promote(new_pool: str, version: str, previous: list, *, outlet_events=None) -> list:
-            """The new pool passed its smoke job: it is now the one to use. Returns the pools to retire."""
+        def promote(new_pool: str, version: str, previous: list, existed: bool, *, outlet_events=None) -> list:
+            """The new pool passed its smoke job: it is now the one to use. Returns the pools to retire.
+
+            A pool that was already in service is not promoted again (no new Asset event), so
+            assets fire only for new pools and versions.
+            """
+            if existed and not previous:
+                raise AirflowSkipException(f"pool {new_pool} on {version} is already in service")
             facts = {"pool_id": new_pool, "version": version, "account": account.name, "retiring": previous}
             outlet_events[pool_asset(spec, pool)].extra = facts
             outlet_events[image_asset(spec)].extra = {"version": version}
             log.info("Promoted pool %s on image version %s; retiring %s", new_pool, version, previous or "nothing")
             return list(previous)
 
-        promoted = promote(pool_id, decided["version"], decided[f"previous_pools:{pool.id_prefix}"])
+        promoted = promote(pool_id, decided["version"], decided[f"previous_pools:{pool.id_prefix}"],
+                           decided[f"pool_existed:{pool.id_prefix}"])
         create >> steady >> smoke >> promoted
         retired = AzureBatchPoolRetireOperator.partial(task_id="retire_previous", **batch).expand(pool_id=promoted)
 
         @task.short_circuit(trigger_rule="one_failed", ignore_downstream_trigger_rules=False)
-        def candidate_failed(build: bool) -> bool:
-            """Only a pool made for a new version is discarded; a running pool is never taken down."""
-            return build
+        def candidate_failed(existed: bool) -> bool:
+            """Only a pool this run created is discarded; a pool in service is never taken down."""
+            return not existed
 
-        discard_gate = candidate_failed(decided["build"])
+        discard_gate = candidate_failed(decided[f"pool_existed:{pool.id_prefix}"])
         [steady, smoke] >> discard_gate
         discard_gate >> AzureBatchPoolRetireOperator(task_id="discard", pool_id=pool_id, **batch)
     return [promoted, retired]

@@ -126,6 +126,9 @@ def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: Azure
         dedicated, spot = targets[pool.id_prefix]
         plan[f"pool_id:{pool.id_prefix}"] = new_id
         plan[f"previous_pools:{pool.id_prefix}"] = sorted(p for p in existing if p.lower() != new_id.lower())
+        # A pool that already existed is in service (or was kept from an earlier try): it is never
+        # discarded, and keeping it is not a new promotion.
+        plan[f"pool_existed:{pool.id_prefix}"] = any(p.lower() == new_id.lower() for p in existing)
         plan[f"dedicated:{pool.id_prefix}"] = dedicated
         plan[f"spot:{pool.id_prefix}"] = spot
     return plan

@@ -180,4 +180,7 @@ def test_the_plan_keeps_the_pool_it_rolls_onto():
     assert plan["pool_id:render-we"] == "render-we-1-0-0"
     assert plan["previous_pools:render-we"] == []
     assert plan["previous_pools:render-ne"] == ["render-ne-0-9-0"]
+    # The pool in service is never discarded; the one still to be made would be, if it fails.
+    assert plan["pool_existed:render-we"] is True
+    assert plan["pool_existed:render-ne"] is False
     assert plan["account_url:imagepoolbatchne"] == "https://imagepoolbatchne.northeurope.batch.example"

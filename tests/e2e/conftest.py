@@ -12,6 +12,8 @@ DAG_ID = "imagepool_ubuntu_batch"
 SPEED = 60.0
 # Generous for a run on a 2-core machine that other work shares: a build run takes 4 to 8 minutes there.
 RUN_TIMEOUT = 1200.0
+# A test's limit also covers the stack's start (the first test of the session pays for it).
+TEST_TIMEOUT = RUN_TIMEOUT + 600
 # Nodes take 15 emulated minutes to boot instead of 2: a pool wait then lasts longer than a loaded
 # worker's start-up, so the sensor's look before deferring never already finds the pool ready, and the
 # wait always goes through the triggerer.

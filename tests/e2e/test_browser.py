@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.e2e.conftest import DAG_ID, RUN_TIMEOUT
+from tests.e2e.conftest import DAG_ID, RUN_TIMEOUT, TEST_TIMEOUT
 from tests.integration import clients
+
+pytestmark = pytest.mark.timeout(TEST_TIMEOUT)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

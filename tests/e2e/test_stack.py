@@ -10,8 +10,10 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import DAG_ID, RUN_TIMEOUT
+from tests.e2e.conftest import DAG_ID, RUN_TIMEOUT, TEST_TIMEOUT
 from tests.integration import clients
+
+pytestmark = pytest.mark.timeout(TEST_TIMEOUT)
 
 POOL, ACCOUNT = "render-ne", "imagepoolbatchne"
 # More nodes than the spec's 2, whichever run came before: a growing pool is a wait the sensor must defer.
