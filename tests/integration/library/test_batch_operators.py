@@ -129,7 +129,8 @@ def last_request_id(control) -> int:
 
 
 def test_pool_from_gallery_version_becomes_steady_and_healthy(info, fast, quick, batch, pool_ids, image_version):
-    quick.patch("/durations", json={"pool_allocation_start": 1200})  # 2 s here: the sensor has to defer
+    # 5 s here: long enough that the sensor must defer even on a loaded machine
+    quick.patch("/durations", json={"pool_allocation_start": 3000})
     pool_ids.append("ops-steady")
     created = run_task(create_operator(fast, "ops-steady", image_version, security_type="trustedLaunch",
                                        resize_timeout=3600, metadata={"image_version": VERSION}))

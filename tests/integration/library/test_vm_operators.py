@@ -260,6 +260,7 @@ def test_generalize_deallocates_then_generalizes_once(info, fast, control, compu
     control.patch("/durations", json=FAST_BUILD)
     created = run_task(create_operator(info, fast, "bvm-general")).result
     run_task(AzureBuildVmFinishedSensor(task_id="built", vm_name="bvm-general", timeout=60, **fast))
+    control.patch("/durations", json={"vm_deallocate": 1800})  # 3 s here: the wait must defer even under load
     run = run_task(AzureBuildVmGeneralizeOperator(task_id="generalize", vm_name="bvm-general", **fast))
     assert run.result == created["vm_id"]
     assert len(run.deferrals) == 1
