@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from azure.batch import models as bm
@@ -251,7 +252,8 @@ def test_start_task_failures_against_the_tolerance(fast, quick, pool_ids, image_
     run_task(create_operator(fast, pool_id, image_version, target_dedicated_nodes=10))
     check = sensor(fast, pool_id, min_healthy_fraction=0.8, max_failed_fraction=0.2)
     if healthy:
-        assert run_task(check).result["healthy_nodes"] == 9
+        # The wait ends as soon as 80 % are healthy; the ninth node may still be starting then.
+        assert 8 <= run_task(check).result["healthy_nodes"] <= 9
         return
     with pytest.raises(AirflowException) as err:
         run_task(check)
@@ -266,7 +268,10 @@ def test_unusable_nodes_are_failures_not_done(fast, quick, pool_ids, image_versi
     run_task(create_operator(fast, "ops-unusable", image_version, target_dedicated_nodes=4))
     with pytest.raises(AirflowException) as err:
         run_task(sensor(fast, "ops-unusable"))
-    assert "2 unusable" in str(err.value) and "node agent SKU" in str(err.value)
+    # It fails as soon as unusable nodes pass the tolerance (none here), even while others still start.
+    unusable = re.search(r"(\d+) unusable", str(err.value))
+    assert unusable and 1 <= int(unusable.group(1)) <= 2
+    assert "node agent SKU" in str(err.value)
 
 
 @pytest.mark.parametrize("command, exit_code", [("/bin/bash -c 'echo ok'", 0), ("/bin/bash -c 'false; exit 3'", 3)])
