@@ -15,6 +15,7 @@ Writes bench/results/latest.json, latest.md and timeline.png. State and logs sta
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -38,9 +39,11 @@ def main() -> int:
     load_before = os.getloadavg()
     down(DATA / "stack")  # a stack an interrupted bench left running
     shutil.rmtree(DATA, ignore_errors=True)
-    specs = write_families(SPEC, DATA / "specs", FAMILIES)
+    specs = write_families(SPEC, DATA / "families", FAMILIES)
     print(f"starting Airflow and the local Azure cloud (x{SPEED:g}) in {DATA} ...", flush=True)
-    stack = stack_runs.start(DATA / "stack", DATA / "specs")
+    stack = stack_runs.start(DATA / "stack", DATA / "families")
+    # Airflow's logging, now set up in this process, would show every SDK request the bench makes.
+    logging.getLogger("azure").setLevel(logging.WARNING)
     try:
         from imagepool.pipeline import pipeline_dag
         from imagepool.spec import load_spec
@@ -102,6 +105,7 @@ def main() -> int:
         "single_wall_s": single.wall_s, "concurrent_wall_s": concurrent.wall_s,
         "concurrency_ratio": round(values["concurrency_ratio"], 3),
         "worker_slot_s": {"single": single.slot_s, "concurrent": concurrent.slot_s},
+        "retries": {"single": single.retries, "concurrent": concurrent.retries},
         "scale": scaled,
         "targets": report.targets(values),
         "timeline": {"dag": timeline, "baseline": baseline["steps"]},

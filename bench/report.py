@@ -12,7 +12,7 @@ SCHEMA: dict[str, type | tuple[type, ...]] = {
     "critical_path_s": float, "critical_path": dict, "dag_wall_s": float, "overhead_ratio": float,
     "baseline_wall_s": float, "speedup_vs_baseline": float, "requests_dag": int, "requests_baseline": int,
     "requests_detail": dict, "single_wall_s": float, "concurrent_wall_s": float, "concurrency_ratio": float,
-    "worker_slot_s": dict, "scale": dict, "targets": dict, "timeline": dict,
+    "worker_slot_s": dict, "retries": dict, "scale": dict, "targets": dict, "timeline": dict,
 }
 # Goals the numbers are read against; reported, never asserted.
 TARGETS = {
@@ -89,6 +89,8 @@ def markdown(r: dict) -> str:
         f"{slots['concurrent']['running']:.0f} s (waits in the triggerer, holding no slot: "
         f"{slots['single']['deferred']:.0f} / {slots['concurrent']['deferred']:.0f} s; waits for a free slot: "
         f"{slots['single']['waiting_for_slot']:.0f} / {slots['concurrent']['waiting_for_slot']:.0f} s) | |",
+        f"| task retries, alone / {s['families']} at once (each waits the one-minute retry delay) | "
+        f"{r['retries']['single']} / {r['retries']['concurrent']} | |",
         "",
         "Requests per run, by service (bytes of the answers):",
         "",

@@ -20,7 +20,9 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from .control import Control, tally
@@ -30,8 +32,10 @@ from .settings import POOL_NODES, REGION_COUNTS, TRIGGERS
 # speed: nothing but the start delay, so the polls see both the resizing and the steady pool.
 STEADY_SOON = {"pool_allocation_start": 40, "pool_allocation_per_replica_batch": 0, "node_boot": 0,
                "node_agent_start": 0, "start_task": 0}
-# A pool that stays resizing for as long as the memory measurement lasts (and long after).
+# A pool that stays resizing for as long as the memory measurement lasts (and long after): its nodes
+# start arriving after Batch's longest resize timeout, which it is given.
 NEVER_STEADY = {"pool_allocation_start": 10**7}
+LONGEST_RESIZE = timedelta(days=7)
 # Regions added to the version's for the 10-region poll (every one known to the emulator and to specs).
 MORE_REGIONS = ["francecentral", "germanywestcentral", "swedencentral", "eastus", "eastus2", "centralus", "westus2",
                 "westus3", "canadacentral", "australiaeast", "japaneast"]
@@ -48,28 +52,28 @@ def measure(control: Control, spec, plan: dict) -> dict:
     pools = {str(nodes): pool_poll(control, url, plan["image_version_id"], nodes) for nodes in POOL_NODES}
     regions = replication_polls(control, spec, plan["version"])
     control.pin(NEVER_STEADY)
-    waiting = create_pool(url, plan["image_version_id"], "scale-waiting", 1)
+    waiting = create_pool(url, plan["image_version_id"], "scale-waiting", 1, LONGEST_RESIZE)
     memory = trigger_memory(waiting, url)
     return {"pool_poll": pools, "replication_poll": regions, "triggerer_memory": memory}
 
 
-def create_pool(url: str, image_id: str, pool_id: str, nodes: int) -> str:
+def create_pool(url: str, image_id: str, pool_id: str, nodes: int, timeout: timedelta) -> str:
     from imagepool.hooks.batch import BatchHook, PoolSpec
-    from imagepool.pool_sizing import resize_timeout
 
     BatchHook(batch_account_url=url).create_pool(PoolSpec(
         pool_id=pool_id, vm_size=VM_SIZE, image_id=image_id, node_agent_sku_id=NODE_AGENT,
-        target_dedicated_nodes=nodes, target_low_priority_nodes=0, resize_timeout=resize_timeout(nodes)))
+        target_dedicated_nodes=nodes, target_low_priority_nodes=0, resize_timeout=timeout))
     return pool_id
 
 
 def pool_poll(control: Control, url: str, image_id: str, nodes: int) -> dict:
     """One poll of the pool sensor while the pool resizes and once it is steady; one listing of its nodes."""
     from imagepool.hooks.batch import BatchHook
+    from imagepool.pool_sizing import resize_timeout
     from imagepool.triggers.base import SUCCESS
     from imagepool.triggers.batch import PoolSteadyTrigger
 
-    pool_id = create_pool(url, image_id, f"scale-{nodes}", nodes)
+    pool_id = create_pool(url, image_id, f"scale-{nodes}", nodes, resize_timeout(nodes))
     trigger = PoolSteadyTrigger(azure_conn_id="azure_default", deadline=time.time() + 600, pool_id=pool_id,
                                 batch_account_url=url, min_healthy_fraction=0.9, max_failed_fraction=0.1)
 
@@ -122,10 +126,14 @@ def replication_polls(control: Control, spec, version: str) -> dict:
 def trigger_memory(pool_id: str, url: str) -> dict:
     """The resident memory of a process running our triggers, as the triggerer runs them (a subprocess,
     so that nothing else this process loaded is counted)."""
-    done = subprocess.run([sys.executable, "-m", "bench.scale", "--pool-id", pool_id, "--batch-account-url", url,
-                           "--waits", str(TRIGGERS)], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
-                          capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "memory.json"
+        done = subprocess.run([sys.executable, "-m", "bench.scale", "--pool-id", pool_id, "--batch-account-url", url,
+                               "--waits", str(TRIGGERS), "--out", str(out)],
+                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the triggerer memory measurement failed:\n{done.stderr[-3000:]}")
+        return json.loads(out.read_text())
 
 
 def rss_kb() -> int:
@@ -169,11 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool-id", required=True, help="a pool that stays resizing (the waits never end)")
     parser.add_argument("--batch-account-url", required=True)
     parser.add_argument("--waits", type=int, default=TRIGGERS)
+    parser.add_argument("--out", type=Path, required=True, help="where to write the figures (JSON)")
     args = parser.parse_args(argv)
     # Everything the triggerer would have loaded is loaded before the first reading.
     import imagepool.triggers.batch  # noqa: F401
-    print(json.dumps({"waits": args.waits, **asyncio.run(_hold_waits(args.pool_id, args.batch_account_url,
-                                                                     args.waits))}))
+    found = asyncio.run(_hold_waits(args.pool_id, args.batch_account_url, args.waits))
+    args.out.write_text(json.dumps({"waits": args.waits, **found}))
     return 0
 
 

@@ -1,5 +1,5 @@
 """Pipelines run the way production runs them: ``make up``'s stack (scheduler, triggerer,
-LocalExecutor with a few worker slots), with the bench's DAG file as a second DAG bundle.
+LocalExecutor with a few worker slots), with the bench's DAG files as a second DAG bundle.
 
 What a run took is read from Airflow's metadata database: each run's wall time (queued to ended),
 each task's start and end, and the task instances' states sampled while the runs go on, which gives
@@ -19,13 +19,11 @@ from pathlib import Path
 from imagepool_local.run import airflow_env
 from imagepool_local.stack import Stack, up
 
-from .settings import PARALLELISM, ROOT, SPEED
+from .settings import PARALLELISM, SPEED
 
-BUNDLE = {"name": "imagepool-bench", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
-          "kwargs": {"path": str(ROOT / "bench" / "dags")}}
+LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 # Airflow's default bundle (the dags folder), kept so the project's own DAGs parse as ``make up`` expects.
-DAGS_FOLDER_BUNDLE = {"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
-                      "kwargs": {}}
+DAGS_FOLDER_BUNDLE = {"name": "dags-folder", "classpath": LOCAL_BUNDLE, "kwargs": {}}
 SAMPLE_EVERY = 0.5
 # A bench run that has not ended after this long is stuck, not slow (a single run takes a few minutes).
 RUN_TIMEOUT = 1500.0
@@ -42,19 +40,24 @@ class Measured:
     slot_s: dict[str, float]
     plans: dict[str, dict] = field(default_factory=dict)
 
+    @property
+    def retries(self) -> int:
+        """Task tries beyond the first: each costs the retry delay (a minute) on top of the work."""
+        return sum(t["try_number"] - 1 for t in self.tasks if t["try_number"] > 1)
 
-def start(data_dir: Path, spec_dir: Path) -> Stack:
-    """The stack with every spec in ``spec_dir`` as a DAG, unpaused and ready to trigger.
 
-    The bench's DAGs come in through the environment the stack's processes inherit: a DAG bundle
-    for bench/dags and the directory its DAG file reads the specs from. The bench process itself
-    gets the stack's Airflow settings, to read the metadata database.
+def start(data_dir: Path, families: Path) -> Stack:
+    """The stack with the families' DAGs (``families/dags``, of ``families/specs``), unpaused and ready
+    to trigger.
+
+    The DAG files come in as a second DAG bundle, through the environment the stack's processes
+    inherit. The bench process itself gets the stack's Airflow settings, to read the metadata database.
     """
-    os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps([DAGS_FOLDER_BUNDLE, BUNDLE])
-    os.environ["IMAGEPOOL_BENCH_SPECS"] = str(spec_dir)
+    bundle = {"name": "imagepool-bench", "classpath": LOCAL_BUNDLE, "kwargs": {"path": str(families / "dags")}}
+    os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps([DAGS_FOLDER_BUNDLE, bundle])
     stack = up(data_dir, speed=SPEED, port=0, parallelism=PARALLELISM)
     os.environ.update(airflow_env(stack.dirs.airflow_home, stack.emulator, SPEED))
-    wanted = _dag_ids(spec_dir)
+    wanted = _dag_ids(families / "specs")
     api = stack.api()
     deadline = time.monotonic() + 300
     while missing := wanted - {d["dag_id"] for d in api.get("/dags", params={"limit": 100}).json()["dags"]}:
@@ -107,7 +110,7 @@ def run(stack: Stack, dag_ids: list[str]) -> Measured:
         found = [{"dag_id": r.dag_id, "run_id": r.run_id, "state": _state_name(r.state),
                   "queued_at": r.queued_at.timestamp(), "end": r.end_date.timestamp()} for r in runs]
         tasks = [{"dag_id": ti.dag_id, "task_id": ti.task_id, "map_index": ti.map_index, "state": _state_name(ti.state),
-                  "start": ti.start_date.timestamp() if ti.start_date else None,
+                  "try_number": ti.try_number, "start": ti.start_date.timestamp() if ti.start_date else None,
                   "end": ti.end_date.timestamp() if ti.end_date else None} for ti in instances]
         # What each run decided (version, pool ids, account URLs): the plan task's XComs.
         plans: dict[str, dict] = {}

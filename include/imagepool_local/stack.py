@@ -293,9 +293,15 @@ def _not_ready(stack: Stack, started: datetime) -> str | None:
     """What Airflow still lacks, or None once it is ready. Raises on import errors in dags/."""
     try:
         health = requests.get(f"{stack.url}/api/v2/monitor/health", timeout=API_TIMEOUT).json()
+        # Workers call the execution API, which builds its versioned routes on its first request: seconds
+        # of CPU during which the API server answers nobody, on a busy machine long enough for the first
+        # task of the first run to give up (and wait for its retry). Its health check pays for that here.
+        execution = requests.get(f"{stack.url}/execution/health", timeout=API_TIMEOUT)
     except (requests.ConnectionError, requests.Timeout, ValueError):
         return "the API server does not answer yet"
     waiting = [c for c in COMPONENTS if (health.get(c) or {}).get("status") != "healthy"]
+    if not execution.ok:
+        waiting.append("the execution API")
     if waiting:
         return f"waiting for {', '.join(waiting)} to be healthy"
     api = stack.api()

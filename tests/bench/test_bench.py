@@ -86,10 +86,13 @@ def test_the_bench_specs_critical_path_runs_through_the_build_replication_and_th
     assert total == sum(costs[t] for t in path)
 
 
-def test_the_families_differ_only_in_their_names(tmp_path):
+def test_the_families_differ_only_in_their_names_and_each_has_its_dag_file(tmp_path):
     paths = write_families(SPEC, tmp_path, 3)
     specs = [load_spec(p) for p in paths]
     assert [s.dag_id for s in specs] == ["imagepool_bench_01", "imagepool_bench_02", "imagepool_bench_03"]
+    dag_file = (tmp_path / "dags" / "bench_02.py").read_text()
+    assert f"pipeline_dag({str(paths[1])!r})" in dag_file
+    compile(dag_file, "bench_02.py", "exec")
     prefixes = [p.id_prefix for s in specs for p in s.batch.pools]
     assert len(set(prefixes)) == len(prefixes)
     assert len({s.gallery.image_definition for s in specs}) == 3
@@ -119,7 +122,7 @@ def results() -> dict:
         "dag_wall_s": 120.0, "overhead_ratio": 1.2, "baseline_wall_s": 156.0, "speedup_vs_baseline": 1.3,
         "requests_dag": 10, "requests_baseline": 20, "requests_detail": {"pipeline": tally, "baseline": tally},
         "single_wall_s": 120.0, "concurrent_wall_s": 150.0, "concurrency_ratio": 1.25,
-        "worker_slot_s": {"single": slots, "concurrent": slots},
+        "worker_slot_s": {"single": slots, "concurrent": slots}, "retries": {"single": 0, "concurrent": 1},
         "scale": {"pool_poll": {n: {"resizing": poll, "steady": poll, "node_listing": {**tally, "nodes": int(n)}}
                                 for n in ("50", "5000")},
                   "replication_poll": {"3": {**poll, "regions": 3}, "10": {**poll, "regions": 10}},

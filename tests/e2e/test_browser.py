@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from imagepool_local.stack import USERNAME
 from tests.e2e.conftest import DAG_ID, RUN_TIMEOUT, TEST_TIMEOUT
 from tests.integration import clients
 
-pytestmark = pytest.mark.timeout(TEST_TIMEOUT)
+# A missing browser fails the test before the stack is started for it (fixtures named here come first).
+pytestmark = [pytest.mark.timeout(TEST_TIMEOUT), pytest.mark.usefixtures("chromium")]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -32,15 +34,20 @@ TASKS = f"region_{REGION}.pool_{POOL}"
 WAIT_MS = 60_000
 
 
-@pytest.fixture
-def page(stack, tmp_path):
+@pytest.fixture(scope="session")
+def chromium() -> Path:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: this test drives Debian's Chromium. Install it with "
-                    "`sudo apt-get install chromium` (README: Watch it in the Airflow UI).")
+                    "`sudo make chromium` (apt-get install chromium; README: Watch it in the Airflow UI).")
+    return CHROMIUM
+
+
+@pytest.fixture
+def page(chromium, stack, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            tmp_path / "profile", executable_path=CHROMIUM, args=FLAGS, headless=True, base_url=stack.url,
+            tmp_path / "profile", executable_path=chromium, args=FLAGS, headless=True, base_url=stack.url,
             viewport={"width": 1400, "height": 1000})
         # The JSON editor of the trigger form takes a pasted document as a user would paste it.
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
@@ -50,6 +57,7 @@ def page(stack, tmp_path):
         try:
             yield page
         finally:
+            # Where the test stopped: after a failure, the page it was waiting on.
             page.screenshot(path=ARTIFACTS / "last.png", full_page=True)
             context.close()
 
@@ -60,7 +68,7 @@ def screenshot(page: Page, name: str) -> None:
 
 def sign_in(page: Page, password: str) -> None:
     page.goto("/")
-    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Username").fill(USERNAME)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("link", name="Dags", exact=True)).to_be_visible()
