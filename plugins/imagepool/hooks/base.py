@@ -6,6 +6,7 @@ Subclasses must implement ``_client_class`` / ``_async_client_class`` / ``_clien
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from typing import Any
 
@@ -13,6 +14,10 @@ from airflow.sdk import BaseHook
 
 from .connection import AzureConnection, InvalidConnection, parse_connection
 from .credentials import build_credential
+
+# The SDKs log every HTTP request and response at INFO; in task logs that buries the progress lines
+# (replication percent, nodes ready) users watch. Failures still surface through exceptions.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 
 class ImagepoolAzureHook(BaseHook):
