@@ -10,6 +10,7 @@ from pathlib import Path
 SCHEMA: dict[str, type | tuple[type, ...]] = {
     "generated": str, "machine": dict, "settings": dict, "bench_wall_s": float,
     "critical_path_s": float, "critical_path": dict, "dag_wall_s": float, "overhead_ratio": float,
+    "overhead_ratio_without_retry_waits": float,
     "baseline_wall_s": float, "speedup_vs_baseline": float, "requests_dag": int, "requests_baseline": int,
     "requests_detail": dict, "single_wall_s": float, "concurrent_wall_s": float, "concurrency_ratio": float,
     "worker_slot_s": dict, "retries": dict, "scale": dict, "targets": dict, "timeline": dict,
@@ -62,7 +63,7 @@ def markdown(r: dict) -> str:
     def target(name: str) -> str:
         return f"{t[name]['target']}: {'met' if t[name]['met'] else 'missed'}"
 
-    slots, spent = r["worker_slot_s"], r["critical_path"]["realized"]
+    slots, spent, retries = r["worker_slot_s"], r["critical_path"]["realized"], r["retries"]
     lines = [
         f"# imagepool bench, {r['generated']}",
         "",
@@ -89,8 +90,10 @@ def markdown(r: dict) -> str:
         f"{slots['concurrent']['running']:.0f} s (waits in the triggerer, holding no slot: "
         f"{slots['single']['deferred']:.0f} / {slots['concurrent']['deferred']:.0f} s; waits for a free slot: "
         f"{slots['single']['waiting_for_slot']:.0f} / {slots['concurrent']['waiting_for_slot']:.0f} s) | |",
-        f"| task retries, alone / {s['families']} at once (each waits the one-minute retry delay) | "
-        f"{r['retries']['single']} / {r['retries']['concurrent']} | |",
+        f"| failed tries retried, alone / {s['families']} at once (time a task waited for its retry) | "
+        f"{retries['single']['tries']} / {retries['concurrent']['tries']} ({retries['single']['waiting_s']:.0f} / "
+        f"{retries['concurrent']['waiting_s']:.0f} s) | |",
+        f"| overhead ratio without the time waiting for retries | {r['overhead_ratio_without_retry_waits']:.2f} | |",
         "",
         "Requests per run, by service (bytes of the answers):",
         "",
@@ -144,7 +147,9 @@ def chart(r: dict, path: Path) -> None:
         spans = [(t["start"], t["end"] - t["start"]) for t in tasks if t["task_id"] == name]
         top.broken_barh(spans, (lane - 0.4, 0.8), color="#c0392b" if name in critical else "#5d7fa3")
     top.axvline(r["critical_path_s"], color="#c0392b", linestyle="--", linewidth=1)
-    top.set_yticks(range(len(lanes)), lanes, fontsize=7)
+    # A task's bar shows its last try; an earlier one ended in the gap before it.
+    retried = {t["task_id"]: t["try_number"] for t in tasks if t["try_number"] > 1}
+    top.set_yticks(range(len(lanes)), [f"{n} (try {retried[n]})" if n in retried else n for n in lanes], fontsize=7)
     top.invert_yaxis()
     top.set_title(f"pipeline under the scheduler: {r['dag_wall_s']:.0f} s; critical path (red, dashed: its "
                   f"{r['critical_path_s']:.0f} s of Azure time)", fontsize=9)

@@ -28,14 +28,12 @@ from pathlib import Path
 from .control import Control, tally
 from .settings import POOL_NODES, REGION_COUNTS, TRIGGERS
 
-# The emulated durations a pool of any size needs to be steady within a second or two at the bench's
-# speed: nothing but the start delay, so the polls see both the resizing and the steady pool.
-STEADY_SOON = {"pool_allocation_start": 40, "pool_allocation_per_replica_batch": 0, "node_boot": 0,
-               "node_agent_start": 0, "start_task": 0}
-# A pool that stays resizing for as long as the memory measurement lasts (and long after): its nodes
-# start arriving after Batch's longest resize timeout, which it is given.
+# Pools that stay resizing (their nodes would start arriving after Batch's longest resize timeout,
+# which they are given) and pools steady at once (nodes allocated and idle as the pool is created).
 NEVER_STEADY = {"pool_allocation_start": 10**7}
 LONGEST_RESIZE = timedelta(days=7)
+STEADY_AT_ONCE = {"pool_allocation_start": 0, "pool_allocation_per_replica_batch": 0, "node_boot": 0,
+                  "node_agent_start": 0, "start_task": 0}
 # Regions added to the version's for the 10-region poll (every one known to the emulator and to specs).
 MORE_REGIONS = ["francecentral", "germanywestcentral", "swedencentral", "eastus", "eastus2", "centralus", "westus2",
                 "westus3", "canadacentral", "australiaeast", "japaneast"]
@@ -45,15 +43,20 @@ SETTLE_S = 8.0
 
 
 def measure(control: Control, spec, plan: dict) -> dict:
-    """Every scale figure, on the state a pipeline run of ``spec`` left (``plan``: its plan task's XComs)."""
-    account = spec.batch.pools[0].account
-    url = plan[f"account_url:{account}"]
-    control.pin(STEADY_SOON)
-    pools = {str(nodes): pool_poll(control, url, plan["image_version_id"], nodes) for nodes in POOL_NODES}
-    regions = replication_polls(control, spec, plan["version"])
+    """Every scale figure, on the state a pipeline run of ``spec`` left (``plan``: its plan task's XComs).
+
+    The resizing pools go to one of the spec's Batch accounts and the steady ones to the other: a
+    5000-node pool of each would not fit in one account's core quota."""
+    resizing_url, steady_url = (plan[f"account_url:{account.name}"] for account in spec.batch.accounts[:2])
+    image_id = plan["image_version_id"]
     control.pin(NEVER_STEADY)
-    waiting = create_pool(url, plan["image_version_id"], "scale-waiting", 1, LONGEST_RESIZE)
-    memory = trigger_memory(waiting, url)
+    resizing = {nodes: create_pool(resizing_url, image_id, f"scale-{nodes}-resizing", nodes, LONGEST_RESIZE)
+                for nodes in POOL_NODES}
+    control.pin(STEADY_AT_ONCE)
+    pools = {str(nodes): {"resizing": pool_poll(control, resizing_url, resizing[nodes], "waiting"),
+                          **steady_pool(control, steady_url, image_id, nodes)} for nodes in POOL_NODES}
+    regions = replication_polls(control, spec, plan["version"])
+    memory = trigger_memory(resizing[POOL_NODES[0]], resizing_url)
     return {"pool_poll": pools, "replication_poll": regions, "triggerer_memory": memory}
 
 
@@ -66,29 +69,34 @@ def create_pool(url: str, image_id: str, pool_id: str, nodes: int, timeout: time
     return pool_id
 
 
-def pool_poll(control: Control, url: str, image_id: str, nodes: int) -> dict:
-    """One poll of the pool sensor while the pool resizes and once it is steady; one listing of its nodes."""
+def steady_pool(control: Control, url: str, image_id: str, nodes: int) -> dict:
+    """A steady pool's poll, and what listing its nodes costs instead."""
     from imagepool.hooks.batch import BatchHook
     from imagepool.pool_sizing import resize_timeout
-    from imagepool.triggers.base import SUCCESS
-    from imagepool.triggers.batch import PoolSteadyTrigger
 
     pool_id = create_pool(url, image_id, f"scale-{nodes}", nodes, resize_timeout(nodes))
-    trigger = PoolSteadyTrigger(azure_conn_id="azure_default", deadline=time.time() + 600, pool_id=pool_id,
-                                batch_account_url=url, min_healthy_fraction=0.9, max_failed_fraction=0.1)
-
-    async def polls() -> dict:
-        async with trigger.make_hook() as hook:
-            resizing = await _one_poll(control, trigger, hook)
-            while (await trigger.poll(hook)).state != SUCCESS:
-                await asyncio.sleep(0.2)
-            return {"resizing": resizing, "steady": await _one_poll(control, trigger, hook)}
-
-    found = asyncio.run(polls())
+    steady = pool_poll(control, url, pool_id, "success")
     batch = BatchHook(batch_account_url=url)
     mark = control.mark()
     listed = sum(1 for _ in batch.connection.list_nodes(pool_id))
-    return {**found, "node_listing": {**tally(control.azure_requests(mark)), "nodes": listed}}
+    return {"steady": steady, "node_listing": {**tally(control.azure_requests(mark)), "nodes": listed}}
+
+
+def pool_poll(control: Control, url: str, pool_id: str, expected: str) -> dict:
+    """One poll of the pool sensor (``PoolSteadyTrigger``), which must find the pool ``expected``."""
+    from imagepool.triggers.batch import PoolSteadyTrigger
+
+    trigger = PoolSteadyTrigger(azure_conn_id="azure_default", deadline=time.time() + 600, pool_id=pool_id,
+                                batch_account_url=url, min_healthy_fraction=0.9, max_failed_fraction=0.1)
+
+    async def poll() -> dict:
+        async with trigger.make_hook() as hook:
+            return await _one_poll(control, trigger, hook)
+
+    found = asyncio.run(poll())
+    if found["state"] != expected:
+        raise RuntimeError(f"pool {pool_id}: the sensor found it {found['state']}, not {expected}")
+    return found
 
 
 async def _one_poll(control: Control, trigger, hook) -> dict:

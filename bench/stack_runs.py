@@ -25,6 +25,7 @@ LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 # Airflow's default bundle (the dags folder), kept so the project's own DAGs parse as ``make up`` expects.
 DAGS_FOLDER_BUNDLE = {"name": "dags-folder", "classpath": LOCAL_BUNDLE, "kwargs": {}}
 SAMPLE_EVERY = 0.5
+REPARSE_AFTER_S = 3600
 # A bench run that has not ended after this long is stuck, not slow (a single run takes a few minutes).
 RUN_TIMEOUT = 1500.0
 WAITING_FOR_SLOT = ("scheduled", "queued")
@@ -39,11 +40,23 @@ class Measured:
     tasks: list[dict]
     slot_s: dict[str, float]
     plans: dict[str, dict] = field(default_factory=dict)
+    # (end of a failed try, start of the next), as UNIX times: the retry delay and the wait for a slot.
+    retry_waits: list[tuple[float, float]] = field(default_factory=list)
 
     @property
-    def retries(self) -> int:
-        """Task tries beyond the first: each costs the retry delay (a minute) on top of the work."""
-        return sum(t["try_number"] - 1 for t in self.tasks if t["try_number"] > 1)
+    def retries(self) -> dict:
+        """How many tries failed and were retried, and how long the runs had a task waiting to be retried."""
+        return {"tries": len(self.retry_waits), "waiting_s": round(covered_s(self.retry_waits), 1)}
+
+
+def covered_s(intervals: list[tuple[float, float]]) -> float:
+    """How long at least one of the intervals lasts (overlaps count once)."""
+    total, reached = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reached:
+            total += end - max(start, reached)
+            reached = end
+    return total
 
 
 def start(data_dir: Path, families: Path) -> Stack:
@@ -55,6 +68,9 @@ def start(data_dir: Path, families: Path) -> Stack:
     """
     bundle = {"name": "imagepool-bench", "classpath": LOCAL_BUNDLE, "kwargs": {"path": str(families / "dags")}}
     os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps([DAGS_FOLDER_BUNDLE, bundle])
+    # The DAG files do not change while the bench runs: parsed once, not every 30 s (Airflow's default),
+    # which on two cores would take a good part of the CPU the pipelines' tasks are measured on.
+    os.environ["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] = str(REPARSE_AFTER_S)
     stack = up(data_dir, speed=SPEED, port=0, parallelism=PARALLELISM)
     os.environ.update(airflow_env(stack.dirs.airflow_home, stack.emulator, SPEED))
     wanted = _dag_ids(families / "specs")
@@ -78,6 +94,7 @@ def _dag_ids(spec_dir: Path) -> set[str]:
 def run(stack: Stack, dag_ids: list[str]) -> Measured:
     """Trigger one run of each DAG at once and wait until all have ended, sampling task states."""
     from airflow.models import DagRun, TaskInstance
+    from airflow.models.taskinstancehistory import TaskInstanceHistory
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import func
@@ -112,6 +129,17 @@ def run(stack: Stack, dag_ids: list[str]) -> Measured:
         tasks = [{"dag_id": ti.dag_id, "task_id": ti.task_id, "map_index": ti.map_index, "state": _state_name(ti.state),
                   "try_number": ti.try_number, "start": ti.start_date.timestamp() if ti.start_date else None,
                   "end": ti.end_date.timestamp() if ti.end_date else None} for ti in instances]
+        # Every try of every task: a failed one went to the history table when its task was retried.
+        tries = {(h.dag_id, h.task_id, h.map_index, h.try_number): (h.start_date, h.end_date)
+                 for h in session.query(TaskInstanceHistory).filter(TaskInstanceHistory.dag_id.in_(dag_ids),
+                                                                    TaskInstanceHistory.run_id.in_(run_ids))}
+        tries.update({(ti.dag_id, ti.task_id, ti.map_index, ti.try_number): (ti.start_date, ti.end_date)
+                      for ti in instances})
+        def next_start(key):
+            return tries.get((*key[:3], key[3] + 1), (None, None))[0]
+
+        retry_waits = [(ended.timestamp(), next_start(key).timestamp()) for key, (_, ended) in tries.items()
+                       if ended and next_start(key)]
         # What each run decided (version, pool ids, account URLs): the plan task's XComs.
         plans: dict[str, dict] = {}
         for row in session.query(XComModel).filter(XComModel.dag_id.in_(dag_ids), XComModel.run_id.in_(run_ids),
@@ -124,7 +152,8 @@ def run(stack: Stack, dag_ids: list[str]) -> Measured:
     began = min(r["queued_at"] for r in found)
     return Measured(wall_s=round(max(r["end"] for r in found) - began, 3), runs=found, tasks=tasks,
                     slot_s={"running": round(slot_s["running"], 1), "deferred": round(slot_s["deferred"], 1),
-                            "waiting_for_slot": round(sum(slot_s[s] for s in WAITING_FOR_SLOT), 1)}, plans=plans)
+                            "waiting_for_slot": round(sum(slot_s[s] for s in WAITING_FOR_SLOT), 1)}, plans=plans,
+                    retry_waits=retry_waits)
 
 
 def _state_name(state) -> str:

@@ -12,6 +12,7 @@ from bench import report
 from bench.critical_path import longest_path, pool_ready_s, realized, replication_s, task_costs
 from bench.families import write_families
 from bench.settings import DURATIONS, SPEC
+from bench.stack_runs import covered_s
 from imagepool.spec import load_spec
 
 DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
@@ -50,6 +51,12 @@ def test_a_runs_time_along_the_path_splits_into_waiting_to_start_work_and_azure(
 DURATIONS_TABLE = {"version_prepare": 100, "replication_per_region": 1000, "replication_per_extra_replica": 10,
                    "pool_allocation_start": 200, "pool_allocation_per_replica_batch": 300, "vms_per_replica": 300,
                    "node_boot": 100, "node_agent_start": 50, "start_task": 40}
+
+
+def test_overlapping_waits_count_once():
+    assert covered_s([(10, 20), (15, 30), (40, 41)]) == 21
+    assert covered_s([(0, 5), (1, 2)]) == 5
+    assert covered_s([]) == 0
 
 
 def test_replication_grows_by_a_step_per_extra_replica():
@@ -119,18 +126,18 @@ def results() -> dict:
         "critical_path": {"emulated_s": 4000.0, "real_s": 100.0,
                           "tasks": [{"task_id": "plan", "emulated_s": 0.0}, {"task_id": "b", "emulated_s": 4000}],
                           "realized": {"between_tasks_s": 8.0, "in_tasks_beyond_azure_s": 9.0, "azure_s": 100.0}},
-        "dag_wall_s": 120.0, "overhead_ratio": 1.2, "baseline_wall_s": 156.0, "speedup_vs_baseline": 1.3,
+        "dag_wall_s": 120.0, "overhead_ratio": 1.2, "overhead_ratio_without_retry_waits": 1.2, "baseline_wall_s": 156.0, "speedup_vs_baseline": 1.3,
         "requests_dag": 10, "requests_baseline": 20, "requests_detail": {"pipeline": tally, "baseline": tally},
         "single_wall_s": 120.0, "concurrent_wall_s": 150.0, "concurrency_ratio": 1.25,
-        "worker_slot_s": {"single": slots, "concurrent": slots}, "retries": {"single": 0, "concurrent": 1},
+        "worker_slot_s": {"single": slots, "concurrent": slots}, "retries": {"single": {"tries": 0, "waiting_s": 0.0}, "concurrent": {"tries": 1, "waiting_s": 70.0}},
         "scale": {"pool_poll": {n: {"resizing": poll, "steady": poll, "node_listing": {**tally, "nodes": int(n)}}
                                 for n in ("50", "5000")},
                   "replication_poll": {"3": {**poll, "regions": 3}, "10": {**poll, "regions": 10}},
                   "triggerer_memory": {"waits": 100, "idle_kb": 90000, "one_wait_kb": 95000, "100_waits_kb": 120000,
                                        "per_wait_kb": 252.5}},
         "targets": report.targets(values),
-        "timeline": {"dag": [{"task_id": "plan", "map_index": -1, "start": 1.0, "end": 3.0},
-                             {"task_id": "b", "map_index": -1, "start": 3.0, "end": 110.0}],
+        "timeline": {"dag": [{"task_id": "plan", "map_index": -1, "try_number": 1, "start": 1.0, "end": 3.0},
+                             {"task_id": "b", "map_index": -1, "try_number": 2, "start": 3.0, "end": 110.0}],
                      "baseline": [{"step": "gallery", "start": 0.0, "end": 2.0}]},
     }
 

@@ -187,10 +187,12 @@ class TaskTrigger(BatchTrigger):
     def __init__(self, *, job_id: str, task_id: str, **kwargs):
         super().__init__(**kwargs)
         self.job_id = job_id
-        self.task_id = task_id
+        # Not ``self.task_id``: Airflow's BaseTrigger owns that attribute, and the triggerer sets it to the
+        # Airflow task's id when it loads the trigger.
+        self.batch_task_id = task_id
 
     def _kwargs(self) -> dict[str, Any]:
-        return {**super()._kwargs(), "job_id": self.job_id, "task_id": self.task_id}
+        return {**super()._kwargs(), "job_id": self.job_id, "task_id": self.batch_task_id}
 
     async def poll(self, hook: BatchHook) -> Poll:
-        return task_poll(self.job_id, await hook.aget_task(self.job_id, self.task_id))
+        return task_poll(self.job_id, await hook.aget_task(self.job_id, self.batch_task_id))

@@ -232,3 +232,18 @@ async def test_deleted_and_task_triggers():
     hook = FakeHook(task_doc=task("completed", 0))
     assert (await ALL_TRIGGERS[3].poll(hook)).details["exit_code"] == 0
     assert hook.calls == ["task j/t"]
+
+
+async def test_task_trigger_polls_the_batch_task_once_the_triggerer_gave_it_its_airflow_task():
+    """The triggerer sets ``task_instance`` on a trigger it loads, which sets BaseTrigger's ``task_id``
+    to the Airflow task's id; the Batch task polled and serialized stays the one the trigger was made for."""
+
+    class AirflowTaskInstance:
+        task_id = "region_westeurope.pool_p.smoke"
+
+    trigger = TaskTrigger(job_id="j", task_id="t", batch_account_url=URL, **COMMON)
+    trigger.task_instance = AirflowTaskInstance()
+    hook = FakeHook(task_doc=task("completed", 0))
+    assert (await trigger.poll(hook)).state == SUCCESS
+    assert hook.calls == ["task j/t"]
+    assert trigger.serialize()[1]["task_id"] == "t"
