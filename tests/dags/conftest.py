@@ -128,6 +128,34 @@ class Cloud:
         endpoint = next(a["endpoint"] for a in self.info["batch_accounts"] if a["name"] == account)
         return clients.batch(self.info, self.credential, endpoint=endpoint)
 
+    def pools(self) -> dict[str, list[str]]:
+        """Every Batch account's pool ids (accounts without pools left out)."""
+        found = {}
+        for account in self.info["batch_accounts"]:
+            with self.batch(account["name"]) as batch:
+                ids = sorted(pool.id for pool in batch.list_pools())
+            if ids:
+                found[account["name"]] = ids
+        return found
+
+    def active_jobs(self) -> dict[str, list[str]]:
+        """Every Batch account's jobs that are not being deleted (a smoke job left behind shows here)."""
+        found = {}
+        for account in self.info["batch_accounts"]:
+            with self.batch(account["name"]) as batch:
+                ids = sorted(job.id for job in batch.list_jobs() if job.state != "deleting")
+            if ids:
+                found[account["name"]] = ids
+        return found
+
+    def assert_nothing_leaked(self, *, versions: list[str], pools: dict[str, list[str]]) -> None:
+        """After a run, Azure holds exactly these image versions and pools, no build resources and no
+        smoke jobs: a step that was retried or repaired made nothing twice and left nothing behind."""
+        assert self.build_resources() == []
+        assert self.names("arm/galleryImageVersions") == sorted(versions)
+        assert self.pools() == {account: sorted(ids) for account, ids in pools.items() if ids}
+        assert self.active_jobs() == {}
+
 
 # --- a pipeline run -----------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
