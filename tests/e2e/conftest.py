@@ -14,10 +14,10 @@ SPEED = 60.0
 RUN_TIMEOUT = 1200.0
 # A test's limit also covers the stack's start (the first test of the session pays for it).
 TEST_TIMEOUT = RUN_TIMEOUT + 600
-# Nodes take 15 emulated minutes to boot instead of 2: a pool wait then lasts longer than a loaded
-# worker's start-up, so the sensor's look before deferring never already finds the pool ready, and the
-# wait always goes through the triggerer.
-DURATIONS = {"node_boot": 900}
+# Nodes take 25 emulated minutes to boot instead of 2: a pool wait then lasts well beyond the
+# pipeline's ``defer_after`` (10 s) and a loaded worker's start-up, so the sensor never finds the pool
+# ready before deferring, and the wait always goes through the triggerer.
+DURATIONS = {"node_boot": 1500}
 
 
 @pytest.fixture(scope="session")

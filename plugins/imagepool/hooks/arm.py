@@ -13,7 +13,6 @@ from typing import Any, Callable, TypeVar
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
-from azure.mgmt.compute.aio import ComputeManagementClient as AsyncComputeManagementClient
 
 from .base import ImagepoolAzureHook
 from .errors import translate
@@ -74,6 +73,10 @@ class ArmHook(ImagepoolAzureHook):
         return ComputeManagementClient
 
     def _async_client_class(self):
+        # Imported when a trigger needs it: the aio client's modules take a good part of a second to
+        # import, which every task's DAG parse would pay otherwise.
+        from azure.mgmt.compute.aio import ComputeManagementClient as AsyncComputeManagementClient
+
         return AsyncComputeManagementClient
 
     def _client_kwargs(self, credential) -> dict[str, Any]:
@@ -121,7 +124,7 @@ class ArmHook(ImagepoolAzureHook):
         return operation_from(resource_id, description, seen.get("headers", {}))
 
     # --- async, for triggers -----------------------------------------------------------------
-    async def operation_status(self, client: AsyncComputeManagementClient, operation: dict) -> dict:
+    async def operation_status(self, client, operation: dict) -> dict:
         """Poll a started operation once: ``{"status", "error", "retry_after"}``."""
         if operation.get("done"):
             return {"status": "Succeeded", "error": None, "retry_after": None}

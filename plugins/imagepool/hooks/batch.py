@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 from azure.batch import BatchClient, models
-from azure.batch.aio import BatchClient as AsyncBatchClient
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
@@ -178,6 +177,9 @@ class BatchHook(ImagepoolAzureHook):
         return BatchClient
 
     def _async_client_class(self):
+        # Imported when a trigger needs it, as ArmHook's: tasks never do.
+        from azure.batch.aio import BatchClient as AsyncBatchClient
+
         return AsyncBatchClient
 
     def _credential(self, settings: AzureConnection, aio: bool = False):

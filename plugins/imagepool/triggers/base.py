@@ -8,6 +8,10 @@ does not count throttling, 5xx or dropped connections against the wait, takes on
 before reporting a timeout, never raises, and ends with exactly one event:
 ``{"status": "success" | "error" | "timeout", "message": ..., **details}``.
 The deadline is an absolute instant, so a triggerer restart does not extend the wait.
+
+A deferred wait ends no sooner than ``not_before``, a few seconds after the task deferred: Airflow's
+scheduler can handle the deferring worker's exit after a quick event has already resumed the task,
+and then fails the resumed try as externally changed (apache/airflow#72716), costing a retry.
 """
 
 from __future__ import annotations
@@ -64,18 +68,20 @@ class AzurePollingTrigger(BaseTrigger):
     :param poll_interval: first delay between looks when Azure gives no Retry-After (seconds).
     :param max_poll_interval: the delay grows while nothing changes, up to this (seconds).
     :param timeout_hint: what to look at when the wait times out (part of the timeout message).
+    :param not_before: absolute UNIX time before which the wait does not end (set when deferring).
     """
 
     hook_class: type
 
     def __init__(self, *, azure_conn_id: str, deadline: float, poll_interval: float = 15.0,
-                 max_poll_interval: float = 120.0, timeout_hint: str = ""):
+                 max_poll_interval: float = 120.0, timeout_hint: str = "", not_before: float | None = None):
         super().__init__()
         self.azure_conn_id = azure_conn_id
         self.deadline = float(deadline)
         self.poll_interval = float(poll_interval)
         self.max_poll_interval = float(max_poll_interval)
         self.timeout_hint = timeout_hint
+        self.not_before = not_before
 
     # --- what subclasses provide -------------------------------------------------------------------
     async def poll(self, hook) -> Poll:
@@ -91,13 +97,17 @@ class AzurePollingTrigger(BaseTrigger):
     # --- serialization -----------------------------------------------------------------------------
     def serialize(self) -> tuple[str, dict[str, Any]]:
         common = {"azure_conn_id": self.azure_conn_id, "deadline": self.deadline, "poll_interval": self.poll_interval,
-                  "max_poll_interval": self.max_poll_interval, "timeout_hint": self.timeout_hint}
+                  "max_poll_interval": self.max_poll_interval, "timeout_hint": self.timeout_hint,
+                  "not_before": self.not_before}
         kwargs = {k: v for k, v in {**common, **self._kwargs()}.items() if v is not None}
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     # --- the loop ----------------------------------------------------------------------------------
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        yield TriggerEvent(await self.wait())
+        event = await self.wait()
+        if self.not_before is not None:
+            await asyncio.sleep(max(0.0, self.not_before - time.time()))
+        yield TriggerEvent(event)
 
     async def wait(self) -> dict[str, Any]:
         try:

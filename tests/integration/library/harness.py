@@ -32,10 +32,14 @@ class TaskRun:
 
 
 def rebuild_trigger(trigger):
-    """What the triggerer does: import the class by its path and build it from the stored kwargs."""
+    """What the triggerer does: import the class by its path and build it from the stored kwargs.
+
+    The rebuilt trigger ends as soon as its wait does: its settle time outwaits a scheduler, and
+    there is none here."""
     classpath, kwargs = trigger.serialize()
     module, _, name = classpath.rpartition(".")
-    return getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
+    kwargs = {**json.loads(json.dumps(kwargs)), "not_before": None}
+    return getattr(importlib.import_module(module), name)(**kwargs)
 
 
 def run_task(operator, context: dict | None = None, max_deferrals: int = 20) -> TaskRun:

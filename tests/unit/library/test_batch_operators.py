@@ -340,7 +340,7 @@ class TestAzureBatchSmokeJobOperator:
         monkeypatch.setattr(operators.ImagepoolBaseOperator, "wait_for", defer)
         with pytest.raises(TaskDeferred) as deferred:
             smoke(timeout=600).execute(context())
-        assert (deferred.value.trigger.job_id, deferred.value.trigger.task_id) == ("smoke-p1", "smoke")
+        assert (deferred.value.trigger.job_id, deferred.value.trigger.batch_task_id) == ("smoke-p1", "smoke")
         assert fake.names() == ["create_job", "create_task"]
         assert dict(fake.calls[1][4:])["max_wall_clock"].total_seconds() == 600
 

@@ -133,3 +133,16 @@ def test_serialize_prunes_none_and_keeps_plain_json():
     classpath, kwargs = trigger([], timeout_hint="").serialize()
     assert classpath == f"{__name__}.ScriptedTrigger"
     assert set(kwargs) == {"azure_conn_id", "deadline", "poll_interval", "max_poll_interval", "timeout_hint", "script"}
+
+
+async def test_a_deferred_wait_ends_no_sooner_than_not_before(sleeps):
+    t = trigger([Poll.done("ready")], not_before=base.time.time() + 5)
+    events = [event.payload async for event in t.run()]
+    assert events == [{"status": "success", "message": "ready"}]
+    assert sleeps == [5]
+
+
+async def test_a_wait_past_not_before_ends_at_once(sleeps):
+    t = trigger([Poll.waiting("x"), Poll.done("ready")], not_before=base.time.time() + 5)
+    assert [event.payload["status"] async for event in t.run()] == ["success"]
+    assert sleeps == [10, 0]
