@@ -55,14 +55,15 @@ class EmulatorApp:
         started = time.time()
         service = service_of(request.url.path)
         request_id = str(uuid.uuid4())
-        fault_kind = None
+        fault_kind = rule = None
         try:
             raw_body = await request.body()
             rule = None if service == "control" else self.backend.faults.transport_fault(
                 service, request.method, request.url.path)
             if rule is not None:
                 fault_kind = rule["kind"]
-                raise_transport_fault(service, request, rule)
+                if not rule.get("applied"):
+                    raise_transport_fault(service, request, rule)
             call = Call(request=request, backend=self.backend, service=service, params={},
                         query={k.lower(): v for k, v in request.query_params.items()}, raw_body=raw_body,
                         request_id=request_id)
@@ -70,15 +71,7 @@ class EmulatorApp:
             handler, call.params = self.routers[service].match(request.method, request.url.path)
             response = await handler(call)
         except DroppedConnection:
-            self.backend.requests.record(service, request.method, request.url.path, 0, started, "drop")
-            log.warning("fault: dropped the connection of %s %s without an answer", request.method,
-                        request.url.path)
-            transport = scope.get(TRANSPORT_KEY)
-            if transport is not None:
-                transport.abort()
-                # The server answers 500 (and logs an error) for a request the app returns from without a
-                # response, unless it has seen the connection go: wait for that.
-                await receive()
+            await self._drop(scope, receive, request, service, started)
             return
         except AzureError as err:
             response = render_error(service, err, request, request_id, self.backend)
@@ -87,10 +80,27 @@ class EmulatorApp:
             err = AzureError("InternalServerError" if service != "batch" else "InternalError",
                              f"The emulator failed to process the request: {exc!r}", status=500)
             response = render_error(service, err, request, request_id, self.backend)
+        if rule is not None and rule.get("applied"):
+            # The request was handled (a write happened) and only its answer is lost, as when a
+            # client dies between sending a request and reading the answer.
+            await self._drop(scope, receive, request, service, started, applied=True)
+            return
         add_request_headers(service, response, request, request_id)
         self.backend.requests.record(service, request.method, request.url.path, response.status_code, started,
                                      fault_kind, len(response.body))
         await response(scope, receive, send)
+
+    async def _drop(self, scope, receive, request: Request, service: str, started: float, applied: bool = False):
+        """Close the request's connection without an answer (the ``drop`` fault)."""
+        self.backend.requests.record(service, request.method, request.url.path, 0, started, "drop")
+        log.warning("fault: dropped the connection of %s %s without an answer%s", request.method, request.url.path,
+                    " (the request was applied)" if applied else "")
+        transport = scope.get(TRANSPORT_KEY)
+        if transport is not None:
+            transport.abort()
+            # The server answers 500 (and logs an error) for a request the app returns from without a
+            # response, unless it has seen the connection go: wait for that.
+            await receive()
 
     def _authenticate(self, service: str, call: Call) -> dict:
         if service == "arm":

@@ -7,7 +7,8 @@ absent means every time) and kind-specific parameters.
 Transport faults, applied before a request reaches its handler:
   ``throttle``      429 + Retry-After (``retry_after`` real seconds, default 1)
   ``server_error``  5xx (``status``, default 503), no Retry-After
-  ``drop``          the connection is closed without an answer
+  ``drop``          the connection is closed without an answer; with ``applied: true`` only after the
+                    request was handled (a write happened, its answer is lost: a client that crashed)
   matched on ``service`` (arm | batch | entra | msi), ``method`` and ``path``.
 Behaviour faults, consulted by the models when an operation starts (see each model):
   ``vm_provisioning_failed`` (name), ``build_never_finishes`` (name), ``operation_failed``
@@ -120,6 +121,8 @@ def _check_transport_rule(rule: dict, match: dict) -> None:
     retry_after = rule.get("retry_after", 1)
     if rule["kind"] == "throttle" and (not _is_int(retry_after) or retry_after < 0):
         raise ValueError("'retry_after' must be a whole number of seconds (0 or more)")
+    if "applied" in rule and (rule["kind"] != "drop" or not isinstance(rule["applied"], bool)):
+        raise ValueError("'applied' (true or false) goes with a drop fault only")
     status = rule.get("status", 503)
     if rule["kind"] == "server_error" and (not _is_int(status) or not 500 <= status <= 599):
         raise ValueError(f"'status' must be a 5xx HTTP status, not {status!r}")

@@ -21,6 +21,7 @@ class RunningEmulator:
     ready_file: Path
     info: dict
     log_path: Path
+    detached: bool = False
 
     def stop(self) -> None:
         """SIGTERM, then wait; kill only if it does not exit (state is committed as it goes)."""
@@ -31,6 +32,16 @@ class RunningEmulator:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def restart(self) -> None:
+        """Stop, then start again on the same data dir and port, as after a crash or an upgrade: clients keep
+        their endpoints, credentials and CA, and operations in flight carry on. ``info`` is updated in place
+        (only the PID changes), so whoever holds it sees the new process."""
+        self.stop()
+        again = start_emulator(self.data_dir, speed=self.info["speed"], port=self.info["port"],
+                               detach=self.detached)
+        self.process = again.process
+        self.info.update(again.info)
 
 
 def start_emulator(data_dir: Path, *, speed: float, port: int = 0, timeout: float = 60,
@@ -56,18 +67,21 @@ def start_emulator(data_dir: Path, *, speed: float, port: int = 0, timeout: floa
             process.kill()
             raise RuntimeError(f"emulator not ready after {timeout}s: {log_path.read_text()[-3000:]}")
         time.sleep(0.05)
-    return RunningEmulator(process, data_dir, ready, json.loads(ready.read_text()), log_path)
+    return RunningEmulator(process, data_dir, ready, json.loads(ready.read_text()), log_path, detach)
 
 
-# Azure-sized polling intervals (seconds), the ``[imagepool]`` defaults; the emulator's clock runs faster.
-POLL_INTERVAL, MAX_POLL_INTERVAL = 15.0, 120.0
+# Azure-sized polling intervals and retry delay (seconds), the ``[imagepool]`` defaults; the emulator's
+# clock runs faster.
+POLL_INTERVAL, MAX_POLL_INTERVAL, RETRY_DELAY = 15.0, 120.0, 60.0
 
 
 def polling_settings(speed: float) -> dict[str, str]:
-    """Airflow's ``[imagepool]`` polling intervals and time-limit scale (as environment variables) for a
-    clock ``speed`` times faster: a build that never finishes times out in emulated time, not in real time."""
+    """Airflow's ``[imagepool]`` polling intervals, retry delay and time-limit scale (as environment
+    variables) for a clock ``speed`` times faster: a build that never finishes times out in emulated time,
+    not in real time, and a failed task tries again after an emulated minute (Airflow waits 1 s at least)."""
     return {"AIRFLOW__IMAGEPOOL__POLL_INTERVAL": str(round(POLL_INTERVAL / speed, 3)),
             "AIRFLOW__IMAGEPOOL__MAX_POLL_INTERVAL": str(round(MAX_POLL_INTERVAL / speed, 3)),
+            "AIRFLOW__IMAGEPOOL__RETRY_DELAY": str(round(RETRY_DELAY / speed, 3)),
             "AIRFLOW__IMAGEPOOL__TIMEOUT_SCALE": str(1 / speed)}
 
 

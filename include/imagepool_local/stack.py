@@ -32,9 +32,10 @@ USERNAME = "admin"
 COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 # Airflow's own defaults, used when free: two stacks on one machine must not share a log server port.
 WORKER_LOG_PORT, TRIGGER_LOG_PORT = 8793, 8794
-# ``airflow standalone`` stops its components on SIGINT only; the emulator commits as it goes.
-STOP_SIGNALS = {"airflow": signal.SIGINT, "emulator": signal.SIGTERM}
-STOP_GRACE = {"airflow": 60.0, "emulator": 15.0}
+# ``airflow standalone`` stops its components on SIGINT only; the emulator commits as it goes. A triggerer
+# is recorded apart only once it has been restarted (``restart_triggerer``); ``down`` stops them in this order.
+STOP_SIGNALS = {"airflow": signal.SIGINT, "triggerer": signal.SIGTERM, "emulator": signal.SIGTERM}
+STOP_GRACE = {"airflow": 60.0, "triggerer": 60.0, "emulator": 15.0}
 # SQLite takes one writer at a time: on a busy machine the API server can stall for tens of seconds.
 API_TIMEOUT = 120.0
 
@@ -83,6 +84,13 @@ class Proc:
                 os.kill(self.pid, sig)
             except ProcessLookupError:
                 pass
+
+    def cmdline(self) -> list[str]:
+        return Path(f"/proc/{self.pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+
+    def parent(self) -> int | None:
+        stat = _stat(self.pid)
+        return stat[1] if stat else None
 
     def tree(self) -> set["Proc"]:
         """This process and every live descendant."""
@@ -370,6 +378,35 @@ def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int 
     except BaseException:
         down(data_dir)
         raise
+
+
+def _triggerer(dirs: StackDirs) -> Proc:
+    """The stack's triggerer: the one a restart recorded, else the one ``airflow standalone`` started."""
+    recorded = dirs.recorded()
+    if "triggerer" in recorded:
+        return recorded["triggerer"]
+    standalone = recorded["airflow"]
+    for proc in standalone.tree():
+        if proc.parent() == standalone.pid and proc.cmdline()[-1:] == ["triggerer"]:
+            return proc
+    raise RuntimeError(f"airflow standalone (pid {standalone.pid}) runs no triggerer")
+
+
+def restart_triggerer(data_dir: Path) -> Proc:
+    """Stop the stack's triggerer and start another with the same command line, environment and working
+    directory, as a deploy restarts one: ``airflow standalone`` never restarts a component that exits.
+    The new one logs to ``triggerer.log`` in the data dir, and ``down`` stops it. Returns it."""
+    dirs = StackDirs(data_dir.resolve())
+    old = _triggerer(dirs)
+    command = old.cmdline()
+    environ = Path(f"/proc/{old.pid}/environ").read_bytes().decode().split("\0")[:-1]
+    cwd = os.readlink(f"/proc/{old.pid}/cwd")
+    _stop("triggerer", old)
+    with open(dirs.root / "triggerer.log", "ab") as log:
+        new = subprocess.Popen(command, env=dict(entry.split("=", 1) for entry in environ), cwd=cwd,
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    dirs.record("triggerer", new.pid)
+    return dirs.recorded()["triggerer"]
 
 
 def down(data_dir: Path) -> None:

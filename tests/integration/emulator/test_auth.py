@@ -24,12 +24,19 @@ def emulator_key(info):
     return serialization.load_pem_private_key((Path(info["data_dir"]) / "token-signing-key.pem").read_bytes(), None)
 
 
-def forged(info, credential, *, key=None, **claims) -> str:
-    """A genuine ARM token's claims with ``claims`` changed, signed with ``key`` (the emulator's by default)."""
-    genuine = credential.get_token(info["arm_scope"]).token
+def forged(info, credential, *, key=None, scope: str = "arm_scope", **claims) -> str:
+    """A genuine token's claims (ARM's unless ``scope`` names another) with ``claims`` changed, signed with
+    ``key`` (the emulator's by default)."""
+    genuine = credential.get_token(info[scope]).token
     body = {**jwt.decode(genuine, options={"verify_signature": False}), **claims}
     return jwt.encode(body, key or emulator_key(info), algorithm="RS256",
                       headers={"kid": jwt.get_unverified_header(genuine)["kid"]})
+
+
+def expired() -> dict:
+    """The time claims of a token that expired an hour ago."""
+    an_hour_ago = int(time.time()) - 3600
+    return {"iat": an_hour_ago - 3600, "nbf": an_hour_ago - 3600, "exp": an_hour_ago}
 
 
 def compute_with(info, token: str):
@@ -58,9 +65,7 @@ def test_arm_refuses_a_batch_audience_token(info, credential):
 
 
 def test_arm_refuses_an_expired_token(info, credential):
-    an_hour_ago = int(time.time()) - 3600
-    err = rejected_by_arm(info, forged(info, credential, iat=an_hour_ago - 3600, nbf=an_hour_ago - 3600,
-                                       exp=an_hour_ago))
+    err = rejected_by_arm(info, forged(info, credential, **expired()))
     assert err.error.code == "ExpiredAuthenticationToken"
 
 
@@ -90,12 +95,28 @@ def test_arm_refuses_requests_without_a_bearer_token(info, authorization):
     assert_arm_error(response, 401, "AuthenticationFailed")
 
 
-def test_batch_refuses_an_arm_audience_token(info, credential):
-    with clients.batch(info, StaticToken(credential.get_token(info["arm_scope"]).token)) as batch:
+def rejected_by_batch(info, token: str) -> ClientAuthenticationError:
+    with clients.batch(info, StaticToken(token)) as batch:
         with pytest.raises(ClientAuthenticationError) as err:
             list(batch.list_supported_images())
     assert err.value.status_code == 401
-    assert err.value.error.code == "InvalidAuthenticationTokenAudience"
+    return err.value
+
+
+def test_batch_refuses_an_arm_audience_token(info, credential):
+    err = rejected_by_batch(info, credential.get_token(info["arm_scope"]).token)
+    assert err.error.code == "InvalidAuthenticationTokenAudience"
+
+
+def test_batch_refuses_an_expired_token(info, credential):
+    err = rejected_by_batch(info, forged(info, credential, scope="batch_scope", **expired()))
+    assert err.error.code == "ExpiredAuthenticationToken"
+
+
+def test_batch_refuses_a_token_signed_by_another_key(info, credential):
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    err = rejected_by_batch(info, forged(info, credential, scope="batch_scope", key=other_key))
+    assert err.error.code == "InvalidAuthenticationToken"
 
 
 def test_batch_refuses_requests_without_credentials(info):

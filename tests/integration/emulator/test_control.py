@@ -128,6 +128,8 @@ def test_faults_add_list_remove_clear(control):
     ({"kind": "server_error", "status": 404}, "'status' must be a 5xx HTTP status, not 404"),
     ({"kind": "server_error", "status": "503"}, "'status' must be a 5xx HTTP status"),
     ({"kind": "drop", "match": {"host": "x"}}, "not ['host']"),
+    ({"kind": "drop", "applied": "yes"}, "'applied' (true or false) goes with a drop fault only"),
+    ({"kind": "server_error", "applied": True}, "'applied' (true or false) goes with a drop fault only"),
 ])
 def test_bad_fault_rule_is_refused_naming_the_problem(control, emulator_log, rule, problem):
     error = assert_arm_error(control.post("/faults", json=rule), 400, "InvalidParameter")

@@ -16,6 +16,7 @@ import requests
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
 from tests.integration import clients
+from tests.integration.emulator.batch_support import marketplace_pool
 from tests.integration.emulator.wire import assert_arm_error, assert_batch_error
 
 GALLERIES = r"/providers/Microsoft\.Compute/galleries$"
@@ -184,6 +185,22 @@ def test_dropped_connection_on_post_surfaces_as_service_response_error(control, 
         generalize(compute, info)
     assert outcomes(attempts(control, since, "arm", "POST", GENERALIZE)) == [(0, "drop")]
     assert emulator_log.assert_clean().count("fault: dropped the connection") == 1
+
+
+def test_applied_drop_makes_the_write_and_loses_the_answer(control, batch, emulator_log):
+    """A client that dies between sending a write and reading the answer: the pool exists, the caller never heard."""
+    since = log_mark(control)
+    add_fault(control, kind="drop", applied=True, match={"service": "batch", "method": "POST", "path": "/pools$"},
+              count=1)
+    with pytest.raises(ServiceResponseError):
+        batch.create_pool(marketplace_pool("applied-drop", dedicated=0))
+    try:
+        assert batch.get_pool("applied-drop").id == "applied-drop"
+        assert outcomes(attempts(control, since, "batch", "POST", "/pools$")) == [(0, "drop")]
+        [dropped] = [line for line in emulator_log.assert_clean().splitlines() if "fault: dropped" in line]
+        assert dropped.endswith("/pools without an answer (the request was applied)")
+    finally:
+        batch.begin_delete_pool("applied-drop", polling_interval=0.05).result()
 
 
 def test_drop_closes_the_connection_without_any_http_answer(control, info, emulator_log):

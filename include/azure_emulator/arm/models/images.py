@@ -136,8 +136,10 @@ def put_image(backend, image_id: str, location: str, tags: dict,
             raise property_change_not_allowed("storageProfile")
         existing["tags"] = tags
         existing["properties"]["provisioningState"] = "Updating"
-        timeline.schedule(existing, now + duration, {"properties.provisioningState": "Succeeded"})
-        return backend.save(IMAGES, image_id, existing), False, duration, None
+        # Putting it again (say, after a failure) is an operation of its own, which a fault may fail too.
+        error = injected_failure(backend, "images", existing["name"])
+        timeline.schedule(existing, now + duration, {"properties.provisioningState": "Failed" if error else "Succeeded"})
+        return backend.save(IMAGES, image_id, existing), False, duration, error
     image = {"storageProfile": profile, "provisioningState": "Creating", "hyperVGeneration": generation}
     if vm_id:
         image["sourceVirtualMachine"] = {"id": vm_id}

@@ -42,8 +42,10 @@ def put_snapshot(backend, snapshot_id: str, location: str, tags: dict, sku: dict
             raise property_change_not_allowed("sourceResourceId")
         existing["tags"] = tags
         existing["properties"]["provisioningState"] = "Updating"
-        timeline.schedule(existing, now + duration, {"properties.provisioningState": "Succeeded"})
-        return backend.save(SNAPSHOTS, snapshot_id, existing), False, duration, None
+        # Putting it again (say, after a failure) is an operation of its own, which a fault may fail too.
+        error = injected_failure(backend, "snapshots", existing["name"])
+        timeline.schedule(existing, now + duration, {"properties.provisioningState": "Failed" if error else "Succeeded"})
+        return backend.save(SNAPSHOTS, snapshot_id, existing), False, duration, error
     disk = source["properties"]
     incremental = bool(props.get("incremental", False))
     snapshot = {
