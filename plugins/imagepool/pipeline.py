@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from airflow.sdk import DAG, Asset, Param, TaskGroup, conf, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from .operators.batch import (AzureBatchPoolCreateOperator, AzureBatchPoolRetireOperator,
                               AzureBatchSmokeJobOperator)
@@ -33,7 +33,8 @@ from .operators.gallery import AzureGalleryEnsureOperator, AzureGalleryImageDefi
 from .operators.versions import (AzureImageVersionPruneOperator, AzureImageVersionPublishOperator,
                                  AzureImageVersionReplicasScaleOperator)
 from .operators.vm import AzureBuildVmCreateOperator, AzureBuildVmGeneralizeOperator
-from .planning import LAST_VERSION_TAG, RunParams, describe, make_plan
+from .hooks.connection import InvalidConnection
+from .planning import LAST_VERSION_TAG, MAX_POOL_NODES, RunParams, RunParamsError, describe, make_plan
 from .sensors.batch import AzureBatchPoolSteadySensor
 from .sensors.versions import AzureImageVersionReplicationSensor
 from .sensors.vm import AzureBuildVmFinishedSensor
@@ -42,6 +43,9 @@ from .spec import Pool, Spec, load_spec
 SPECS_DIR = Path(os.environ.get("IMAGEPOOL_SPECS_DIR", Path(__file__).resolve().parents[2] / "include" / "specs"))
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 log = logging.getLogger(__name__)
+# A few seconds of Azure time are cheaper to wait out on the worker than a deferral's two task starts;
+# longer, and the worker slot held while looking costs more than the deferral saves.
+DEFER_AFTER_S = 5.0
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True}
 
 
@@ -64,7 +68,7 @@ def definition_security_type(spec: Spec) -> str:
 
 def run_params(spec: Spec) -> dict[str, Param]:
     pool_sizes = {p.id_prefix: {"dedicated": p.dedicated_nodes, "spot": p.spot_nodes} for p in spec.batch.pools}
-    size = {"type": "integer", "minimum": 0, "maximum": 100000}
+    size = {"type": "integer", "minimum": 0, "maximum": MAX_POOL_NODES}
     return {
         "force_rebuild": Param(False, type="boolean", title="Force rebuild",
                                description="Build a new image version even if nothing changed."),
@@ -81,6 +85,23 @@ def run_params(spec: Spec) -> dict[str, Param]:
         "skip_pools": Param(False, type="boolean", title="Skip pools",
                             description="Build and publish the image only; leave the pools as they are."),
     }
+
+
+def run_inputs(spec: Spec, params: dict) -> RunParams:
+    """The run's trigger parameters, checked with the spec's connections before any Azure call.
+
+    Bad input fails the run at once, naming the parameter: a retry cannot mend it.
+    """
+    from .pipeline_state import HookState
+
+    try:
+        run = RunParams.from_params(params)
+        run.check(spec)
+        if not run.skip_pools:
+            HookState(spec).check_connections()
+    except (RunParamsError, InvalidConnection) as exc:
+        raise AirflowFailException(str(exc)) from None
+    return run
 
 
 def doc_md(spec: Spec) -> str:
@@ -119,18 +140,25 @@ def pipeline_dag(spec_file: str | Path) -> DAG:
     # How often waits look at Azure, and how long the spec's time limits last: Azure-sized by default;
     # [imagepool] in airflow.cfg changes them (the local emulator, whose clock runs faster, is polled
     # proportionally faster, and its builds time out proportionally sooner).
+    # A wait still going after ``defer_after`` seconds on the worker defers; shorter ones (a gallery, a
+    # job, a VM that is nearly up) end in place, sparing two task starts.
     polling = {"poll_interval": conf.getfloat("imagepool", "poll_interval", fallback=15.0),
-               "max_poll_interval": conf.getfloat("imagepool", "max_poll_interval", fallback=120.0)}
+               "max_poll_interval": conf.getfloat("imagepool", "max_poll_interval", fallback=120.0),
+               "defer_after": conf.getfloat("imagepool", "defer_after", fallback=DEFER_AFTER_S)}
     timeout_scale = conf.getfloat("imagepool", "timeout_scale", fallback=1.0)
+    # A failed task tries again after ``retry_delay`` seconds, doubling each time: long enough for Azure's
+    # transient trouble to pass (against the local emulator, it passes as fast as its clock runs).
+    retrying = {"retry_delay": timedelta(seconds=conf.getfloat("imagepool", "retry_delay",
+                                                               fallback=DEFAULT_ARGS["retry_delay"].total_seconds()))}
     with DAG(dag_id=spec.dag_id, schedule=spec.schedule, start_date=START_DATE, catchup=False, max_active_runs=1,
-             default_args={**DEFAULT_ARGS, **polling}, tags=["imagepool", spec.name, spec.os_type.lower()], doc_md=doc_md(spec),
+             default_args={**DEFAULT_ARGS, **polling, **retrying}, tags=["imagepool", spec.name, spec.os_type.lower()], doc_md=doc_md(spec),
              params=run_params(spec), description=spec.description or f"imagepool image family {spec.name}") as dag:
 
         @task(multiple_outputs=True)
         def plan(params=None):
             from .pipeline_state import HookState
 
-            decided = make_plan(spec, path, RunParams.from_params(params or {}), HookState(spec))
+            decided = make_plan(spec, path, run_inputs(spec, params or {}), HookState(spec))
             log.info("%s", describe(decided))
             return decided
 
@@ -245,9 +273,11 @@ def _image_steps(spec: Spec, decided, azure: dict, timeout_scale: float) -> dict
     copied = AzureImageVersionReplicationSensor(
         task_id="replicated_everywhere", gallery_name=spec.gallery.name, image_name=spec.gallery.image_definition,
         version=decided["version"], regions=None, **azure)
+    # A teardown runs only if its setup succeeded, and a VM whose provisioning failed is still in Azure (with
+    # its disks and NIC): the setup is the step before the VM's creation, so a failed creation is cleaned up too.
     cleanup = AzureBuildResourcesCleanupOperator(
         task_id="cleanup_build_resources", vm_name=decided["vm_name"], keep=keep,
-        **azure).as_teardown(setups=build_vm, on_failure_fail_dagrun=True)
+        **azure).as_teardown(setups=definition, on_failure_fail_dagrun=True)
     publish >> copied >> cleanup
     return {"publish": publish}
 

@@ -6,6 +6,7 @@ from functools import cached_property
 
 from .errors import AzureResourceNotFound
 from .hooks.batch import BatchHook
+from .hooks.connection import InvalidConnection
 from .hooks.versions import ImageVersionHook
 from .hooks.vm import VmHook
 from .planning import LAST_VERSION_TAG
@@ -21,6 +22,17 @@ class HookState:
     @cached_property
     def _versions_hook(self) -> ImageVersionHook:
         return ImageVersionHook(self.spec.connection)
+
+    def check_connections(self) -> None:
+        """Refuse, before any call, a Batch account connection that cannot create this spec's pools
+        (an account key: Batch refuses it for pools that boot from a gallery image)."""
+        for i, account in enumerate(self.spec.batch.accounts):
+            if any(pool.account == account.name for pool in self.spec.batch.pools):
+                try:
+                    BatchHook(account.connection).require_entra_id(
+                        f"create pools in {account.name} from a Compute Gallery image")
+                except InvalidConnection as exc:
+                    raise InvalidConnection(f"batch.accounts[{i}].connection: {exc}") from None
 
     def resolve_base_version(self, spec: Spec, override: str | None) -> str:
         base = spec.base_image

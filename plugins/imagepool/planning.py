@@ -38,6 +38,18 @@ class AzureState(Protocol):
     def pools(self, spec: Spec, account: str) -> list[str]: ...
 
 
+PARAM_NAMES = ("force_rebuild", "base_image_version", "pool_nodes", "skip_pools")
+MAX_POOL_NODES = 100000
+
+
+class RunParamsError(ValueError):
+    """Trigger parameters a run cannot use: each problem names the parameter and the fix."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid trigger parameters: " + "; ".join(problems))
+
+
 @dataclass
 class RunParams:
     """The manual trigger form's values (a nightly run uses the defaults)."""
@@ -49,9 +61,61 @@ class RunParams:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "RunParams":
-        return cls(force_rebuild=bool(params.get("force_rebuild")),
-                   base_image_version=(params.get("base_image_version") or "").strip(),
-                   pool_nodes=dict(params.get("pool_nodes") or {}), skip_pools=bool(params.get("skip_pools")))
+        """The values of a run's params; a run configuration that does not match the form is refused.
+
+        Airflow checks the form's schema when a run is created, but keeps keys the form does not
+        have (a misspelt ``force_rebuld`` would be ignored): those, and types the form did not
+        check, are refused here.
+        """
+        problems = [f"{name}: unknown parameter; the trigger form has {', '.join(PARAM_NAMES)}"
+                    for name in sorted(set(params) - set(PARAM_NAMES))]
+        for name in ("force_rebuild", "skip_pools"):
+            if not isinstance(params.get(name, False), bool):
+                problems.append(f"{name}: must be true or false (got {params[name]!r})")
+        version = params.get("base_image_version") or ""
+        if not isinstance(version, str) or not re.fullmatch(r"(latest|\d+(\.\d+)*)?", version.strip()):
+            problems.append(f"base_image_version: {version!r} is not 'latest' or a dotted Marketplace version "
+                            "such as '22.04.202411010'; leave it empty to use the spec's")
+        pool_nodes = params.get("pool_nodes") or {}
+        if isinstance(pool_nodes, dict):
+            problems += [p for prefix, sizes in pool_nodes.items() for p in _pool_size_problems(prefix, sizes)]
+        else:
+            problems.append(f"pool_nodes: must map pool id prefixes to {{dedicated, spot}} (got {pool_nodes!r})")
+        if problems:
+            raise RunParamsError(problems)
+        return cls(force_rebuild=params.get("force_rebuild", False), base_image_version=version.strip(),
+                   pool_nodes={prefix: {k: int(n) for k, n in sizes.items()} for prefix, sizes in pool_nodes.items()},
+                   skip_pools=params.get("skip_pools", False))
+
+    def check(self, spec: Spec) -> None:
+        """Refuse, before any Azure call, pool sizes this spec cannot run."""
+        names = [p.id_prefix for p in spec.batch.pools]
+        unknown = sorted(set(self.pool_nodes) - set(names))
+        if unknown:
+            raise RunParamsError([f"pool_nodes: {unknown} are not pools of this spec; use one of {names}"])
+        targets = pool_targets(spec, self)
+        problems = [f"pool_nodes.{prefix}: 0 dedicated + 0 spot nodes; a pool needs at least one node to validate "
+                    "the image (use skip_pools to leave the pools as they are)"
+                    for prefix, (dedicated, spot) in targets.items() if dedicated + spot == 0]
+        totals = {prefix: dedicated + spot for prefix, (dedicated, spot) in targets.items()}
+        problems += [f"pool_nodes: {too_many}; ask for fewer nodes or raise vms_per_replica in the spec"
+                     for too_many in spec.replicas_over_limit(totals)]
+        if problems:
+            raise RunParamsError(problems)
+
+
+def _pool_size_problems(prefix: str, sizes: Any) -> list[str]:
+    where = f"pool_nodes.{prefix}"
+    if not isinstance(sizes, dict):
+        return [f"{where}: must be {{dedicated: <nodes>, spot: <nodes>}} (got {sizes!r})"]
+    problems = [f"{where}.{key}: unknown; use dedicated and spot" for key in sorted(set(sizes) - {"dedicated", "spot"})]
+    for key in ("dedicated", "spot"):
+        nodes = sizes.get(key, 0)
+        # JSON schema's "integer" takes 4.0 too; True is an int to Python but not a node count.
+        whole = isinstance(nodes, (int, float)) and not isinstance(nodes, bool) and float(nodes).is_integer()
+        if not whole or not 0 <= nodes <= MAX_POOL_NODES:
+            problems.append(f"{where}.{key}: {nodes!r} is not a node count from 0 to {MAX_POOL_NODES}")
+    return problems
 
 
 def _key(version: str) -> tuple[int, ...]:
@@ -75,10 +139,7 @@ def made_for(pool_id: str, prefix: str) -> bool:
 
 
 def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: AzureState) -> dict[str, Any]:
-    unknown = sorted(set(params.pool_nodes) - {p.id_prefix for p in spec.batch.pools})
-    if unknown:
-        raise ValueError(f"pool_nodes names pools {unknown} that the spec does not have; use one of "
-                         f"{[p.id_prefix for p in spec.batch.pools]}")
+    params.check(spec)
     script = build_script(spec, spec_path)
     base_version = azure.resolve_base_version(spec, params.base_image_version or None)
     fingerprint = spec.image_fingerprint(base_version, script)

@@ -39,7 +39,9 @@ REGIONS = {
     "australiaeast", "australiasoutheast", "japaneast", "japanwest", "koreacentral", "southeastasia", "eastasia",
     "centralindia", "southindia", "uaenorth", "southafricanorth", "qatarcentral", "polandcentral", "italynorth",
 }
-VM_SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
+# Azure's size names: tier, family letters, vCPUs (optionally "-constrained"), feature letters, then
+# accelerator and version parts: Standard_D4s_v5, Standard_E64-32s_v3, Standard_NC24ads_A100_v4, Basic_A1.
+VM_SIZE = re.compile(r"^(Standard|Basic)_[A-Z]{1,5}\d+(-\d+)?[a-z]*(_[A-Za-z0-9]+)*$", re.IGNORECASE)
 
 
 class Strict(BaseModel):
@@ -113,13 +115,14 @@ class Build(Strict):
             raise ValueError("must be an OpenSSH public key line ('ssh-ed25519 AAAA...'), never a private key")
         return value
 
-    @model_validator(mode="after")
-    def _unique_luns(self) -> "Build":
-        luns = [d.lun for d in self.data_disks]
+    @field_validator("data_disks")
+    @classmethod
+    def _unique_luns(cls, disks: list[DataDisk]) -> list[DataDisk]:
+        luns = [d.lun for d in disks]
         duplicates = sorted({lun for lun in luns if luns.count(lun) > 1})
         if duplicates:
-            raise ValueError(f"data_disks: LUN {duplicates[0]} is used twice; each data disk needs its own lun")
-        return self
+            raise ValueError(f"LUN {duplicates[0]} is used twice; each data disk needs its own lun")
+        return disks
 
 
 class Gallery(Strict):
@@ -295,17 +298,16 @@ class Spec(Strict):
             if not agent_ok:
                 problems.append(f"{where}.node_agent_sku_id: {pool.node_agent_sku_id!r} does not run {self.os_type} "
                                 f"images (use e.g. {'batch.node.ubuntu 22.04' if self.os_type == 'Linux' else 'batch.node.windows amd64'})")
-            if (pool.account, pool.id_prefix) in seen_prefixes:
-                problems.append(f"{where}.id_prefix: {pool.id_prefix!r} is used twice in account {pool.account!r}")
-            seen_prefixes.add((pool.account, pool.id_prefix))
-        for region, nodes in self.nodes_per_region().items():
-            needed = -(-nodes // self.vms_per_replica)
-            if needed > MAX_REPLICAS:
-                problems.append(f"batch.pools: {nodes} nodes in {region} need {needed} replicas at vms_per_replica "
-                                f"{self.vms_per_replica}, above Azure's {MAX_REPLICAS} per version; raise "
-                                "vms_per_replica or split the pools")
+            # Batch pool ids ignore case: "Render-WE-1-0-0" and "render-we-1-0-0" are the same pool.
+            if (pool.account, pool.id_prefix.lower()) in seen_prefixes:
+                problems.append(f"{where}.id_prefix: {pool.id_prefix!r} is used twice in account {pool.account!r} "
+                                "(Batch pool ids ignore case); give each pool its own prefix")
+            seen_prefixes.add((pool.account, pool.id_prefix.lower()))
+        problems += [f"batch.pools: {too_many}; raise vms_per_replica or split the pools"
+                     for too_many in self.replicas_over_limit()]
         if problems:
-            raise ValueError("; ".join(problems))
+            # One line per problem (a problem's own advice may hold "; ").
+            raise ValueError("\n".join(problems))
         return self
 
     # --- derived values --------------------------------------------------------------------------
@@ -325,6 +327,16 @@ class Spec(Strict):
                 continue
             nodes = (overrides or {}).get(pool.id_prefix, pool.target_nodes)
             found[region] = found.get(region, 0) + nodes
+        return found
+
+    def replicas_over_limit(self, overrides: dict[str, int] | None = None) -> list[str]:
+        """Regions whose pools need more replicas than Azure allows one version, one sentence each."""
+        found = []
+        for region, nodes in self.nodes_per_region(overrides).items():
+            needed = -(-nodes // self.vms_per_replica)
+            if needed > MAX_REPLICAS:
+                found.append(f"{nodes} nodes in {region} need {needed} replicas at vms_per_replica "
+                             f"{self.vms_per_replica}, above Azure's {MAX_REPLICAS} per version")
         return found
 
     def replicas_per_region(self, overrides: dict[str, int] | None = None) -> dict[str, int]:
@@ -374,17 +386,18 @@ class SpecError(ValueError):
 
 
 def _describe(error: dict) -> list[str]:
-    path = ".".join(str(p) for p in error["loc"])
+    # The YAML path as the docs write it: batch.pools[0].id_prefix
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        return [f"{path}: unknown key (check its spelling; see the spec reference in the README)"]
+        return [f"{path}: unknown key (check its spelling; docs/spec.md lists every key)"]
     if error["type"] == "missing":
         return [f"{path}: required"]
     value = error.get("input")
     shown = f" (got {value!r})" if value is not None and not isinstance(value, (dict, list)) else ""
     if path:
-        return [f"{path}: {part}{shown}" for part in message.split("; ")]
-    return message.split("; ")
+        return [f"{path}: {part}{shown}" for part in message.split("\n")]
+    return message.split("\n")
 
 
 def parse_spec(data: object, source: str = "spec") -> Spec:

@@ -125,6 +125,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "BatchHook.aget_pool": {POOL_READ},
     "BatchHook.pool_node_counts": {BATCH_ACCOUNT_READ},
     "BatchHook.apool_node_counts": {BATCH_ACCOUNT_READ},
+    # A pool's nodes are read as part of the pool.
+    "BatchHook.afailed_node": {POOL_READ},
     "BatchHook.resize": {POOL_WRITE},
     "BatchHook.stop_resize": {POOL_STOP_RESIZE},
     "BatchHook.delete_pool": {POOL_DELETE},
@@ -173,6 +175,7 @@ SDK_MEMBERS: dict[tuple[str, str | None], set[str]] = {
     ("get_pool", None): {POOL_READ},
     ("create_pool", None): PERMISSIONS["BatchHook.create_pool"],
     ("list_pool_node_counts", None): {BATCH_ACCOUNT_READ},
+    ("list_nodes", None): {POOL_READ},
     ("create_job", None): {JOB_WRITE},
     ("create_task", None): {JOB_WRITE},
     ("get_task", None): {JOB_READ},

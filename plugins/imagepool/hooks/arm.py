@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, TypeVar
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 
 from .base import ImagepoolAzureHook
-from .errors import translate
+from .errors import translate, unanswered
 
 T = TypeVar("T")
 
@@ -114,13 +114,18 @@ class ArmHook(ImagepoolAzureHook):
         seen: dict[str, Any] = {}
 
         def capture(pipeline_response) -> None:
-            seen.setdefault("status", pipeline_response.http_response.status_code)
-            seen.setdefault("headers", dict(pipeline_response.http_response.headers))
+            # Called for every attempt: the SDK retries a throttled or 5xx answer, and only the last answer,
+            # the one that started the operation, carries its polling URLs.
+            seen["status"] = pipeline_response.http_response.status_code
+            seen["headers"] = dict(pipeline_response.http_response.headers)
 
         try:
             begin(polling=False, raw_response_hook=capture)
         except HttpResponseError as exc:
             raise translate(exc, f"{description} ({resource_id})", action) from exc
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            # The SDK does not send a POST again when its answer was lost: the task's retry does.
+            raise unanswered(exc, f"{description} ({resource_id})") from exc
         return operation_from(resource_id, description, seen.get("headers", {}))
 
     # --- async, for triggers -----------------------------------------------------------------

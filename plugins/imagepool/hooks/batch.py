@@ -130,8 +130,23 @@ def _task_facts(task: models.BatchTask) -> dict[str, Any]:
             "node_id": node.node_id if node else None}
 
 
+def _failed_node_facts(node: models.BatchNode) -> dict[str, Any]:
+    """Why a node failed: its start task's exit code and failure, or the node's own errors (unusable)."""
+    start = node.start_task_info
+    failure = start.failure_info if start else None
+    errors = [{"code": e.code, "message": e.message} for e in node.errors or []]
+    if failure:
+        errors.append({"code": failure.code, "message": failure.message})
+    return {"id": node.id, "state": text(node.state), "start_task_exit_code": start.exit_code if start else None,
+            "errors": errors}
+
+
 def _counts_filter(pool_id: str) -> str:
     return f"poolId eq '{pool_id}'"
+
+
+# The node states that never become usable on their own (node-counts API names: unusable, startTaskFailed).
+FAILED_NODES_FILTER = "state eq 'unusable' or state eq 'starttaskfailed'"
 
 
 def _pick(entries, pool_id: str):
@@ -359,6 +374,18 @@ class BatchHook(ImagepoolAzureHook):
                 raise _failure(exc, f"pool {pool_id}") from exc
             raise
         return _summed_counts(_pick(entries, pool_id))
+
+    async def afailed_node(self, pool_id: str) -> dict[str, Any] | None:
+        """One node of the pool that is unusable or failed its start task (its id and why), or None."""
+        client = await self.get_async_conn()
+        try:
+            async for node in client.list_nodes(pool_id, filter=FAILED_NODES_FILTER, max_results=1):
+                return _failed_node_facts(node)
+        except HttpResponseError as exc:
+            if _is_request_error(exc):
+                raise _failure(exc, f"pool {pool_id}") from exc
+            raise
+        return None
 
     async def aget_task(self, job_id: str, task_id: str) -> dict[str, Any]:
         client = await self.get_async_conn()

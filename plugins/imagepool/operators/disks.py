@@ -26,6 +26,9 @@ DISK_ID, SNAPSHOT_ID, IMAGE_ID = _compute_id("disks"), _compute_id("snapshots"),
 RESOURCE_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_.-]{0,78}[a-z0-9_])?$", re.IGNORECASE)
 NAME_LIMIT = 80
 MAX_LUN = 63
+# What to do when Azure keeps failing a snapshot or an image, after the task's own retries.
+PERSISTENT_ADVICE = ("if every try fails, check Azure's status for the region (and the activity log of the resource "
+                     "group), then run the build again")
 TRUSTED_LAUNCH_REFUSED = ("Azure refuses managed images from Trusted Launch VMs: publish the gallery image version "
                           "straight from the snapshots (the direct path) instead")
 
@@ -111,7 +114,7 @@ class AzureSnapshotCreateOperator(ImagepoolBaseOperator):
         operation = hook.begin_snapshot(group, name, location=disk["location"], disk_id=disk["id"], tags=tags)
         SnapshotLink.persist(context, hook.settings, operation.resource_id)
         return self.wait_for(context, ArmOperationTrigger(
-            operation=operation.to_dict(), action="retry the task to take the snapshot again",
+            operation=operation.to_dict(), action=f"a retry of the task takes it again; {PERSISTENT_ADVICE}",
             **self.polling(self.timeout)))
 
     def execute_complete(self, context, event=None):
@@ -205,7 +208,7 @@ class AzureManagedImageCreateOperator(ImagepoolBaseOperator):
                                      sources=sources, tags=tags)
         ManagedImageLink.persist(context, hook.settings, operation.resource_id)
         return self.wait_for(context, ArmOperationTrigger(
-            operation=operation.to_dict(), action="retry the task to make the image again",
+            operation=operation.to_dict(), action=f"a retry of the task makes it again; {PERSISTENT_ADVICE}",
             **self.polling(self.timeout)))
 
     def execute_complete(self, context, event=None):

@@ -7,6 +7,7 @@ import re
 import secrets
 from typing import Any, Sequence
 
+from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.log import mask_secret
 
 from ..errors import AzureOperationFailed, AzureResourceNotFound
@@ -239,9 +240,11 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
         existing = hook.get_vm(group, self.vm_name)
         if existing:
             if existing["provisioning_state"] == "Failed":
-                raise AzureOperationFailed(f"build VM {existing['vm_id']}", existing["error_code"] or "Failed",
-                                           existing["error_message"] or "the VM is in provisioning state Failed",
-                                           f"an earlier try left it broken: {CLEANUP_ADVICE}")
+                # Azure never repairs a Failed VM in place: trying again here would only find it Failed again.
+                raise AirflowFailException(str(AzureOperationFailed(
+                    f"build VM {existing['vm_id']}", existing["error_code"] or "Failed",
+                    existing["error_message"] or "the VM is in provisioning state Failed",
+                    f"an earlier try left it broken: {CLEANUP_ADVICE}")))
             mismatch = self._mismatch(existing)
             if mismatch:
                 raise mismatch
@@ -283,6 +286,10 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
             public_ip=self.public_ip, tags=self.tags)
 
     def execute_complete(self, context, event=None):
+        if event and event.get("status") == "error" and event.get("code"):
+            # Azure ended the creation Failed (the event carries its code): the VM stays Failed, so a retry
+            # of this task cannot mend it; the message says what can.
+            raise AirflowFailException(event["message"])
         self.check_event(event)
         hook = VmHook(self.azure_conn_id)
         group = hook.resource_group(self.resource_group_name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Sequence
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowFailException
 
 from .. import pool_sizing
 from ..errors import AzureResourceNotFound
@@ -27,8 +27,9 @@ class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
     fails at once with Azure's code and the next step; a retryable one (AllocationTimedout,
     AllocationFailed) resizes the pool to its target again, up to ``max_resizes`` times. Unusable
     and startTaskFailed nodes above ``max_failed_fraction`` of the target fail the wait (they do not
-    recover); fewer succeed with a warning. Node counts come from Batch's node-counts API, never
-    from listing nodes.
+    recover), naming one failed node's exit code or error; fewer succeed with a warning. Such
+    verdicts on the pool fail without Airflow retries: another try would read the same pool. Node
+    counts come from Batch's node-counts API, never from listing nodes.
 
     Returns ``{"pool_id", "batch_account_url", "healthy_nodes", "target_nodes"}``.
 
@@ -105,8 +106,12 @@ class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
     def execute_complete(self, context, event=None, resizes: int = 0):
         if event and event.get("status") == "error" and event.get("retryable"):
             if resizes >= self.max_resizes:
-                raise AirflowException(f"{event['message']} (gave up after {resizes} resizes)")
+                raise AirflowFailException(f"{event['message']} (gave up after {resizes} resizes)")
             return self._resize_again(context, event, resizes + 1)
+        if event and event.get("status") == "error" and event.get("code"):
+            # A verdict on the pool (a quota, failed nodes, the resizes spent): waiting again would read the
+            # same pool, so the task fails at once and the pool's discard step runs without delay.
+            raise AirflowFailException(event["message"])
         done = self.check_event(event)
         if done.get("warning"):
             self.log.warning("Pool %s is usable, but %s", self.pool_id, done["warning"])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
+from airflow.sdk.exceptions import AirflowFailException
+
 from ..errors import AzureOperationFailed
 from ..hooks.versions import ImageVersionHook, parse_version
 from ..links.portal import ImageVersionLink
@@ -111,20 +113,21 @@ class AzureImageVersionReplicationSensor(ImagepoolBaseOperator):
         details = "; ".join(event["failure_details"].values())
         hook = ImageVersionHook(self.azure_conn_id)
         version = hook.get_version(group, self.gallery_name, self.image_name, self.version)
+        # Neither failure below is worth a retry of the task: the repairs were this task's retries.
         if version["location"] in failed:
-            raise AzureOperationFailed(
+            raise _for_good(AzureOperationFailed(
                 version["id"], "ReplicationFailed", f"replication failed in the version's own region "
                 f"{names.get(version['location'], version['location'])}, which cannot be removed and re-added: "
-                f"{details}", "delete the version and publish the image again under a new version number")
+                f"{details}", "delete the version and publish the image again under a new version number"))
         exhausted = [r for r in failed if retries.get(r, 0) >= self.region_retries]
         if exhausted:
-            raise AzureOperationFailed(
+            raise _for_good(AzureOperationFailed(
                 version["id"], "ReplicationFailed",
                 f"replication failed in {', '.join(names.get(r, r) for r in exhausted)} after {self.region_retries} "
                 f"{'retry' if self.region_retries == 1 else 'retries'} (each removes the region and adds it back): "
                 f"{details}",
                 "check Azure's status and your storage quota in that region, then re-run this task (it retries "
-                "again); or publish without the region and move its pools elsewhere")
+                "again); or publish without the region and move its pools elsewhere"))
         retries = {**retries, **{r: retries.get(r, 0) + 1 for r in failed}}
         self.log.warning("%s; removing %s from the target regions and adding it back (retry %s of %d)",
                          event["message"], ", ".join(names.get(r, r) for r in failed),
@@ -149,3 +152,8 @@ class AzureImageVersionReplicationSensor(ImagepoolBaseOperator):
         self.log.info("Added %s back to the target regions of %s", ", ".join(t["name"] for t in removed or []),
                       version["id"])
         return self._watch(context, resource_group, deadline, retries or {})
+
+
+def _for_good(error: AzureOperationFailed) -> AirflowFailException:
+    """``error`` as a failure Airflow does not retry."""
+    return AirflowFailException(str(error))

@@ -19,15 +19,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from ..errors import AzureOperationFailed
+from ..hooks.errors import TRANSIENT_STATUS
 
 SUCCESS, WAITING, FAILED = "success", "waiting", "failed"
-# Azure answers these when it is busy or a connection broke: try again, it is not the operation failing.
-TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 
 
 @dataclass
@@ -110,6 +110,9 @@ class AzurePollingTrigger(BaseTrigger):
         yield TriggerEvent(event)
 
     async def wait(self) -> dict[str, Any]:
+        # Logged at every start: a triggerer that takes the wait over after a restart names the same instant.
+        self.log.info("Waiting until %s at the latest",
+                      datetime.fromtimestamp(self.deadline, timezone.utc).isoformat(timespec="seconds"))
         try:
             async with self.make_hook() as hook:
                 return await self._loop(hook)

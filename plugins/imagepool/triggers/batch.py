@@ -34,9 +34,21 @@ def _resize_errors_text(errors: list[dict]) -> str:
     return "; ".join(one(error) for error in errors)
 
 
+def _failed_node_text(node: dict | None) -> str:
+    """Why one failed node failed: `` (node n1: start task exited with 1, Azure error FailureExitCode: ...)``."""
+    if node is None:
+        return ""
+    exit_code = node["start_task_exit_code"]
+    parts = [f"start task exited with {exit_code}"] if exit_code not in (None, 0) else []
+    parts += [f"Azure error {e['code']}: {e['message']}" for e in node["errors"]]
+    return f" (node {node['id']}: {', '.join(parts) or node['state']})"
+
+
 def steady_poll(pool_id: str, pool: dict | None, counts: dict[str, int] | None, *, min_healthy_fraction: float,
-                max_failed_fraction: float) -> Poll:
-    """Whether a pool is steady with enough healthy nodes. ``counts`` is only read once steady."""
+                max_failed_fraction: float, failed_node: dict | None = None, account: str = "") -> Poll:
+    """Whether a pool is steady with enough healthy nodes. ``counts`` is only read once steady; ``failed_node``
+    (one unusable or startTaskFailed node, when the caller read one) tells why nodes failed; ``account`` (its
+    endpoint) is named with resize errors, which quotas and capacity of the account cause."""
     if pool is None:
         return Poll.failed(f"pool {pool_id}: Azure error PoolNotFound: the pool does not exist -> create it first "
                            "(AzureBatchPoolCreateOperator)", pool_id=pool_id, code="PoolNotFound")
@@ -51,7 +63,8 @@ def steady_poll(pool_id: str, pool: dict | None, counts: dict[str, int] | None, 
     if errors:
         fatal = [e for e in errors if not pool_sizing.resize_error_rule(e["code"]).retryable]
         chosen = (fatal or errors)[0]
-        return Poll.failed(f"pool {pool_id}: Azure error {_resize_errors_text(errors)}; {_current(pool)}/{target} "
+        where = f"pool {pool_id}" + (f" in Batch account {account}" if account else "")
+        return Poll.failed(f"{where}: Azure error {_resize_errors_text(errors)}; {_current(pool)}/{target} "
                            f"nodes allocated -> {pool_sizing.resize_error_rule(chosen['code']).next_step}",
                            pool_id=pool_id, code=chosen["code"], retryable=not fatal, counts=counts)
     health = pool_sizing.assess(counts, target, min_healthy_fraction, max_failed_fraction)
@@ -59,7 +72,8 @@ def steady_poll(pool_id: str, pool: dict | None, counts: dict[str, int] | None, 
     details = {"pool_id": pool_id, "counts": counts, "healthy": health.healthy, "target": target}
     if health.verdict == pool_sizing.FAILED:
         return Poll.failed(f"{seen}: {health.failed} of {target} nodes are unusable or failed their start task, more "
-                           f"than the {health.tolerated} tolerated -> {FAILED_NODES_HINT.format(pool=pool_id)}",
+                           f"than the {health.tolerated} tolerated{_failed_node_text(failed_node)} -> "
+                           f"{FAILED_NODES_HINT.format(pool=pool_id)}",
                            code="NodesFailed", **details)
     if health.verdict == pool_sizing.HEALTHY:
         warning = (f"{target - health.healthy} of {target} nodes are not idle or running"
@@ -156,8 +170,13 @@ class PoolSteadyTrigger(PoolTrigger):
         pool = await hook.aget_pool(self.pool_id)
         steady = pool is not None and pool["allocation_state"] == "steady"
         counts = await hook.apool_node_counts(self.pool_id) if steady else None
-        return steady_poll(self.pool_id, pool, counts, min_healthy_fraction=self.min_healthy_fraction,
-                           max_failed_fraction=self.max_failed_fraction)
+        judge = {"min_healthy_fraction": self.min_healthy_fraction, "max_failed_fraction": self.max_failed_fraction,
+                 "account": self.batch_account_url or hook.endpoint}
+        found = steady_poll(self.pool_id, pool, counts, **judge)
+        if found.details.get("code") != "NodesFailed":
+            return found
+        # Counts say how many failed; one of the failed nodes says why (an exit code, an Azure error code).
+        return steady_poll(self.pool_id, pool, counts, failed_node=await hook.afailed_node(self.pool_id), **judge)
 
 
 class PoolResizeTrigger(PoolTrigger):

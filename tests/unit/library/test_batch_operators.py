@@ -308,6 +308,22 @@ class TestAzureBatchPoolSteadySensor:
         assert "pool p1" in str(err.value) or "without an event" in str(err.value)
         assert "resize" not in fake.names()
 
+    @pytest.mark.parametrize("event", [
+        {"status": "error", "message": "pool p1: Azure error AccountCoreQuotaReached", "code": "AccountCoreQuotaReached",
+         "retryable": False},
+        {"status": "error", "message": "pool p1: steady, 3 unusable", "code": "NodesFailed"},
+        {"status": "error", "message": "pool p1: Azure error AllocationTimedout", "code": "AllocationTimedout",
+         "retryable": True},
+    ])
+    def test_verdicts_on_the_pool_fail_without_airflow_retries(self, fake, event):
+        with pytest.raises(AirflowFailException):
+            sensor(max_resizes=0).execute_complete(context(), event)
+
+    def test_a_broken_wait_is_left_to_airflow_retries(self, fake):
+        with pytest.raises(AirflowException) as err:
+            sensor().execute_complete(context(), {"status": "error", "message": "ServiceRequestError: refused"})
+        assert not isinstance(err.value, AirflowFailException)
+
 
 # --- smoke job -------------------------------------------------------------------------------------
 

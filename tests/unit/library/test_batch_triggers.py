@@ -75,6 +75,20 @@ class TestSteadyPoll:
         assert "3 of 10 nodes are unusable or failed their start task, more than the 2 tolerated" in found.message
         assert "stdout.txt and stderr.txt" in found.message
 
+    @pytest.mark.parametrize(("node", "why"), [
+        ({"id": "n1", "state": "starttaskfailed", "start_task_exit_code": 3,
+          "errors": [{"code": "FailureExitCode", "message": "The task exited with a failure exit code"}]},
+         "(node n1: start task exited with 3, Azure error FailureExitCode: The task exited with a failure exit code)"),
+        ({"id": "n2", "state": "unusable", "start_task_exit_code": None,
+          "errors": [{"code": "UnusableNode", "message": "The node agent did not start"}]},
+         "(node n2: Azure error UnusableNode: The node agent did not start)"),
+    ])
+    def test_failed_nodes_name_one_node_and_why(self, node, why):
+        found = steady_poll("p1", pool(dedicated=10), {"idle": 7, "unusable": 3}, min_healthy_fraction=0.7,
+                            max_failed_fraction=0.2, failed_node=node)
+        assert found.state == FAILED and why in found.message
+        assert found.message.index(why) < found.message.index(" -> ")  # the why, then the next step
+
     def test_short_pool_with_nothing_on_the_way_fails(self):
         found = steady(pool(dedicated=10, spot=0), {"idle": 8, "preempted": 2})
         assert found.state == FAILED and found.details["code"] == "PoolShort"
@@ -209,6 +223,10 @@ class FakeHook:
         self.calls.append(f"task {job_id}/{task_id}")
         return self.task_doc
 
+    async def afailed_node(self, pool_id):
+        self.calls.append(f"failed node {pool_id}")
+        return {"id": "n1", "state": "starttaskfailed", "start_task_exit_code": 2, "errors": []}
+
 
 async def test_steady_trigger_reads_counts_only_once_steady():
     hook = FakeHook(pool("resizing", current=(0, 0)))
@@ -217,6 +235,15 @@ async def test_steady_trigger_reads_counts_only_once_steady():
     hook = FakeHook(pool(), {"idle": 2})
     assert (await ALL_TRIGGERS[0].poll(hook)).state == SUCCESS
     assert hook.calls == ["pool p1", "counts p1"]
+
+
+async def test_steady_trigger_reads_one_failed_node_only_when_failed_nodes_fail_the_pool():
+    hook = FakeHook(pool(dedicated=10), {"idle": 9, "startTaskFailed": 1})
+    assert (await ALL_TRIGGERS[0].poll(hook)).state == SUCCESS and "failed node p1" not in hook.calls
+    hook = FakeHook(pool(dedicated=10), {"idle": 7, "startTaskFailed": 3})
+    found = await ALL_TRIGGERS[0].poll(hook)
+    assert found.state == FAILED and "(node n1: start task exited with 2)" in found.message
+    assert hook.calls == ["pool p1", "counts p1", "failed node p1"]
 
 
 async def test_resize_trigger_reads_counts_only_while_moving():

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 import pytest
-from azure.identity import (CertificateCredential, ClientSecretCredential, DefaultAzureCredential,
+from azure.identity import (ClientSecretCredential, DefaultAzureCredential,
                             ManagedIdentityCredential, WorkloadIdentityCredential)
 from azure.identity import aio as identity_aio
 
