@@ -168,6 +168,7 @@ def airflow_db():
 
 @dataclass
 class PipelineRun:
+    run_id: str
     state: str
     tasks: dict[str, str]  # task id ("[i]" appended for mapped tasks) -> state
     tries: dict[str, int]  # task id -> how many times it ran
@@ -235,7 +236,7 @@ def _recorded(dag_id: str, run_id: str, requests: list[dict], output: str) -> Pi
         for event in session.scalars(select(AssetEvent).where(AssetEvent.source_dag_id == dag_id,
                                                               AssetEvent.source_run_id == run_id)):
             events.setdefault(event.asset.name, []).append(dict(event.extra or {}))
-        return PipelineRun(str(run.state), tasks, tries, plan, requests, output, events)
+        return PipelineRun(run_id, str(run.state), tasks, tries, plan, requests, output, events)
 
 
 @pytest.fixture

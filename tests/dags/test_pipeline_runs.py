@@ -104,9 +104,7 @@ def test_a_build_that_never_finishes_fails_and_leaves_nothing_behind(pipeline):
     assert failure, run.output[-3000:]
     assert "/var/log/cloud-init-output.log" in failure.group(0)
     assert run.tasks["image.cleanup_build_resources"] == "success"
-    assert cloud.build_resources() == []
-    assert cloud.names("arm/galleryImageVersions") == []
-    assert all(batch_pools(cloud, account) == [] for account, _, _ in POOLS)
+    cloud.assert_nothing_leaked(versions=[], pools={})
 
 
 def test_a_failing_smoke_job_discards_the_candidate_and_keeps_the_running_pool(pipeline):

@@ -14,10 +14,13 @@ SPEED = 60.0
 RUN_TIMEOUT = 1200.0
 # A test's limit also covers the stack's start (the first test of the session pays for it).
 TEST_TIMEOUT = RUN_TIMEOUT + 600
-# Nodes take 25 emulated minutes to boot instead of 2: a pool wait then lasts well beyond the
-# pipeline's ``defer_after`` (10 s) and a loaded worker's start-up, so the sensor never finds the pool
-# ready before deferring, and the wait always goes through the triggerer.
+# Nodes take 25 emulated minutes to boot instead of 2: a pool wait then lasts well beyond
+# ``DEFER_AFTER`` and a loaded worker's start-up, so the sensor never finds the pool ready before
+# deferring, and the wait always goes through the triggerer.
 DURATIONS = {"node_boot": 1500}
+# How long a task keeps looking on its worker before deferring: the default's double, so that a task
+# waiting for its VM is reliably seen running (and can be killed) on a loaded machine.
+DEFER_AFTER = 10.0
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +30,7 @@ def stack(tmp_path_factory) -> Stack:
         with pytest.MonkeyPatch.context() as patch:
             # The suite's unit-test mode (tests/conftest.py) would point the stack at a test database.
             patch.delenv("AIRFLOW__CORE__UNIT_TEST_MODE", raising=False)
+            patch.setenv("AIRFLOW__IMAGEPOOL__DEFER_AFTER", str(DEFER_AFTER))
             running = up(data_dir, speed=SPEED, port=0)
         info = running.emulator
         requests.patch(f"{info['control_endpoint']}/durations", json=DURATIONS, verify=info["ca_bundle"],

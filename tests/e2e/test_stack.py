@@ -25,15 +25,17 @@ TRIGGER_FIRED = "Trigger fired event"
 
 
 def wait_for_run(api, run_id: str) -> tuple[dict, dict[str, dict]]:
-    """Poll until the run ends; returns it and, per task, a task instance seen while it was deferred."""
+    """Poll until the run ends; returns it and, per task, a task instance seen while it was deferred (once
+    its trigger was assigned to a triggerer, if it was ever seen so)."""
     deferred: dict[str, dict] = {}
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
         run = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()
         instances = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 200}).json()
         for ti in instances["task_instances"]:
-            if ti["state"] == "deferred":
-                deferred.setdefault(ti["task_id"], ti)
+            # A task defers before a triggerer takes its trigger: keep looking until one has.
+            if ti["state"] == "deferred" and (deferred.get(ti["task_id"]) or {}).get("triggerer_job") is None:
+                deferred[ti["task_id"]] = ti
         if run["state"] in ("success", "failed"):
             return run, deferred
         time.sleep(1)
