@@ -9,7 +9,8 @@ Airflow stack (``make up``'s: scheduler, triggerer, LocalExecutor with a few wor
 3. the baseline script (bench/baseline.py) on the same spec: its wall time and requests;
 4. ten pipelines of different image families at once.
 
-Writes bench/results/latest.json, latest.md and timeline.png. State and logs stay in var/bench.
+Writes bench/results/latest.json, latest.md and timeline.png, and the summary into README.md's
+Performance section. State and logs stay in var/bench.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def main() -> int:
         "timeline": {"dag": timeline, "baseline": baseline["steps"]},
     }
     report.write(results, RESULTS)
+    report.update_readme(results, ROOT / "README.md")
     print((RESULTS / "latest.md").read_text())
     return 0
 

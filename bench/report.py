@@ -47,6 +47,9 @@ def targets(values: dict[str, float]) -> dict[str, dict]:
     return found
 
 
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
 def write(results: dict, out_dir: Path) -> None:
     wrong = problems(results)
     if wrong:
@@ -58,15 +61,18 @@ def write(results: dict, out_dir: Path) -> None:
 
 
 def markdown(r: dict) -> str:
+    return "\n".join([f"# imagepool bench, {r['generated']}", "", *summary(r), "", *details(r)])
+
+
+def summary(r: dict) -> list[str]:
+    """The run's settings and the table of the measures the targets are read against."""
     s, t = r["settings"], r["targets"]
 
     def target(name: str) -> str:
         return f"{t[name]['target']}: {'met' if t[name]['met'] else 'missed'}"
 
     slots, spent, retries = r["worker_slot_s"], r["critical_path"]["realized"], r["retries"]
-    lines = [
-        f"# imagepool bench, {r['generated']}",
-        "",
+    return [
         f"Spec `{s['spec']}` ({s['spec_summary']}); the emulator at {s['speed']:g}x with every duration pinned "
         f"(`bench/settings.py`). Machine: {r['machine']['cpus']} CPUs, load average {r['machine']['load_before']} "
         f"before and {r['machine']['load_after']} after; the bench took {r['bench_wall_s']:.0f} s.",
@@ -94,7 +100,12 @@ def markdown(r: dict) -> str:
         f"{retries['single']['tries']} / {retries['concurrent']['tries']} ({retries['single']['waiting_s']:.0f} / "
         f"{retries['concurrent']['waiting_s']:.0f} s) | |",
         f"| overhead ratio without the time waiting for retries | {r['overhead_ratio_without_retry_waits']:.2f} | |",
-        "",
+    ]
+
+
+def details(r: dict) -> list[str]:
+    """Requests by service, the scale figures and the critical path's steps, then the timeline."""
+    lines = [
         "Requests per run, by service (bytes of the answers):",
         "",
         "| run | ARM | Batch | bytes |",
@@ -123,7 +134,17 @@ def markdown(r: dict) -> str:
     lines += [f"- `{task['task_id']}`: {task['emulated_s']:g} s" for task in r["critical_path"]["tasks"]
               if task["emulated_s"]]
     lines += ["", "![timeline](timeline.png)", ""]
-    return "\n".join(lines)
+    return lines
+
+
+def update_readme(r: dict, readme: Path) -> None:
+    """Put the summary and the timeline between the README's bench markers, replacing the last run's."""
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    block = [f"Latest run: {r['generated']}.", "", *summary(r), "",
+             "![timeline of the pipeline and the baseline](bench/results/timeline.png)",
+             "", "Every figure: [bench/results/latest.md](bench/results/latest.md).", ""]
+    readme.write_text(text[:start] + "\n" + "\n".join(block) + text[end:])
 
 
 def _cost(tally: dict) -> str:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_fixed
 
 from imagepool_local.run import airflow_env
 from imagepool_local.stack import Stack, up
@@ -100,8 +103,7 @@ def run(stack: Stack, dag_ids: list[str]) -> Measured:
     from sqlalchemy import func
 
     api = stack.api()
-    run_ids = [api.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": None}).json()["dag_run_id"]
-               for dag_id in dag_ids]
+    run_ids = [trigger(api, dag_id) for dag_id in dag_ids]
     in_runs = (TaskInstance.dag_id.in_(dag_ids), TaskInstance.run_id.in_(run_ids))
     slot_s: Counter = Counter()
     deadline = time.monotonic() + RUN_TIMEOUT
@@ -154,6 +156,25 @@ def run(stack: Stack, dag_ids: list[str]) -> Measured:
                     slot_s={"running": round(slot_s["running"], 1), "deferred": round(slot_s["deferred"], 1),
                             "waiting_for_slot": round(sum(slot_s[s] for s in WAITING_FOR_SLOT), 1)}, plans=plans,
                     retry_waits=retry_waits)
+
+
+def trigger(api, dag_id: str) -> str:
+    """Start a run of ``dag_id``; returns its id.
+
+    The stack's SQLite database takes one writer at a time, and the API server answers 500 when a
+    write waits too long for it (most often when several runs are triggered at once). The run id is
+    chosen here, so triggering again cannot make a second run: a 409 says the first one was made.
+    """
+    run_id = f"bench-{uuid.uuid4().hex[:12]}"
+    for attempt in Retrying(retry=retry_if_exception(lambda exc: "HTTP 500" in str(exc)), stop=stop_after_attempt(5),
+                            wait=wait_fixed(1), reraise=True):
+        with attempt:
+            try:
+                api.post(f"/dags/{dag_id}/dagRuns", json={"dag_run_id": run_id, "logical_date": None})
+            except RuntimeError as exc:
+                if "HTTP 409" not in str(exc):
+                    raise
+    return run_id
 
 
 def _state_name(state) -> str:

@@ -175,3 +175,46 @@ def test_the_bench_pins_every_duration_the_emulator_knows():
 
     assert set(DURATIONS) == set(DEFAULTS)
     assert all(math.isfinite(v) and v >= 0 for v in DURATIONS.values())
+
+
+class FlakyApi:
+    """Airflow's API answering the first triggers with the stack's errors, then as told."""
+
+    def __init__(self, *answers: str):
+        self.answers, self.posted = list(answers), []
+
+    def post(self, path, json):
+        self.posted.append((path, json["dag_run_id"]))
+        answer = self.answers.pop(0)
+        if answer != "ok":
+            raise RuntimeError(f"POST http://api{path}: {answer}: ...")
+
+
+def test_a_trigger_the_database_was_too_busy_for_is_sent_again_with_the_same_run_id():
+    from bench.stack_runs import trigger
+
+    api = FlakyApi("HTTP 500", "HTTP 409")
+    run_id = trigger(api, "d")
+    assert api.posted == [("/dags/d/dagRuns", run_id)] * 2
+
+
+def test_a_trigger_refused_for_another_reason_is_not_sent_again():
+    from bench.stack_runs import trigger
+
+    api = FlakyApi("HTTP 404")
+    with pytest.raises(RuntimeError, match="HTTP 404"):
+        trigger(api, "d")
+    assert len(api.posted) == 1
+
+
+def test_the_readme_gets_the_latest_summary_between_its_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n## Performance\n\nWhy.\n\n{report.README_START}\nold table\n{report.README_END}\n\n## Next\n")
+    report.update_readme(results(), readme)
+    once = readme.read_text()
+    assert "old table" not in once
+    assert once.startswith("# x\n\n## Performance\n\nWhy.\n\n") and once.endswith(f"{report.README_END}\n\n## Next\n")
+    assert "| overhead ratio (wall / critical path) | **1.20** | <= 1.1: missed |" in once
+    assert "bench/results/timeline.png" in once
+    report.update_readme(results(), readme)
+    assert readme.read_text() == once
