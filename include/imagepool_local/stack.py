@@ -275,6 +275,10 @@ def stack_env(dirs: StackDirs, info: dict, speed: float, *, port: int, paralleli
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": str(parallelism),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        # Each component loads the imagepool plugin when it starts: the scheduler imports the library
+        # and the Azure SDKs before it forks its LocalExecutor workers, and every task process forked
+        # from them starts with them (plugins/imagepool_plugin.py).
+        "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
         # Only runs someone triggers: a nightly schedule would start a run the moment its DAG is switched
         # on, and the run triggered from the form would queue behind it (one active run per DAG).
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",

@@ -72,9 +72,10 @@ class ArmHook(ImagepoolAzureHook):
     def _client_class(self):
         return ComputeManagementClient
 
-    def _async_client_class(self):
-        # Imported when a trigger needs it: the aio client's modules take a good part of a second to
-        # import, which every task's DAG parse would pay otherwise.
+    @staticmethod
+    def _async_client_class():
+        # Imported when a wait first needs it: the aio client's modules take a good part of a second
+        # to import, which every task's DAG parse would pay otherwise (see preload.py).
         from azure.mgmt.compute.aio import ComputeManagementClient as AsyncComputeManagementClient
 
         return AsyncComputeManagementClient

@@ -97,7 +97,8 @@ class ImagepoolAzureHook(BaseHook):
     def _client_class(self):
         raise NotImplementedError
 
-    def _async_client_class(self):
+    @staticmethod
+    def _async_client_class():
         raise NotImplementedError
 
     def _client_kwargs(self, credential) -> dict[str, Any]:

@@ -191,8 +191,9 @@ class BatchHook(ImagepoolAzureHook):
     def _client_class(self):
         return BatchClient
 
-    def _async_client_class(self):
-        # Imported when a trigger needs it, as ArmHook's: tasks never do.
+    @staticmethod
+    def _async_client_class():
+        # Imported when a wait first needs it, as ArmHook's.
         from azure.batch.aio import BatchClient as AsyncBatchClient
 
         return AsyncBatchClient

@@ -19,9 +19,14 @@ def _common(conn: AzureConnection) -> dict[str, Any]:
     return kwargs
 
 
+def identity_module(aio: bool):
+    """azure-identity's credentials, or their aio variants (imported on first use)."""
+    return importlib.import_module("azure.identity.aio" if aio else "azure.identity")
+
+
 def build_credential(conn: AzureConnection, *, aio: bool = False):
     """A token credential for ``conn``; the aio variant for triggers and async hooks."""
-    identity = importlib.import_module("azure.identity.aio" if aio else "azure.identity")
+    identity = identity_module(aio)
     kind = conn.credential_kind
     common = _common(conn)
     secret = conn.client_secret.get_secret_value() if conn.client_secret else None
