@@ -17,6 +17,7 @@ and then fails the resumed try as externally changed (apache/airflow#72716), cos
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ from ..errors import AzureOperationFailed
 from ..hooks.errors import TRANSIENT_STATUS
 
 SUCCESS, WAITING, FAILED = "success", "waiting", "failed"
+NUMBERS = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass
@@ -50,6 +52,11 @@ class Poll:
     @classmethod
     def failed(cls, message: str, **details) -> "Poll":
         return cls(FAILED, message, details)
+
+
+def phase_of(message: str) -> str:
+    """A progress message with its numbers masked: what stays the same while an operation advances."""
+    return NUMBERS.sub("#", message)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -122,7 +129,7 @@ class AzurePollingTrigger(BaseTrigger):
 
     async def _loop(self, hook) -> dict[str, Any]:
         delay = self.poll_interval
-        last_message = None
+        last_message = last_phase = None
         while True:
             result = await self._look(hook)
             if result.state == SUCCESS:
@@ -133,9 +140,13 @@ class AzurePollingTrigger(BaseTrigger):
                 return {"status": "error", "message": result.message, **result.details}
             if result.message != last_message:
                 self.log.info("%s", result.message)
-                last_message, delay = result.message, self.poll_interval
-            else:
-                delay = min(delay * 1.5, self.max_poll_interval)
+                last_message = result.message
+            # Looks come sooner again once the wait enters a new phase (resizing -> steady); while only its
+            # numbers move (replication 62% -> 64%, 1800/3000 idle), an operation that takes an hour backs
+            # off like one that shows nothing.
+            phase = phase_of(result.message)
+            delay = self.poll_interval if phase != last_phase else min(delay * 1.5, self.max_poll_interval)
+            last_phase = phase
             remaining = self.deadline - time.time()
             if remaining <= 0:
                 hint = f" {self.timeout_hint}" if self.timeout_hint else ""

@@ -75,10 +75,21 @@ async def test_success_after_waiting_carries_details(sleeps):
     assert sleeps == [10, 15]  # unchanged message: the delay backs off by half
 
 
-async def test_backoff_is_capped_and_resets_on_progress(sleeps):
+async def test_backoff_is_capped_and_resets_on_a_new_phase(sleeps):
     script = [Poll.waiting("a")] * 5 + [Poll.waiting("b"), Poll.done("ok")]
     await trigger(script).wait()
     assert sleeps == [10, 15, 22.5, 33.75, 40, 10]
+
+
+async def test_progress_in_numbers_backs_off_and_is_logged(sleeps):
+    script = [Poll.waiting(f"replication {p}%, 1/3 regions") for p in (10, 12, 15, 19)]
+    script += [Poll.waiting("replication 24%, 2/3 regions"), Poll.waiting("pool steady"), Poll.done("ok")]
+    t = trigger(script)
+    logged = []
+    t.log.info = lambda fmt, *args: logged.append(fmt % args)
+    await t.wait()
+    assert sleeps == [10, 15, 22.5, 33.75, 40, 10]
+    assert {"replication 19%, 1/3 regions", "replication 24%, 2/3 regions", "pool steady"} <= set(logged), logged
 
 
 async def test_retry_after_wins_over_backoff(sleeps):
