@@ -54,7 +54,7 @@ validate: setup
 	PYTHONPATH=plugins $(PY) -m imagepool validate include/specs/*.yaml
 
 # The pipeline against the emulated critical path and the sequential SDK script, 10 pipelines at once, and
-# scale: bench/results/latest.json, latest.md and timeline.png (about 12 minutes; state and logs in var/bench).
+# scale: bench/results/latest.json, latest.md and timeline.png (about 13 minutes; state and logs in var/bench).
 bench: setup
 	PYTHONPATH=include:plugins $(PY) -m bench
 
