@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .. import regions, shapes
+from .. import regions, shapes, timeline
 from ..errors import AzureError
 from ..routing import NAME, Call
 
@@ -156,3 +156,12 @@ def injected_failure(backend, resource_type: str, name: str) -> dict | None:
         return None
     return {"code": rule.get("code", "InternalOperationError"),
             "message": rule.get("message", f"The operation on '{name}' failed with an internal error. Retry it.")}
+
+
+def provision(backend, kind: str, key: str, resource_type: str, doc: dict, end: float) -> tuple[dict, dict | None]:
+    """Save ``doc`` under ``key`` with its operation ending at ``end``: Succeeded, or Failed when an
+    ``operation_failed`` fault takes the operation (every put is an operation of its own, a second one
+    after a failure too). Returns the saved document and the fault's error."""
+    error = injected_failure(backend, resource_type, doc["name"])
+    timeline.schedule(doc, end, {"properties.provisioningState": "Failed" if error else "Succeeded"})
+    return backend.save(kind, key, doc), error

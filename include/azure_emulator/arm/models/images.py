@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ... import timeline
 from ...errors import AzureError, property_change_not_allowed
-from ..common import check_same_location, injected_failure, tracked
+from ..common import check_same_location, provision, tracked
 from . import disks, virtualmachines
 
 IMAGES = "arm/images"
@@ -136,18 +136,15 @@ def put_image(backend, image_id: str, location: str, tags: dict,
             raise property_change_not_allowed("storageProfile")
         existing["tags"] = tags
         existing["properties"]["provisioningState"] = "Updating"
-        # Putting it again (say, after a failure) is an operation of its own, which a fault may fail too.
-        error = injected_failure(backend, "images", existing["name"])
-        timeline.schedule(existing, now + duration, {"properties.provisioningState": "Failed" if error else "Succeeded"})
-        return backend.save(IMAGES, image_id, existing), False, duration, error
+        saved, error = provision(backend, IMAGES, image_id, "images", existing, now + duration)
+        return saved, False, duration, error
     image = {"storageProfile": profile, "provisioningState": "Creating", "hyperVGeneration": generation}
     if vm_id:
         image["sourceVirtualMachine"] = {"id": vm_id}
     doc = tracked(image_id, "Microsoft.Compute/images", location, tags, image)
     doc["_origin"] = origin
-    error = injected_failure(backend, "images", doc["name"])
-    timeline.schedule(doc, now + duration, {"properties.provisioningState": "Failed" if error else "Succeeded"})
-    return backend.save(IMAGES, image_id, doc), True, duration, error
+    saved, error = provision(backend, IMAGES, image_id, "images", doc, now + duration)
+    return saved, True, duration, error
 
 
 def delete_image(backend, image_id: str) -> float | None:

@@ -8,7 +8,7 @@ import uuid
 from ... import timeline
 from ...clock import iso
 from ...errors import AzureError, property_change_not_allowed
-from ..common import check_same_location, injected_failure, tracked
+from ..common import check_same_location, provision, tracked
 from . import disks
 
 SNAPSHOTS = "arm/snapshots"
@@ -42,10 +42,8 @@ def put_snapshot(backend, snapshot_id: str, location: str, tags: dict, sku: dict
             raise property_change_not_allowed("sourceResourceId")
         existing["tags"] = tags
         existing["properties"]["provisioningState"] = "Updating"
-        # Putting it again (say, after a failure) is an operation of its own, which a fault may fail too.
-        error = injected_failure(backend, "snapshots", existing["name"])
-        timeline.schedule(existing, now + duration, {"properties.provisioningState": "Failed" if error else "Succeeded"})
-        return backend.save(SNAPSHOTS, snapshot_id, existing), False, duration, error
+        saved, error = provision(backend, SNAPSHOTS, snapshot_id, "snapshots", existing, now + duration)
+        return saved, False, duration, error
     disk = source["properties"]
     incremental = bool(props.get("incremental", False))
     snapshot = {
@@ -67,9 +65,8 @@ def put_snapshot(backend, snapshot_id: str, location: str, tags: dict, sku: dict
         snapshot["incrementalSnapshotFamilyId"] = disk["uniqueId"]
     doc = tracked(snapshot_id, "Microsoft.Compute/snapshots", location, tags, snapshot)
     doc["sku"] = {"name": sku_name, "tier": SKUS[sku_name]}
-    error = injected_failure(backend, "snapshots", doc["name"])
-    timeline.schedule(doc, now + duration, {"properties.provisioningState": "Failed" if error else "Succeeded"})
-    return backend.save(SNAPSHOTS, snapshot_id, doc), True, duration, error
+    saved, error = provision(backend, SNAPSHOTS, snapshot_id, "snapshots", doc, now + duration)
+    return saved, True, duration, error
 
 
 def delete_snapshot(backend, snapshot_id: str) -> float | None:
