@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from ..errors import AzureOperationFailed
 from ..triggers.base import FAILED, SUCCESS, WAITING, AzurePollingTrigger
 
 # The triggerer reports the reason itself at the deadline; Airflow's own timeout is a backstop.
@@ -77,13 +78,24 @@ class ImagepoolBaseOperator(BaseOperator):
         if problems:
             raise AirflowFailException(f"{self.task_id}: invalid input: " + "; ".join(problems))
 
-    def check_event(self, event: dict[str, Any] | None) -> dict[str, Any]:
-        """The event of a successful wait; otherwise raise with the wait's reason."""
+    def check_event(self, event: dict[str, Any] | None, *, verdicts_final: bool = False) -> dict[str, Any]:
+        """The event of a successful wait; otherwise raise with the wait's reason.
+
+        With ``verdicts_final``, a failure carrying Azure's code (a verdict on the resource, which stays as
+        it is) fails the task without Airflow's retries: another try would find the same resource.
+        """
         if event is None:
             raise AirflowException(f"{self.task_id}: the wait ended without an event; retry the task.")
+        if verdicts_final and event.get("status") == "error" and event.get("code"):
+            raise AirflowFailException(event["message"])
         if event.get("status") != "success":
             raise AirflowException(event.get("message") or f"{self.task_id}: wait ended with {event}")
         return event
+
+
+def for_good(error: AzureOperationFailed) -> AirflowFailException:
+    """``error`` as a failure Airflow does not retry: a verdict another try would only meet again."""
+    return AirflowFailException(str(error))
 
 
 async def _look_for(trigger: AzurePollingTrigger, seconds: float):

@@ -7,14 +7,13 @@ import re
 import secrets
 from typing import Any, Sequence
 
-from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.log import mask_secret
 
 from ..errors import AzureOperationFailed, AzureResourceNotFound
 from ..hooks.vm import POWERED_OFF, BuildVm, VmHook, custom_data
 from ..links.portal import BuildVmLink
 from ..triggers.arm import ArmOperationTrigger
-from .base import ImagepoolBaseOperator
+from .base import ImagepoolBaseOperator, for_good
 
 # Azure VM names are 1-64 characters; the build VM's also name its disks, NIC and snapshots, so
 # they keep to characters every one of those accepts.
@@ -241,10 +240,10 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
         if existing:
             if existing["provisioning_state"] == "Failed":
                 # Azure never repairs a Failed VM in place: trying again here would only find it Failed again.
-                raise AirflowFailException(str(AzureOperationFailed(
+                raise for_good(AzureOperationFailed(
                     f"build VM {existing['vm_id']}", existing["error_code"] or "Failed",
                     existing["error_message"] or "the VM is in provisioning state Failed",
-                    f"an earlier try left it broken: {CLEANUP_ADVICE}")))
+                    f"an earlier try left it broken: {CLEANUP_ADVICE}"))
             mismatch = self._mismatch(existing)
             if mismatch:
                 raise mismatch
@@ -286,11 +285,8 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
             public_ip=self.public_ip, tags=self.tags)
 
     def execute_complete(self, context, event=None):
-        if event and event.get("status") == "error" and event.get("code"):
-            # Azure ended the creation Failed (the event carries its code): the VM stays Failed, so a retry
-            # of this task cannot mend it; the message says what can.
-            raise AirflowFailException(event["message"])
-        self.check_event(event)
+        # Azure ending the creation Failed is final: the VM stays Failed; the message says what can mend it.
+        self.check_event(event, verdicts_final=True)
         hook = VmHook(self.azure_conn_id)
         group = hook.resource_group(self.resource_group_name)
         vm = hook.get_vm(group, self.vm_name)

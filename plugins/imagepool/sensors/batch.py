@@ -108,11 +108,9 @@ class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
             if resizes >= self.max_resizes:
                 raise AirflowFailException(f"{event['message']} (gave up after {resizes} resizes)")
             return self._resize_again(context, event, resizes + 1)
-        if event and event.get("status") == "error" and event.get("code"):
-            # A verdict on the pool (a quota, failed nodes, the resizes spent): waiting again would read the
-            # same pool, so the task fails at once and the pool's discard step runs without delay.
-            raise AirflowFailException(event["message"])
-        done = self.check_event(event)
+        # A verdict on the pool (a quota, failed nodes) is final: waiting again would read the same pool, so
+        # the task fails at once and the pool's discard step runs without delay.
+        done = self.check_event(event, verdicts_final=True)
         if done.get("warning"):
             self.log.warning("Pool %s is usable, but %s", self.pool_id, done["warning"])
         hook = self._hook()

@@ -11,12 +11,10 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from ..errors import AzureOperationFailed
 from ..hooks.versions import ImageVersionHook, parse_version
 from ..links.portal import ImageVersionLink
-from ..operators.base import ImagepoolBaseOperator
+from ..operators.base import ImagepoolBaseOperator, for_good
 from ..operators.versions import REPLICATION_TIMEOUT, is_whole
 from ..replicas import normalize_region
 from ..triggers.arm import ArmOperationTrigger
@@ -115,13 +113,13 @@ class AzureImageVersionReplicationSensor(ImagepoolBaseOperator):
         version = hook.get_version(group, self.gallery_name, self.image_name, self.version)
         # Neither failure below is worth a retry of the task: the repairs were this task's retries.
         if version["location"] in failed:
-            raise _for_good(AzureOperationFailed(
+            raise for_good(AzureOperationFailed(
                 version["id"], "ReplicationFailed", f"replication failed in the version's own region "
                 f"{names.get(version['location'], version['location'])}, which cannot be removed and re-added: "
                 f"{details}", "delete the version and publish the image again under a new version number"))
         exhausted = [r for r in failed if retries.get(r, 0) >= self.region_retries]
         if exhausted:
-            raise _for_good(AzureOperationFailed(
+            raise for_good(AzureOperationFailed(
                 version["id"], "ReplicationFailed",
                 f"replication failed in {', '.join(names.get(r, r) for r in exhausted)} after {self.region_retries} "
                 f"{'retry' if self.region_retries == 1 else 'retries'} (each removes the region and adds it back): "
@@ -152,8 +150,3 @@ class AzureImageVersionReplicationSensor(ImagepoolBaseOperator):
         self.log.info("Added %s back to the target regions of %s", ", ".join(t["name"] for t in removed or []),
                       version["id"])
         return self._watch(context, resource_group, deadline, retries or {})
-
-
-def _for_good(error: AzureOperationFailed) -> AirflowFailException:
-    """``error`` as a failure Airflow does not retry."""
-    return AirflowFailException(str(error))
