@@ -10,7 +10,7 @@ SPEED ?= 60
 PORT ?= 0
 AIRFLOW_PORT ?= 8080
 
-.PHONY: setup test run up down emulator plan validate lock bench clean
+.PHONY: setup test lint run up down emulator plan validate lock bench clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -25,6 +25,12 @@ setup: $(VENV)/.installed
 
 test: setup
 	$(PY) -m pytest
+
+# ruff's lint rules and formatting, and mypy on the library and the emulator (settings in pyproject.toml).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The main job: the demo spec's pipeline end to end against the local Azure cloud.
 run: setup

@@ -22,15 +22,14 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from bench import report, scale, stack_runs
+from bench.control import Control, tally
+from bench.critical_path import dag_critical_path, realized
+from bench.families import write_families
+from bench.settings import DURATIONS, FAMILIES, PARALLELISM, RESULTS, ROOT, SPEC, SPEED
 from imagepool_local.stack import down
-
-from . import report, scale, stack_runs
-from .control import Control, tally
-from .critical_path import dag_critical_path, realized
-from .families import write_families
-from .settings import DURATIONS, FAMILIES, PARALLELISM, RESULTS, ROOT, SPEC, SPEED
 
 DATA = ROOT / "var" / "bench"
 
@@ -52,7 +51,9 @@ def main() -> int:
         control = Control(stack.emulator)
         single_spec = load_spec(specs[0])
         critical = dag_critical_path(pipeline_dag(specs[0]), single_spec, DURATIONS, SPEED)
-        print(f"critical path: {critical['emulated_s']:.0f} s of Azure time, {critical['real_s']:.1f} s real", flush=True)
+        print(
+            f"critical path: {critical['emulated_s']:.0f} s of Azure time, {critical['real_s']:.1f} s real", flush=True
+        )
 
         print("1/4 one pipeline alone ...", flush=True)
         control.prepare()
@@ -67,9 +68,23 @@ def main() -> int:
         print("3/4 the baseline script ...", flush=True)
         control.prepare()
         mark = control.mark()
-        baseline = json.loads(subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "baseline.py"), "--ready-file", str(stack.dirs.emulator / "ready.json"),
-             "--spec", str(specs[0]), "--speed", str(SPEED)], capture_output=True, text=True, check=True).stdout)
+        baseline = json.loads(
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "baseline.py"),
+                    "--ready-file",
+                    str(stack.dirs.emulator / "ready.json"),
+                    "--spec",
+                    str(specs[0]),
+                    "--speed",
+                    str(SPEED),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         requests_baseline = tally(control.azure_requests(mark))
         print(f"    {baseline['wall_s']:.1f} s, {requests_baseline['requests']} requests", flush=True)
 
@@ -81,32 +96,55 @@ def main() -> int:
         down(DATA / "stack")
 
     started = min(r["queued_at"] for r in single.runs)
-    timeline = [{"task_id": t["task_id"], "map_index": t["map_index"], "try_number": t["try_number"],
-                 "start": round(t["start"] - started, 2), "end": round(t["end"] - started, 2)}
-                for t in single.tasks if t["start"] and t["end"]]
+    timeline = [
+        {
+            "task_id": t["task_id"],
+            "map_index": t["map_index"],
+            "try_number": t["try_number"],
+            "start": round(t["start"] - started, 2),
+            "end": round(t["end"] - started, 2),
+        }
+        for t in single.tasks
+        if t["start"] and t["end"]
+    ]
     critical["realized"] = realized(critical["tasks"], timeline, SPEED)
     without_retries = (single.wall_s - single.retries["waiting_s"]) / critical["real_s"]
-    values = {"overhead_ratio": single.wall_s / critical["real_s"],
-              "speedup_vs_baseline": baseline["wall_s"] / single.wall_s,
-              "requests_dag / requests_baseline": requests_dag["requests"] / requests_baseline["requests"],
-              "concurrency_ratio": concurrent.wall_s / single.wall_s}
+    values = {
+        "overhead_ratio": single.wall_s / critical["real_s"],
+        "speedup_vs_baseline": baseline["wall_s"] / single.wall_s,
+        "requests_dag / requests_baseline": requests_dag["requests"] / requests_baseline["requests"],
+        "concurrency_ratio": concurrent.wall_s / single.wall_s,
+    }
     results = {
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"cpus": os.cpu_count(), "load_before": [round(x, 1) for x in load_before],
-                    "load_after": [round(x, 1) for x in os.getloadavg()]},
-        "settings": {"speed": SPEED, "durations": DURATIONS, "spec": str(SPEC.relative_to(ROOT)),
-                     "spec_summary": f"{len(single_spec.build.data_disks)} data disks, "
-                                     f"{len(single_spec.target_regions)} target regions, "
-                                     f"{len(single_spec.batch.pools)} pools",
-                     "families": FAMILIES, "parallelism": PARALLELISM},
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_before": [round(x, 1) for x in load_before],
+            "load_after": [round(x, 1) for x in os.getloadavg()],
+        },
+        "settings": {
+            "speed": SPEED,
+            "durations": DURATIONS,
+            "spec": str(SPEC.relative_to(ROOT)),
+            "spec_summary": f"{len(single_spec.build.data_disks)} data disks, "
+            f"{len(single_spec.target_regions)} target regions, "
+            f"{len(single_spec.batch.pools)} pools",
+            "families": FAMILIES,
+            "parallelism": PARALLELISM,
+        },
         "bench_wall_s": round(time.monotonic() - began, 1),
-        "critical_path_s": critical["real_s"], "critical_path": critical,
-        "dag_wall_s": single.wall_s, "overhead_ratio": round(values["overhead_ratio"], 3),
+        "critical_path_s": critical["real_s"],
+        "critical_path": critical,
+        "dag_wall_s": single.wall_s,
+        "overhead_ratio": round(values["overhead_ratio"], 3),
         "overhead_ratio_without_retry_waits": round(without_retries, 3),
-        "baseline_wall_s": float(baseline["wall_s"]), "speedup_vs_baseline": round(values["speedup_vs_baseline"], 3),
-        "requests_dag": requests_dag["requests"], "requests_baseline": requests_baseline["requests"],
+        "baseline_wall_s": float(baseline["wall_s"]),
+        "speedup_vs_baseline": round(values["speedup_vs_baseline"], 3),
+        "requests_dag": requests_dag["requests"],
+        "requests_baseline": requests_baseline["requests"],
         "requests_detail": {"pipeline": requests_dag, "baseline": requests_baseline},
-        "single_wall_s": single.wall_s, "concurrent_wall_s": concurrent.wall_s,
+        "single_wall_s": single.wall_s,
+        "concurrent_wall_s": concurrent.wall_s,
         "concurrency_ratio": round(values["concurrency_ratio"], 3),
         "worker_slot_s": {"single": single.slot_s, "concurrent": concurrent.slot_s},
         "retries": {"single": single.retries, "concurrent": concurrent.retries},

@@ -74,11 +74,17 @@ class Steps:
 def run(info: dict, spec_path: Path, speed: float) -> dict:
     spec = load_spec(spec_path)
     rg, sub, ca = info["resource_group"], info["subscription_id"], info["ca_bundle"]
-    credential = ClientSecretCredential(info["tenant_id"], info["client_id"], info["client_secret"],
-                                        authority=info["authority_host"], disable_instance_discovery=True,
-                                        connection_verify=ca)
-    compute = ComputeManagementClient(credential, sub, base_url=info["arm_endpoint"],
-                                      credential_scopes=[info["arm_scope"]], connection_verify=ca)
+    credential = ClientSecretCredential(
+        info["tenant_id"],
+        info["client_id"],
+        info["client_secret"],
+        authority=info["authority_host"],
+        disable_instance_discovery=True,
+        connection_verify=ca,
+    )
+    compute = ComputeManagementClient(
+        credential, sub, base_url=info["arm_endpoint"], credential_scopes=[info["arm_scope"]], connection_verify=ca
+    )
     steps = Steps()
     build, gallery = spec.build, spec.gallery
     vm_name = f"{spec.name}-build"
@@ -86,15 +92,26 @@ def run(info: dict, spec_path: Path, speed: float) -> dict:
     with steps.step("gallery"):
         compute.galleries.begin_create_or_update(rg, gallery.name, {"location": gallery.location}).result()
     with steps.step("image definition"):
-        compute.gallery_images.begin_create_or_update(rg, gallery.name, gallery.image_definition, {
-            "location": gallery.location,
-            "properties": {"osType": spec.os_type, "osState": "Generalized", "hyperVGeneration": spec.hyper_v_generation,
-                           "identifier": {"publisher": gallery.publisher, "offer": gallery.offer, "sku": gallery.sku}},
-        }).result()
+        compute.gallery_images.begin_create_or_update(
+            rg,
+            gallery.name,
+            gallery.image_definition,
+            {
+                "location": gallery.location,
+                "properties": {
+                    "osType": spec.os_type,
+                    "osState": "Generalized",
+                    "hyperVGeneration": spec.hyper_v_generation,
+                    "identifier": {"publisher": gallery.publisher, "offer": gallery.offer, "sku": gallery.sku},
+                },
+            },
+        ).result()
     with steps.step("build VM"):
         vm = compute.virtual_machines.begin_create_or_update(rg, vm_name, vm_body(spec, vm_name, spec_path)).result()
     with steps.step("build script"):
-        while "PowerState/stopped" not in {s.code for s in compute.virtual_machines.instance_view(rg, vm_name).statuses}:
+        while "PowerState/stopped" not in {
+            s.code for s in compute.virtual_machines.instance_view(rg, vm_name).statuses
+        }:
             time.sleep(BUILD_POLL / speed)
     with steps.step("deallocate, generalize"):
         compute.virtual_machines.begin_deallocate(rg, vm_name).result()
@@ -105,25 +122,61 @@ def run(info: dict, spec_path: Path, speed: float) -> dict:
     for lun, disk_id in disks:
         name = f"{vm_name}-snap-{'os' if lun is None else lun}"
         with steps.step(f"snapshot {'os' if lun is None else f'lun {lun}'}"):
-            snapshots[lun] = compute.snapshots.begin_create_or_update(rg, name, {
-                "location": build.location, "properties": {"creationData": {"createOption": "Copy",
-                                                                             "sourceResourceId": disk_id}},
-            }).result().id
+            snapshots[lun] = (
+                compute.snapshots.begin_create_or_update(
+                    rg,
+                    name,
+                    {
+                        "location": build.location,
+                        "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": disk_id}},
+                    },
+                )
+                .result()
+                .id
+            )
     with steps.step("managed image"):
-        image = compute.images.begin_create_or_update(rg, f"{spec.name}-image", {
-            "location": build.location, "properties": {"hyperVGeneration": spec.hyper_v_generation, "storageProfile": {
-                "osDisk": {"osType": spec.os_type, "osState": "Generalized", "snapshot": {"id": snapshots.pop(None)}},
-                "dataDisks": [{"lun": lun, "snapshot": {"id": i}} for lun, i in sorted(snapshots.items())]}},
-        }).result()
+        image = compute.images.begin_create_or_update(
+            rg,
+            f"{spec.name}-image",
+            {
+                "location": build.location,
+                "properties": {
+                    "hyperVGeneration": spec.hyper_v_generation,
+                    "storageProfile": {
+                        "osDisk": {
+                            "osType": spec.os_type,
+                            "osState": "Generalized",
+                            "snapshot": {"id": snapshots.pop(None)},
+                        },
+                        "dataDisks": [{"lun": lun, "snapshot": {"id": i}} for lun, i in sorted(snapshots.items())],
+                    },
+                },
+            },
+        ).result()
     replicas = spec.replicas_per_region()
     with steps.step("image version (every region)"):
         version = compute.gallery_image_versions.begin_create_or_update(
-            rg, gallery.name, gallery.image_definition, VERSION, {
+            rg,
+            gallery.name,
+            gallery.image_definition,
+            VERSION,
+            {
                 "location": gallery.location,
-                "properties": {"publishingProfile": {"targetRegions": [
-                    {"name": r.name, "regionalReplicaCount": replicas[r.name], "storageAccountType": r.storage_account_type}
-                    for r in spec.target_regions]}, "storageProfile": {"source": {"id": image.id}}},
-            }).result()
+                "properties": {
+                    "publishingProfile": {
+                        "targetRegions": [
+                            {
+                                "name": r.name,
+                                "regionalReplicaCount": replicas[r.name],
+                                "storageAccountType": r.storage_account_type,
+                            }
+                            for r in spec.target_regions
+                        ]
+                    },
+                    "storageProfile": {"source": {"id": image.id}},
+                },
+            },
+        ).result()
     urls = {a["name"]: a["endpoint"] for a in info["batch_accounts"]}
     for pool in spec.batch.pools:
         batch = BatchClient(endpoint=urls[pool.account], credential=credential, connection_verify=ca)
@@ -144,40 +197,89 @@ def run(info: dict, spec_path: Path, speed: float) -> dict:
 
 def vm_body(spec, vm_name: str, spec_path: Path) -> dict:
     """The build VM as the REST reference shows it: the build script as custom data, SSH key only, an
-    inline NIC and every disk deleted with the VM."""
+    inline NIC and every disk deleted with the VM.
+    """
     build, image = spec.build, spec.base_image
     disk = {"storageAccountType": build.os_disk_storage_account_type}
-    return {"location": build.location, "properties": {
-        "hardwareProfile": {"vmSize": build.vm_size},
-        "storageProfile": {
-            "imageReference": {"publisher": image.publisher, "offer": image.offer, "sku": image.sku,
-                               "version": image.version},
-            "osDisk": {"createOption": "FromImage", "diskSizeGB": build.os_disk_size_gb, "managedDisk": disk,
-                       "deleteOption": "Delete"},
-            "dataDisks": [{"lun": d.lun, "createOption": "Empty", "diskSizeGB": d.size_gb, "deleteOption": "Delete",
-                           "managedDisk": {"storageAccountType": d.storage_account_type}} for d in build.data_disks]},
-        "osProfile": {
-            "computerName": vm_name, "adminUsername": build.admin_username,
-            "customData": base64.b64encode(build_script(spec, spec_path).encode()).decode(),
-            "linuxConfiguration": {"disablePasswordAuthentication": True, "ssh": {"publicKeys": [
-                {"path": f"/home/{build.admin_username}/.ssh/authorized_keys", "keyData": build.ssh_public_key}]}}},
-        "networkProfile": {"networkApiVersion": "2020-11-01", "networkInterfaceConfigurations": [{
-            "name": f"{vm_name}-nic", "properties": {"primary": True, "deleteOption": "Delete", "ipConfigurations": [
-                {"name": "ipconfig1", "properties": {"subnet": {"id": build.subnet_id}}}]}}]},
-    }}
+    return {
+        "location": build.location,
+        "properties": {
+            "hardwareProfile": {"vmSize": build.vm_size},
+            "storageProfile": {
+                "imageReference": {
+                    "publisher": image.publisher,
+                    "offer": image.offer,
+                    "sku": image.sku,
+                    "version": image.version,
+                },
+                "osDisk": {
+                    "createOption": "FromImage",
+                    "diskSizeGB": build.os_disk_size_gb,
+                    "managedDisk": disk,
+                    "deleteOption": "Delete",
+                },
+                "dataDisks": [
+                    {
+                        "lun": d.lun,
+                        "createOption": "Empty",
+                        "diskSizeGB": d.size_gb,
+                        "deleteOption": "Delete",
+                        "managedDisk": {"storageAccountType": d.storage_account_type},
+                    }
+                    for d in build.data_disks
+                ],
+            },
+            "osProfile": {
+                "computerName": vm_name,
+                "adminUsername": build.admin_username,
+                "customData": base64.b64encode(build_script(spec, spec_path).encode()).decode(),
+                "linuxConfiguration": {
+                    "disablePasswordAuthentication": True,
+                    "ssh": {
+                        "publicKeys": [
+                            {
+                                "path": f"/home/{build.admin_username}/.ssh/authorized_keys",
+                                "keyData": build.ssh_public_key,
+                            }
+                        ]
+                    },
+                },
+            },
+            "networkProfile": {
+                "networkApiVersion": "2020-11-01",
+                "networkInterfaceConfigurations": [
+                    {
+                        "name": f"{vm_name}-nic",
+                        "properties": {
+                            "primary": True,
+                            "deleteOption": "Delete",
+                            "ipConfigurations": [
+                                {"name": "ipconfig1", "properties": {"subnet": {"id": build.subnet_id}}}
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+    }
 
 
 def pool_body(pool, pool_id: str, image_id: str) -> models.BatchPoolCreateOptions:
     start = pool.start_task
     return models.BatchPoolCreateOptions(
-        id=pool_id, vm_size=pool.vm_size,
+        id=pool_id,
+        vm_size=pool.vm_size,
         virtual_machine_configuration=models.VirtualMachineConfiguration(
             image_reference=models.BatchVmImageReference(virtual_machine_image_id=image_id),
-            node_agent_sku_id=pool.node_agent_sku_id),
-        target_dedicated_nodes=pool.dedicated_nodes, target_low_priority_nodes=pool.spot_nodes,
+            node_agent_sku_id=pool.node_agent_sku_id,
+        ),
+        target_dedicated_nodes=pool.dedicated_nodes,
+        target_low_priority_nodes=pool.spot_nodes,
         resize_timeout=pool.resize_timeout(),
         start_task=models.BatchStartTask(command_line=start.command, wait_for_success=start.wait_for_success)
-        if start else None)
+        if start
+        else None,
+    )
 
 
 def wait_for_nodes(batch: BatchClient, pool_id: str, target: int, healthy_fraction: float, speed: float) -> None:

@@ -1,11 +1,12 @@
 """The emulator's control endpoint, as the bench uses it: a clean state with every duration pinned
-before each measurement, and the request log between two marks."""
+before each measurement, and the request log between two marks.
+"""
 
 from __future__ import annotations
 
 import requests
 
-from .settings import DURATIONS
+from bench.settings import DURATIONS
 
 # Services whose requests a run is charged for: the Azure APIs. Token requests (entra, msi) and the
 # bench's own control requests are not part of a pipeline's API bill.
@@ -35,8 +36,10 @@ class Control:
         known = self.call("PATCH", "/durations", json=durations).json()
         unpinned = sorted(set(known) - set(durations))
         if unpinned:
-            raise RuntimeError(f"the emulator has durations the bench does not set: {unpinned}; add them to "
-                               "bench/settings.py DURATIONS so that the numbers never follow its defaults")
+            raise RuntimeError(
+                f"the emulator has durations the bench does not set: {unpinned}; add them to "
+                "bench/settings.py DURATIONS so that the numbers never follow its defaults"
+            )
 
     def mark(self) -> int:
         """The id of the last request logged so far (the log is never emptied but by a reset)."""
@@ -44,7 +47,8 @@ class Control:
 
     def azure_requests(self, since: int) -> list[dict]:
         """Every ARM and Batch request answered between the mark ``since`` and now, read page by page
-        (each read of the log is itself logged, so the reading stops at the mark taken first)."""
+        (each read of the log is itself logged, so the reading stops at the mark taken first).
+        """
         until, found = self.mark(), []
         while since < until:
             page = self.call("GET", "/requests", params={"since": since}).json()["value"]

@@ -54,12 +54,16 @@ def longest_path(upstream: Mapping[str, Iterable[str]], cost: Mapping[str, float
 
 def replication_s(durations: Mapping[str, float], replicas: int) -> float:
     """From publishing until a region holds ``replicas`` replicas (regions replicate side by side)."""
-    return (durations["version_prepare"] + durations["replication_per_region"]
-            + (replicas - 1) * durations["replication_per_extra_replica"])
+    return (
+        durations["version_prepare"]
+        + durations["replication_per_region"]
+        + (replicas - 1) * durations["replication_per_extra_replica"]
+    )
 
 
-def pool_ready_s(durations: Mapping[str, float], *, nodes: int, replicas: int, healthy_fraction: float,
-                 start_task: bool) -> float:
+def pool_ready_s(
+    durations: Mapping[str, float], *, nodes: int, replicas: int, healthy_fraction: float, start_task: bool
+) -> float:
     """From pool creation until it is steady with enough idle nodes.
 
     After the start delay, node ``k`` of ``n`` is allocated at ``window * k / n``; it then boots,
@@ -67,7 +71,8 @@ def pool_ready_s(durations: Mapping[str, float], *, nodes: int, replicas: int, h
     and healthy once ``ceil(fraction * n)`` nodes are idle.
     """
     window = durations["pool_allocation_per_replica_batch"] * math.ceil(
-        nodes / (replicas * durations["vms_per_replica"]))
+        nodes / (replicas * durations["vms_per_replica"])
+    )
     required = math.ceil(healthy_fraction * nodes - 1e-9)
     start_up = durations["node_boot"] + durations["node_agent_start"] + (durations["start_task"] if start_task else 0)
     return durations["pool_allocation_start"] + max(window, window * required / nodes + start_up)
@@ -75,7 +80,8 @@ def pool_ready_s(durations: Mapping[str, float], *, nodes: int, replicas: int, h
 
 def task_costs(task_ids: Iterable[str], spec, durations: Mapping[str, float]) -> dict[str, float]:
     """Each task's emulated wait for Azure in a first run of ``spec``'s pipeline (task ids as in the DAG:
-    ``image.snapshot``, ``region_<r>.replicated``, ``region_<r>.pool_<prefix>.steady``...)."""
+    ``image.snapshot``, ``region_<r>.replicated``, ``region_<r>.pool_<prefix>.steady``...).
+    """
     replicas = spec.replicas_per_region()
     pools = {pool.id_prefix: pool for pool in spec.batch.pools}
     costs = {}
@@ -91,14 +97,20 @@ def task_costs(task_ids: Iterable[str], spec, durations: Mapping[str, float]) ->
             costs[task_id] = max(replication_s(durations, count) for count in replicas.values())
         elif name == "steady":
             pool = pools[groups[1].removeprefix("pool_")]
-            costs[task_id] = pool_ready_s(durations, nodes=pool.target_nodes,
-                                          replicas=replicas[groups[0].removeprefix("region_")],
-                                          healthy_fraction=pool.required_healthy_fraction,
-                                          start_task=pool.start_task is not None)
+            costs[task_id] = pool_ready_s(
+                durations,
+                nodes=pool.target_nodes,
+                replicas=replicas[groups[0].removeprefix("region_")],
+                healthy_fraction=pool.required_healthy_fraction,
+                start_task=pool.start_task is not None,
+            )
         elif name == "cleanup_build_resources":
             # The VM (its disks and NIC go with it), the snapshots and the image are deleted side by side.
-            costs[task_id] = max(durations["vm_delete"], durations["snapshot_delete"],
-                                 durations["image_delete"] if spec.image_path == "managed_image" else 0)
+            costs[task_id] = max(
+                durations["vm_delete"],
+                durations["snapshot_delete"],
+                durations["image_delete"] if spec.image_path == "managed_image" else 0,
+            )
         else:
             costs[task_id] = 0.0
     return costs
@@ -109,8 +121,11 @@ def dag_critical_path(dag, spec, durations: Mapping[str, float], speed: float) -
     upstream = {task_id: task.upstream_task_ids for task_id, task in dag.task_dict.items()}
     costs = task_costs(upstream, spec, durations)
     emulated, path = longest_path(upstream, costs)
-    return {"emulated_s": emulated, "real_s": round(emulated / speed, 3),
-            "tasks": [{"task_id": t, "emulated_s": costs[t]} for t in path]}
+    return {
+        "emulated_s": emulated,
+        "real_s": round(emulated / speed, 3),
+        "tasks": [{"task_id": t, "emulated_s": costs[t]} for t in path],
+    }
 
 
 def realized(path: list[dict], timeline: list[dict], speed: float) -> dict:
@@ -131,5 +146,8 @@ def realized(path: list[dict], timeline: list[dict], speed: float) -> dict:
         inside += end - start - task["emulated_s"] / speed
         azure += task["emulated_s"] / speed
         ended = end
-    return {"between_tasks_s": round(between, 1), "in_tasks_beyond_azure_s": round(inside, 1),
-            "azure_s": round(azure, 1)}
+    return {
+        "between_tasks_s": round(between, 1),
+        "in_tasks_beyond_azure_s": round(inside, 1),
+        "azure_s": round(azure, 1),
+    }

@@ -1,5 +1,6 @@
 """The bench's results: the JSON document (its keys checked here), the table in Markdown, and the
-timeline chart of the single pipeline run next to the baseline's steps."""
+timeline chart of the single pipeline run next to the baseline's steps.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +9,28 @@ from pathlib import Path
 
 # Every key of the results and its type: the bench writes nothing else and leaves nothing out.
 SCHEMA: dict[str, type | tuple[type, ...]] = {
-    "generated": str, "machine": dict, "settings": dict, "bench_wall_s": float,
-    "critical_path_s": float, "critical_path": dict, "dag_wall_s": float, "overhead_ratio": float,
+    "generated": str,
+    "machine": dict,
+    "settings": dict,
+    "bench_wall_s": float,
+    "critical_path_s": float,
+    "critical_path": dict,
+    "dag_wall_s": float,
+    "overhead_ratio": float,
     "overhead_ratio_without_retry_waits": float,
-    "baseline_wall_s": float, "speedup_vs_baseline": float, "requests_dag": int, "requests_baseline": int,
-    "requests_detail": dict, "single_wall_s": float, "concurrent_wall_s": float, "concurrency_ratio": float,
-    "worker_slot_s": dict, "retries": dict, "scale": dict, "targets": dict, "timeline": dict,
+    "baseline_wall_s": float,
+    "speedup_vs_baseline": float,
+    "requests_dag": int,
+    "requests_baseline": int,
+    "requests_detail": dict,
+    "single_wall_s": float,
+    "concurrent_wall_s": float,
+    "concurrency_ratio": float,
+    "worker_slot_s": dict,
+    "retries": dict,
+    "scale": dict,
+    "targets": dict,
+    "timeline": dict,
 }
 # Goals the numbers are read against; reported, never asserted.
 TARGETS = {
@@ -28,8 +45,11 @@ def problems(results: dict) -> list[str]:
     """What is wrong with a results document: missing or unexpected keys, values of the wrong type."""
     found = [f"missing key {k!r}" for k in SCHEMA if k not in results]
     found += [f"unexpected key {k!r}" for k in results if k not in SCHEMA]
-    found += [f"{k!r} is {type(results[k]).__name__}, not {_names(t)}" for k, t in SCHEMA.items()
-              if k in results and (not isinstance(results[k], t) or isinstance(results[k], bool))]
+    found += [
+        f"{k!r} is {type(results[k]).__name__}, not {_names(t)}"
+        for k, t in SCHEMA.items()
+        if k in results and (not isinstance(results[k], t) or isinstance(results[k], bool))
+    ]
     return found
 
 
@@ -42,8 +62,11 @@ def targets(values: dict[str, float]) -> dict[str, dict]:
     found = {}
     for name, (op, bound) in TARGETS.items():
         value = values[name]
-        found[name] = {"value": round(value, 3), "target": f"{op} {bound:g}",
-                       "met": value <= bound if op == "<=" else value >= bound}
+        found[name] = {
+            "value": round(value, 3),
+            "target": f"{op} {bound:g}",
+            "met": value <= bound if op == "<=" else value >= bound,
+        }
     return found
 
 
@@ -117,25 +140,40 @@ def details(r: dict) -> list[str]:
     for name, tally in r["requests_detail"].items():
         lines.append(f"| {name} | {tally['arm']} | {tally['batch']} | {tally['bytes']:,} |")
     scale = r["scale"]
-    lines += ["", "Scale: one poll of a wait (requests, bytes of the answers):", "",
-              "| wait | small | large |", "|---|---|---|"]
+    lines += [
+        "",
+        "Scale: one poll of a wait (requests, bytes of the answers):",
+        "",
+        "| wait | small | large |",
+        "|---|---|---|",
+    ]
     pools = scale["pool_poll"]
     small, large = sorted(pools, key=int)
-    for state, label in (("resizing", "pool sensor, pool resizing"), ("steady", "pool sensor, pool steady"),
-                         ("node_listing", "listing the nodes instead")):
-        lines.append(f"| {label} ({small} / {large} nodes) | {_cost(pools[small][state])} | "
-                     f"{_cost(pools[large][state])} |")
+    for state, label in (
+        ("resizing", "pool sensor, pool resizing"),
+        ("steady", "pool sensor, pool steady"),
+        ("node_listing", "listing the nodes instead"),
+    ):
+        lines.append(
+            f"| {label} ({small} / {large} nodes) | {_cost(pools[small][state])} | {_cost(pools[large][state])} |"
+        )
     regions = scale["replication_poll"]
     few, many = sorted(regions, key=int)
     lines.append(f"| replication sensor ({few} / {many} regions) | {_cost(regions[few])} | {_cost(regions[many])} |")
     memory = scale["triggerer_memory"]
     waits = memory["waits"]
-    lines += ["", f"Triggerer memory (resident, one asyncio loop): {memory['idle_kb'] / 1024:.1f} MiB idle, "
-                  f"{memory['one_wait_kb'] / 1024:.1f} MiB with one wait, {memory[f'{waits}_waits_kb'] / 1024:.1f} MiB "
-                  f"with {waits}: {memory['per_wait_kb']:.0f} KiB per wait.",
-              "", "Critical path (emulated seconds of each Azure wait):", ""]
-    lines += [f"- `{task['task_id']}`: {task['emulated_s']:g} s" for task in r["critical_path"]["tasks"]
-              if task["emulated_s"]]
+    lines += [
+        "",
+        f"Triggerer memory (resident, one asyncio loop): {memory['idle_kb'] / 1024:.1f} MiB idle, "
+        f"{memory['one_wait_kb'] / 1024:.1f} MiB with one wait, {memory[f'{waits}_waits_kb'] / 1024:.1f} MiB "
+        f"with {waits}: {memory['per_wait_kb']:.0f} KiB per wait.",
+        "",
+        "Critical path (emulated seconds of each Azure wait):",
+        "",
+    ]
+    lines += [
+        f"- `{task['task_id']}`: {task['emulated_s']:g} s" for task in r["critical_path"]["tasks"] if task["emulated_s"]
+    ]
     lines += ["", "![timeline](timeline.png)", ""]
     return lines
 
@@ -144,9 +182,16 @@ def update_readme(r: dict, readme: Path) -> None:
     """Put the summary and the timeline between the README's bench markers, replacing the last run's."""
     text = readme.read_text()
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
-    block = [f"Latest run: {r['generated']}.", "", *summary(r), "",
-             "![timeline of the pipeline and the baseline](bench/results/timeline.png)",
-             "", "Every figure: [bench/results/latest.md](bench/results/latest.md).", ""]
+    block = [
+        f"Latest run: {r['generated']}.",
+        "",
+        *summary(r),
+        "",
+        "![timeline of the pipeline and the baseline](bench/results/timeline.png)",
+        "",
+        "Every figure: [bench/results/latest.md](bench/results/latest.md).",
+        "",
+    ]
     readme.write_text(text[:start] + "\n" + "\n".join(block) + text[end:])
 
 
@@ -156,7 +201,8 @@ def _cost(tally: dict) -> str:
 
 def chart(r: dict, path: Path) -> None:
     """Two timelines on one time axis: the pipeline's tasks (the critical path's in red, the critical
-    path's length as a dashed line) and the baseline's steps."""
+    path's length as a dashed line) and the baseline's steps.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display: the chart is only written to a file
@@ -164,9 +210,16 @@ def chart(r: dict, path: Path) -> None:
 
     tasks, steps = r["timeline"]["dag"], r["timeline"]["baseline"]
     critical = {task["task_id"] for task in r["critical_path"]["tasks"]}
-    lanes = sorted({t["task_id"] for t in tasks}, key=lambda name: min(t["start"] for t in tasks if t["task_id"] == name))
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(12, 0.22 * (len(lanes) + len(steps)) + 2.5), sharex=True,
-                                         gridspec_kw={"height_ratios": [len(lanes), len(steps)]})
+    lanes = sorted(
+        {t["task_id"] for t in tasks}, key=lambda name: min(t["start"] for t in tasks if t["task_id"] == name)
+    )
+    figure, (top, bottom) = plt.subplots(
+        2,
+        1,
+        figsize=(12, 0.22 * (len(lanes) + len(steps)) + 2.5),
+        sharex=True,
+        gridspec_kw={"height_ratios": [len(lanes), len(steps)]},
+    )
     for lane, name in enumerate(lanes):
         spans = [(t["start"], t["end"] - t["start"]) for t in tasks if t["task_id"] == name]
         top.broken_barh(spans, (lane - 0.4, 0.8), color="#c0392b" if name in critical else "#5d7fa3")
@@ -175,8 +228,11 @@ def chart(r: dict, path: Path) -> None:
     retried = {t["task_id"]: t["try_number"] for t in tasks if t["try_number"] > 1}
     top.set_yticks(range(len(lanes)), [f"{n} (try {retried[n]})" if n in retried else n for n in lanes], fontsize=7)
     top.invert_yaxis()
-    top.set_title(f"pipeline under the scheduler: {r['dag_wall_s']:.0f} s; critical path (red, dashed: its "
-                  f"{r['critical_path_s']:.0f} s of Azure time)", fontsize=9)
+    top.set_title(
+        f"pipeline under the scheduler: {r['dag_wall_s']:.0f} s; critical path (red, dashed: its "
+        f"{r['critical_path_s']:.0f} s of Azure time)",
+        fontsize=9,
+    )
     for lane, step in enumerate(steps):
         bottom.broken_barh([(step["start"], step["end"] - step["start"])], (lane - 0.4, 0.8), color="#7f8c8d")
     bottom.set_yticks(range(len(steps)), [s["step"] for s in steps], fontsize=7)

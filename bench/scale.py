@@ -25,18 +25,34 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from .control import Control, tally
-from .settings import POOL_NODES, REGION_COUNTS, TRIGGERS
+from bench.control import Control, tally
+from bench.settings import POOL_NODES, REGION_COUNTS, TRIGGERS
 
 # Pools that stay resizing (their nodes would start arriving after Batch's longest resize timeout,
 # which they are given) and pools steady at once (nodes allocated and idle as the pool is created).
 NEVER_STEADY = {"pool_allocation_start": 10**7}
 LONGEST_RESIZE = timedelta(days=7)
-STEADY_AT_ONCE = {"pool_allocation_start": 0, "pool_allocation_per_replica_batch": 0, "node_boot": 0,
-                  "node_agent_start": 0, "start_task": 0}
+STEADY_AT_ONCE = {
+    "pool_allocation_start": 0,
+    "pool_allocation_per_replica_batch": 0,
+    "node_boot": 0,
+    "node_agent_start": 0,
+    "start_task": 0,
+}
 # Regions added to the version's for the 10-region poll (every one known to the emulator and to specs).
-MORE_REGIONS = ["francecentral", "germanywestcentral", "swedencentral", "eastus", "eastus2", "centralus", "westus2",
-                "westus3", "canadacentral", "australiaeast", "japaneast"]
+MORE_REGIONS = [
+    "francecentral",
+    "germanywestcentral",
+    "swedencentral",
+    "eastus",
+    "eastus2",
+    "centralus",
+    "westus2",
+    "westus3",
+    "canadacentral",
+    "australiaeast",
+    "japaneast",
+]
 VM_SIZE, NODE_AGENT = "Standard_D2s_v3", "batch.node.ubuntu 22.04"
 # How long the waits poll before memory is read: several polls each, with the interval backed off.
 SETTLE_S = 8.0
@@ -46,15 +62,23 @@ def measure(control: Control, spec, plan: dict) -> dict:
     """Every scale figure, on the state a pipeline run of ``spec`` left (``plan``: its plan task's XComs).
 
     The resizing pools go to one of the spec's Batch accounts and the steady ones to the other: a
-    5000-node pool of each would not fit in one account's core quota."""
+    5000-node pool of each would not fit in one account's core quota.
+    """
     resizing_url, steady_url = (plan[f"account_url:{account.name}"] for account in spec.batch.accounts[:2])
     image_id = plan["image_version_id"]
     control.pin(NEVER_STEADY)
-    resizing = {nodes: create_pool(resizing_url, image_id, f"scale-{nodes}-resizing", nodes, LONGEST_RESIZE)
-                for nodes in POOL_NODES}
+    resizing = {
+        nodes: create_pool(resizing_url, image_id, f"scale-{nodes}-resizing", nodes, LONGEST_RESIZE)
+        for nodes in POOL_NODES
+    }
     control.pin(STEADY_AT_ONCE)
-    pools = {str(nodes): {"resizing": pool_poll(control, resizing_url, resizing[nodes], "waiting"),
-                          **steady_pool(control, steady_url, image_id, nodes)} for nodes in POOL_NODES}
+    pools = {
+        str(nodes): {
+            "resizing": pool_poll(control, resizing_url, resizing[nodes], "waiting"),
+            **steady_pool(control, steady_url, image_id, nodes),
+        }
+        for nodes in POOL_NODES
+    }
     regions = replication_polls(control, spec, plan["version"])
     memory = trigger_memory(resizing[POOL_NODES[0]], resizing_url)
     return {"pool_poll": pools, "replication_poll": regions, "triggerer_memory": memory}
@@ -63,9 +87,17 @@ def measure(control: Control, spec, plan: dict) -> dict:
 def create_pool(url: str, image_id: str, pool_id: str, nodes: int, timeout: timedelta) -> str:
     from imagepool.hooks.batch import BatchHook, PoolSpec
 
-    BatchHook(batch_account_url=url).create_pool(PoolSpec(
-        pool_id=pool_id, vm_size=VM_SIZE, image_id=image_id, node_agent_sku_id=NODE_AGENT,
-        target_dedicated_nodes=nodes, target_low_priority_nodes=0, resize_timeout=timeout))
+    BatchHook(batch_account_url=url).create_pool(
+        PoolSpec(
+            pool_id=pool_id,
+            vm_size=VM_SIZE,
+            image_id=image_id,
+            node_agent_sku_id=NODE_AGENT,
+            target_dedicated_nodes=nodes,
+            target_low_priority_nodes=0,
+            resize_timeout=timeout,
+        )
+    )
     return pool_id
 
 
@@ -86,8 +118,14 @@ def pool_poll(control: Control, url: str, pool_id: str, expected: str) -> dict:
     """One poll of the pool sensor (``PoolSteadyTrigger``), which must find the pool ``expected``."""
     from imagepool.triggers.batch import PoolSteadyTrigger
 
-    trigger = PoolSteadyTrigger(azure_conn_id="azure_default", deadline=time.time() + 600, pool_id=pool_id,
-                                batch_account_url=url, min_healthy_fraction=0.9, max_failed_fraction=0.1)
+    trigger = PoolSteadyTrigger(
+        azure_conn_id="azure_default",
+        deadline=time.time() + 600,
+        pool_id=pool_id,
+        batch_account_url=url,
+        min_healthy_fraction=0.9,
+        max_failed_fraction=0.1,
+    )
 
     async def poll() -> dict:
         async with trigger.make_hook() as hook:
@@ -113,8 +151,14 @@ def replication_polls(control: Control, spec, version: str) -> dict:
 
     versions = ImageVersionHook()
     group, gallery, image = spec.resource_group, spec.gallery.name, spec.gallery.image_definition
-    trigger = ReplicationTrigger(azure_conn_id="azure_default", deadline=time.time() + 600, resource_group_name=group,
-                                 gallery_name=gallery, image_name=image, version=version)
+    trigger = ReplicationTrigger(
+        azure_conn_id="azure_default",
+        deadline=time.time() + 600,
+        resource_group_name=group,
+        gallery_name=gallery,
+        image_name=image,
+        version=version,
+    )
 
     async def poll() -> dict:
         async with trigger.make_hook() as hook:
@@ -123,22 +167,40 @@ def replication_polls(control: Control, spec, version: str) -> dict:
     found = {}
     for count in REGION_COUNTS:
         targets = versions.get_version(group, gallery, image, version)["target_regions"]
-        added = [r for r in MORE_REGIONS if r not in {t["name"] for t in targets}][:count - len(targets)]
+        added = [r for r in MORE_REGIONS if r not in {t["name"] for t in targets}][: count - len(targets)]
         if added:
-            versions.begin_target_regions(group, gallery, image, version,
-                                      targets + [{"name": r, "regional_replica_count": 1} for r in added])
+            versions.begin_target_regions(
+                group, gallery, image, version, targets + [{"name": r, "regional_replica_count": 1} for r in added]
+            )
         found[str(count)] = {**asyncio.run(poll()), "regions": len(targets) + len(added)}
     return found
 
 
 def trigger_memory(pool_id: str, url: str) -> dict:
     """The resident memory of a process running our triggers, as the triggerer runs them (a subprocess,
-    so that nothing else this process loaded is counted)."""
+    so that nothing else this process loaded is counted).
+    """
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "memory.json"
-        done = subprocess.run([sys.executable, "-m", "bench.scale", "--pool-id", pool_id, "--batch-account-url", url,
-                               "--waits", str(TRIGGERS), "--out", str(out)],
-                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.scale",
+                "--pool-id",
+                pool_id,
+                "--batch-account-url",
+                url,
+                "--waits",
+                str(TRIGGERS),
+                "--out",
+                str(out),
+            ],
+            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"the triggerer memory measurement failed:\n{done.stderr[-3000:]}")
         return json.loads(out.read_text())
@@ -157,10 +219,16 @@ async def _hold_waits(pool_id: str, url: str, waits: int) -> dict:
     from imagepool.triggers.batch import PoolSteadyTrigger
 
     def trigger() -> PoolSteadyTrigger:
-        return PoolSteadyTrigger(azure_conn_id="azure_default", deadline=time.time() + 3600, pool_id=pool_id,
-                                 batch_account_url=url, min_healthy_fraction=0.9, max_failed_fraction=0.1,
-                                 poll_interval=conf.getfloat("imagepool", "poll_interval"),
-                                 max_poll_interval=conf.getfloat("imagepool", "max_poll_interval"))
+        return PoolSteadyTrigger(
+            azure_conn_id="azure_default",
+            deadline=time.time() + 3600,
+            pool_id=pool_id,
+            batch_account_url=url,
+            min_healthy_fraction=0.9,
+            max_failed_fraction=0.1,
+            poll_interval=conf.getfloat("imagepool", "poll_interval"),
+            max_poll_interval=conf.getfloat("imagepool", "max_poll_interval"),
+        )
 
     found = {"idle_kb": rss_kb()}
     running = [asyncio.create_task(anext(trigger().run()))]
@@ -180,8 +248,9 @@ async def _hold_waits(pool_id: str, url: str, waits: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pool-id", required=True, help="a pool that stays resizing (the waits never end)")
     parser.add_argument("--batch-account-url", required=True)
     parser.add_argument("--waits", type=int, default=TRIGGERS)
@@ -189,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Everything the triggerer would have loaded is loaded before the first reading.
     import imagepool.triggers.batch  # noqa: F401
+
     found = asyncio.run(_hold_waits(args.pool_id, args.batch_account_url, args.waits))
     args.out.write_text(json.dumps({"waits": args.waits, **found}))
     return 0

@@ -19,10 +19,9 @@ from pathlib import Path
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_fixed
 
+from bench.settings import PARALLELISM, SPEED
 from imagepool_local.run import airflow_env
 from imagepool_local.stack import Stack, up
-
-from .settings import PARALLELISM, SPEED
 
 LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 # Airflow's default bundle (the dags folder), kept so the project's own DAGs parse as ``make up`` expects.
@@ -110,8 +109,9 @@ def run(stack: Stack, dag_ids: list[str]) -> Measured:
     last = time.monotonic()
     while True:
         with create_session() as session:
-            states = dict(session.query(TaskInstance.state, func.count()).filter(*in_runs)
-                          .group_by(TaskInstance.state).all())
+            states = dict(
+                session.query(TaskInstance.state, func.count()).filter(*in_runs).group_by(TaskInstance.state).all()
+            )
             runs = session.query(DagRun).filter(DagRun.dag_id.in_(dag_ids), DagRun.run_id.in_(run_ids)).all()
             ended = all(r.end_date is not None for r in runs)
         now = time.monotonic()
@@ -126,36 +126,72 @@ def run(stack: Stack, dag_ids: list[str]) -> Measured:
     with create_session() as session:
         runs = session.query(DagRun).filter(DagRun.dag_id.in_(dag_ids), DagRun.run_id.in_(run_ids)).all()
         instances = session.query(TaskInstance).filter(*in_runs).all()
-        found = [{"dag_id": r.dag_id, "run_id": r.run_id, "state": _state_name(r.state),
-                  "queued_at": r.queued_at.timestamp(), "end": r.end_date.timestamp()} for r in runs]
-        tasks = [{"dag_id": ti.dag_id, "task_id": ti.task_id, "map_index": ti.map_index, "state": _state_name(ti.state),
-                  "try_number": ti.try_number, "start": ti.start_date.timestamp() if ti.start_date else None,
-                  "end": ti.end_date.timestamp() if ti.end_date else None} for ti in instances]
+        found = [
+            {
+                "dag_id": r.dag_id,
+                "run_id": r.run_id,
+                "state": _state_name(r.state),
+                "queued_at": r.queued_at.timestamp(),
+                "end": r.end_date.timestamp(),
+            }
+            for r in runs
+        ]
+        tasks = [
+            {
+                "dag_id": ti.dag_id,
+                "task_id": ti.task_id,
+                "map_index": ti.map_index,
+                "state": _state_name(ti.state),
+                "try_number": ti.try_number,
+                "start": ti.start_date.timestamp() if ti.start_date else None,
+                "end": ti.end_date.timestamp() if ti.end_date else None,
+            }
+            for ti in instances
+        ]
         # Every try of every task: a failed one went to the history table when its task was retried.
-        tries = {(h.dag_id, h.task_id, h.map_index, h.try_number): (h.start_date, h.end_date)
-                 for h in session.query(TaskInstanceHistory).filter(TaskInstanceHistory.dag_id.in_(dag_ids),
-                                                                    TaskInstanceHistory.run_id.in_(run_ids))}
-        tries.update({(ti.dag_id, ti.task_id, ti.map_index, ti.try_number): (ti.start_date, ti.end_date)
-                      for ti in instances})
+        tries = {
+            (h.dag_id, h.task_id, h.map_index, h.try_number): (h.start_date, h.end_date)
+            for h in session.query(TaskInstanceHistory).filter(
+                TaskInstanceHistory.dag_id.in_(dag_ids), TaskInstanceHistory.run_id.in_(run_ids)
+            )
+        }
+        tries.update(
+            {(ti.dag_id, ti.task_id, ti.map_index, ti.try_number): (ti.start_date, ti.end_date) for ti in instances}
+        )
+
         def next_start(key):
             return tries.get((*key[:3], key[3] + 1), (None, None))[0]
 
-        retry_waits = [(ended.timestamp(), next_start(key).timestamp()) for key, (_, ended) in tries.items()
-                       if ended and next_start(key)]
+        retry_waits = [
+            (ended.timestamp(), next_start(key).timestamp())
+            for key, (_, ended) in tries.items()
+            if ended and next_start(key)
+        ]
         # What each run decided (version, pool ids, account URLs): the plan task's XComs.
         plans: dict[str, dict] = {}
-        for row in session.query(XComModel).filter(XComModel.dag_id.in_(dag_ids), XComModel.run_id.in_(run_ids),
-                                                   XComModel.task_id == "plan"):
+        for row in session.query(XComModel).filter(
+            XComModel.dag_id.in_(dag_ids), XComModel.run_id.in_(run_ids), XComModel.task_id == "plan"
+        ):
             plans.setdefault(row.dag_id, {})[row.key] = row.value
     failed = [f"{t['dag_id']}.{t['task_id']}" for t in tasks if t["state"] in ("failed", "upstream_failed")]
     if failed or any(r["state"] != "success" for r in found):
-        raise RuntimeError(f"a bench run failed ({', '.join(failed) or 'see the run'}); task logs in "
-                           f"{stack.dirs.airflow_home / 'logs'}")
+        raise RuntimeError(
+            f"a bench run failed ({', '.join(failed) or 'see the run'}); task logs in "
+            f"{stack.dirs.airflow_home / 'logs'}"
+        )
     began = min(r["queued_at"] for r in found)
-    return Measured(wall_s=round(max(r["end"] for r in found) - began, 3), runs=found, tasks=tasks,
-                    slot_s={"running": round(slot_s["running"], 1), "deferred": round(slot_s["deferred"], 1),
-                            "waiting_for_slot": round(sum(slot_s[s] for s in WAITING_FOR_SLOT), 1)}, plans=plans,
-                    retry_waits=retry_waits)
+    return Measured(
+        wall_s=round(max(r["end"] for r in found) - began, 3),
+        runs=found,
+        tasks=tasks,
+        slot_s={
+            "running": round(slot_s["running"], 1),
+            "deferred": round(slot_s["deferred"], 1),
+            "waiting_for_slot": round(sum(slot_s[s] for s in WAITING_FOR_SLOT), 1),
+        },
+        plans=plans,
+        retry_waits=retry_waits,
+    )
 
 
 def trigger(api, dag_id: str) -> str:
@@ -166,8 +202,12 @@ def trigger(api, dag_id: str) -> str:
     chosen here, so triggering again cannot make a second run: a 409 says the first one was made.
     """
     run_id = f"bench-{uuid.uuid4().hex[:12]}"
-    for attempt in Retrying(retry=retry_if_exception(lambda exc: "HTTP 500" in str(exc)), stop=stop_after_attempt(5),
-                            wait=wait_fixed(1), reraise=True):
+    for attempt in Retrying(
+        retry=retry_if_exception(lambda exc: "HTTP 500" in str(exc)),
+        stop=stop_after_attempt(5),
+        wait=wait_fixed(1),
+        reraise=True,
+    ):
         with attempt:
             try:
                 api.post(f"/dags/{dag_id}/dagRuns", json={"dag_run_id": run_id, "logical_date": None})

@@ -7,6 +7,8 @@ from them starts with those modules loaded instead of importing them again (a se
 per task on a small machine, most of it the Azure SDKs).
 """
 
+from __future__ import annotations
+
 from airflow.plugins_manager import AirflowPlugin
 
 import imagepool.pipeline  # noqa: F401  (the operators and, through them, the sync SDK clients)

@@ -9,7 +9,7 @@ import math
 import re
 from pathlib import Path
 
-from .server import LOOPBACK, serve
+from azure_emulator.server import LOOPBACK, serve
 
 # A DNS name (a compose service, a host name) or an IPv4 address: what a certificate and a URL can carry.
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -19,16 +19,26 @@ HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m azure_emulator", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="TCP port (0 = any free port)")
-    parser.add_argument("--host", default=LOOPBACK,
-                        help="IPv4 address to listen on (default: 127.0.0.1, this machine only); 0.0.0.0 serves "
-                             "other containers too, and anyone else who can reach the address")
-    parser.add_argument("--hostname",
-                        help="the name clients reach it by (e.g. a compose service): added to its certificate and "
-                             "used in the ready file's URLs; default: the --host address (127.0.0.1 for 0.0.0.0)")
-    parser.add_argument("--data-dir", type=Path, default=Path("var/emulator"),
-                        help="where state (SQLite), the CA and keys live; reuse it to continue after a restart")
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="emulated time runs this many times faster than real time")
+    parser.add_argument(
+        "--host",
+        default=LOOPBACK,
+        help="IPv4 address to listen on (default: 127.0.0.1, this machine only); 0.0.0.0 serves "
+        "other containers too, and anyone else who can reach the address",
+    )
+    parser.add_argument(
+        "--hostname",
+        help="the name clients reach it by (e.g. a compose service): added to its certificate and "
+        "used in the ready file's URLs; default: the --host address (127.0.0.1 for 0.0.0.0)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("var/emulator"),
+        help="where state (SQLite), the CA and keys live; reuse it to continue after a restart",
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="emulated time runs this many times faster than real time"
+    )
     parser.add_argument("--ready-file", type=Path, help="write the connection document (JSON) here when ready")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
@@ -44,8 +54,15 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--hostname must be a DNS name or an IP address, not {args.hostname!r}")
     hostname = args.hostname or (LOOPBACK if args.host == "0.0.0.0" else args.host)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(args.data_dir.resolve(), args.port, args.speed, args.ready_file.resolve() if args.ready_file else None,
-          args.log_level, host=args.host, hostname=hostname)
+    serve(
+        args.data_dir.resolve(),
+        args.port,
+        args.speed,
+        args.ready_file.resolve() if args.ready_file else None,
+        args.log_level,
+        host=args.host,
+        hostname=hostname,
+    )
 
 
 if __name__ == "__main__":

@@ -14,10 +14,10 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import arm, batch, control, entra, managed_identity
-from .clock import iso
-from .errors import AzureError
-from .routing import Call
+from azure_emulator import arm, batch, control, entra, managed_identity
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import Call
 
 log = logging.getLogger("azure_emulator")
 
@@ -44,8 +44,13 @@ def service_of(path: str) -> str:
 class EmulatorApp:
     def __init__(self, backend):
         self.backend = backend
-        self.routers = {"arm": arm.router(), "batch": batch.router(), "entra": entra.router(),
-                        "msi": managed_identity.router(), "control": control.router()}
+        self.routers = {
+            "arm": arm.router(),
+            "batch": batch.router(),
+            "entra": entra.router(),
+            "msi": managed_identity.router(),
+            "control": control.router(),
+        }
         arm.seed(backend)
 
     async def __call__(self, scope, receive, send):
@@ -58,15 +63,24 @@ class EmulatorApp:
         fault_kind = rule = None
         try:
             raw_body = await request.body()
-            rule = None if service == "control" else self.backend.faults.transport_fault(
-                service, request.method, request.url.path)
+            rule = (
+                None
+                if service == "control"
+                else self.backend.faults.transport_fault(service, request.method, request.url.path)
+            )
             if rule is not None:
                 fault_kind = rule["kind"]
                 if not rule.get("applied"):
                     raise_transport_fault(service, request, rule)
-            call = Call(request=request, backend=self.backend, service=service, params={},
-                        query={k.lower(): v for k, v in request.query_params.items()}, raw_body=raw_body,
-                        request_id=request_id)
+            call = Call(
+                request=request,
+                backend=self.backend,
+                service=service,
+                params={},
+                query={k.lower(): v for k, v in request.query_params.items()},
+                raw_body=raw_body,
+                request_id=request_id,
+            )
             call.identity = self._authenticate(service, call)
             handler, call.params = self.routers[service].match(request.method, request.url.path)
             response = await handler(call)
@@ -77,8 +91,11 @@ class EmulatorApp:
             response = render_error(service, err, request, request_id, self.backend)
         except Exception as exc:  # a bug in the emulator: still answer the way Azure answers a 500
             log.exception("unhandled error for %s %s", request.method, request.url.path)
-            err = AzureError("InternalServerError" if service != "batch" else "InternalError",
-                             f"The emulator failed to process the request: {exc!r}", status=500)
+            err = AzureError(
+                "InternalServerError" if service != "batch" else "InternalError",
+                f"The emulator failed to process the request: {exc!r}",
+                status=500,
+            )
             response = render_error(service, err, request, request_id, self.backend)
         if rule is not None and rule.get("applied"):
             # The request was handled (a write happened) and only its answer is lost, as when a
@@ -86,15 +103,20 @@ class EmulatorApp:
             await self._drop(scope, receive, request, service, started, applied=True)
             return
         add_request_headers(service, response, request, request_id)
-        self.backend.requests.record(service, request.method, request.url.path, response.status_code, started,
-                                     fault_kind, len(response.body))
+        self.backend.requests.record(
+            service, request.method, request.url.path, response.status_code, started, fault_kind, len(response.body)
+        )
         await response(scope, receive, send)
 
     async def _drop(self, scope, receive, request: Request, service: str, started: float, applied: bool = False):
         """Close the request's connection without an answer (the ``drop`` fault)."""
         self.backend.requests.record(service, request.method, request.url.path, 0, started, "drop")
-        log.warning("fault: dropped the connection of %s %s without an answer%s", request.method, request.url.path,
-                    " (the request was applied)" if applied else "")
+        log.warning(
+            "fault: dropped the connection of %s %s without an answer%s",
+            request.method,
+            request.url.path,
+            " (the request was applied)" if applied else "",
+        )
         transport = scope.get(TRANSPORT_KEY)
         if transport is not None:
             transport.abort()
@@ -122,18 +144,26 @@ def raise_transport_fault(service: str, request: Request, rule: dict) -> None:
     if rule["kind"] == "throttle":
         retry_after = rule.get("retry_after", 1)
         if service == "batch":
-            raise AzureError("TooManyRequests", "The server is busy; too many requests were sent to the account. "
-                             "Retry after the interval in the Retry-After header.", status=429,
-                             headers={"Retry-After": str(retry_after)})
+            raise AzureError(
+                "TooManyRequests",
+                "The server is busy; too many requests were sent to the account. "
+                "Retry after the interval in the Retry-After header.",
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
         segments = request.url.path.strip("/").split("/")
         operation = segments[-2] if len(segments) > 1 else segments[0]
-        raise AzureError("TooManyRequests", f"The request is being throttled as the limit has been reached for "
-                         f"operation '{request.method} {operation}'. Please try again after '{retry_after}' seconds.",
-                         headers={"Retry-After": str(retry_after)})
+        raise AzureError(
+            "TooManyRequests",
+            f"The request is being throttled as the limit has been reached for "
+            f"operation '{request.method} {operation}'. Please try again after '{retry_after}' seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )
     status = rule.get("status", 503)
     codes = BATCH_SERVER_ERRORS if service == "batch" else ARM_SERVER_ERRORS
-    raise AzureError(codes.get(status, codes[500]), "The service is temporarily unavailable. Retry the request.",
-                     status=status)
+    raise AzureError(
+        codes.get(status, codes[500]), "The service is temporarily unavailable. Retry the request.", status=status
+    )
 
 
 def render_error(service: str, err: AzureError, request: Request, request_id: str, backend) -> Response:
@@ -142,18 +172,27 @@ def render_error(service: str, err: AzureError, request: Request, request_id: st
         account = request.url.path.split("/")[2] if request.url.path.count("/") >= 2 else ""
         body = {
             "odata.metadata": f"https://{request.headers.get('host', '')}/batch/{account}/$metadata#Microsoft.Azure."
-                              "Batch.Protocol.Entities.Container.errors/@Element",
+            "Batch.Protocol.Entities.Container.errors/@Element",
             "code": err.code,
-            "message": {"lang": "en-US",
-                        "value": f"{err.message}\nRequestId:{request_id}\nTime:{iso(time.time())}"},
+            "message": {"lang": "en-US", "value": f"{err.message}\nRequestId:{request_id}\nTime:{iso(time.time())}"},
         }
         if err.values:
             body["values"] = [{"key": k, "value": v} for k, v in err.values]
-        return Response(json.dumps(body), status_code=err.status, headers=headers,
-                        media_type="application/json;odata=minimalmetadata;streaming=true;charset=utf-8")
+        return Response(
+            json.dumps(body),
+            status_code=err.status,
+            headers=headers,
+            media_type="application/json;odata=minimalmetadata;streaming=true;charset=utf-8",
+        )
     if service == "entra":
-        body = {"error": err.code, "error_description": err.message, "error_codes": err.extra.get("error_codes", []),
-                "timestamp": iso(time.time()), "trace_id": request_id, "correlation_id": str(uuid.uuid4())}
+        body = {
+            "error": err.code,
+            "error_description": err.message,
+            "error_codes": err.extra.get("error_codes", []),
+            "timestamp": iso(time.time()),
+            "trace_id": request_id,
+            "correlation_id": str(uuid.uuid4()),
+        }
         return Response(json.dumps(body), status_code=err.status, headers=headers, media_type="application/json")
     if service == "msi":
         # App Service's shape: no error code on the wire, the status repeated in the body.
@@ -164,8 +203,12 @@ def render_error(service: str, err: AzureError, request: Request, request_id: st
         error["target"] = err.target
     if err.details:
         error["details"] = err.details
-    return Response(json.dumps({"error": error}), status_code=err.status, headers=headers,
-                    media_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps({"error": error}),
+        status_code=err.status,
+        headers=headers,
+        media_type="application/json; charset=utf-8",
+    )
 
 
 def add_request_headers(service: str, response: Response, request: Request, request_id: str) -> None:
@@ -177,6 +220,5 @@ def add_request_headers(service: str, response: Response, request: Request, requ
         return
     response.headers["x-ms-request-id"] = request_id
     if service == "arm":
-        response.headers["x-ms-correlation-request-id"] = request.headers.get("x-ms-correlation-request-id",
-                                                                             request_id)
+        response.headers["x-ms-correlation-request-id"] = request.headers.get("x-ms-correlation-request-id", request_id)
         response.headers["x-ms-routing-request-id"] = f"EMULATOR:{request_id}"

@@ -19,14 +19,18 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .errors import AzureError
+from azure_emulator.errors import AzureError
 
 TOKEN_LIFETIME_SECONDS = 3599
 
-ARM_AUDIENCES = frozenset({
-    "https://management.azure.com", "https://management.azure.com/",
-    "https://management.core.windows.net", "https://management.core.windows.net/",
-})
+ARM_AUDIENCES = frozenset(
+    {
+        "https://management.azure.com",
+        "https://management.azure.com/",
+        "https://management.core.windows.net",
+        "https://management.core.windows.net/",
+    }
+)
 BATCH_AUDIENCES = frozenset({"https://batch.core.windows.net", "https://batch.core.windows.net/"})
 ARM_SCOPE = "https://management.azure.com/.default"
 BATCH_SCOPE = "https://batch.core.windows.net//.default"
@@ -42,8 +46,9 @@ def write_private_file(path: Path, data: bytes) -> None:
 
 
 def private_key_pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def signing_key(path: Path) -> rsa.RSAPrivateKey:
@@ -72,12 +77,23 @@ class TokenAuthority:
     def issue(self, client_id: str, audience: str, lifetime: int = TOKEN_LIFETIME_SECONDS) -> str:
         now = int(time.time())
         claims = {
-            "aud": audience, "iss": self.issuer, "iat": now, "nbf": now, "exp": now + lifetime,
-            "appid": client_id, "azp": client_id, "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id)),
-            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id)), "tid": self.tenant_id, "ver": "1.0",
-            "idtyp": "app", "uti": uuid.uuid4().hex,
+            "aud": audience,
+            "iss": self.issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "appid": client_id,
+            "azp": client_id,
+            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id)),
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id)),
+            "tid": self.tenant_id,
+            "ver": "1.0",
+            "idtyp": "app",
+            "uti": uuid.uuid4().hex,
         }
-        return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
+        return jwt.encode(
+            claims, self._private_key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id}
+        )
 
     def jwks(self) -> dict:
         jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self._public_key, as_dict=True)
@@ -87,44 +103,68 @@ class TokenAuthority:
     def verify(self, authorization: str | None, audiences: frozenset[str], api_name: str) -> dict:
         """Return the token's claims, or raise the error ARM / Batch give for a bad bearer token."""
         if not authorization:
-            raise AzureError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
-                             status=401)
+            raise AzureError(
+                "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", status=401
+            )
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise AzureError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided "
-                             "in an invalid format.", status=401)
+            raise AzureError(
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+                status=401,
+            )
         try:
-            claims = jwt.decode(token, self._public_key, algorithms=["RS256"], options={"verify_aud": False},
-                                leeway=5)
+            claims = jwt.decode(token, self._public_key, algorithms=["RS256"], options={"verify_aud": False}, leeway=5)
         except jwt.ExpiredSignatureError:
-            raise AzureError("ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current "
-                             "UTC time.", headers=self._challenge("The access token has expired.")) from None
+            raise AzureError(
+                "ExpiredAuthenticationToken",
+                "The access token expiry UTC time is earlier than current UTC time.",
+                headers=self._challenge("The access token has expired."),
+            ) from None
         except jwt.InvalidTokenError as exc:
-            raise AzureError("InvalidAuthenticationToken", f"The access token is invalid. ({exc})",
-                             headers=self._challenge("The access token is invalid.")) from None
+            raise AzureError(
+                "InvalidAuthenticationToken",
+                f"The access token is invalid. ({exc})",
+                headers=self._challenge("The access token is invalid."),
+            ) from None
         if claims.get("aud") not in audiences:
             allowed = "','".join(sorted(audiences))
             raise AzureError(
                 "InvalidAuthenticationTokenAudience",
                 f"The access token has been obtained for wrong audience or resource '{claims.get('aud')}'. "
                 f"It should exactly match with one of the allowed audiences '{allowed}' for {api_name}.",
-                headers=self._challenge("The access token audience is invalid."))
+                headers=self._challenge("The access token audience is invalid."),
+            )
         if claims.get("iss") != self.issuer or claims.get("tid") != self.tenant_id:
             raise AzureError(
                 "InvalidAuthenticationTokenTenant",
                 f"The access token is from the wrong issuer '{claims.get('iss')}'. It must match the tenant "
                 f"'{self.issuer}' associated with this subscription. Please use the authority (URL) "
                 f"'https://login.windows.net/{self.tenant_id}' to get the token.",
-                headers=self._challenge("The access token is from the wrong issuer."))
+                headers=self._challenge("The access token is from the wrong issuer."),
+            )
         return claims
 
     def _challenge(self, description: str) -> dict[str, str]:
-        return {"WWW-Authenticate": f'Bearer authorization_uri="https://login.windows.net/{self.tenant_id}", '
-                                    f'error="invalid_token", error_description="{description}"'}
+        return {
+            "WWW-Authenticate": f'Bearer authorization_uri="https://login.windows.net/{self.tenant_id}", '
+            f'error="invalid_token", error_description="{description}"'
+        }
 
 
-SIGNED_HEADERS = ("content-encoding", "content-language", "content-length", "content-md5", "content-type", "date",
-                  "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range")
+SIGNED_HEADERS = (
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-md5",
+    "content-type",
+    "date",
+    "if-modified-since",
+    "if-match",
+    "if-none-match",
+    "if-unmodified-since",
+    "range",
+)
 
 
 def shared_key_string_to_sign(method: str, path: str, query: str, headers: dict[str, str]) -> str:
@@ -144,21 +184,34 @@ def shared_key_string_to_sign(method: str, path: str, query: str, headers: dict[
     return text
 
 
-def verify_shared_key(authorization: str, account: str, key: str, method: str, path: str, query: str,
-                      headers: dict[str, str]) -> None:
+def verify_shared_key(
+    authorization: str, account: str, key: str, method: str, path: str, query: str, headers: dict[str, str]
+) -> None:
     """Raise Batch's 403 AuthenticationFailed unless the SharedKey signature matches the account key."""
-    failure = AzureError("AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of "
-                         "Authorization header is formed correctly including the signature.", status=403)
+    failure = AzureError(
+        "AuthenticationFailed",
+        "Server failed to authenticate the request. Make sure the value of "
+        "Authorization header is formed correctly including the signature.",
+        status=403,
+    )
     scheme, _, rest = authorization.partition(" ")
     name, _, signature = rest.partition(":")
     if scheme != "SharedKey" or name.lower() != account.lower() or not signature:
-        failure.values = [("AuthenticationErrorDetail", "The Authorization header is not a SharedKey header for "
-                                                        f"account '{account}'.")]
+        failure.values = [
+            (
+                "AuthenticationErrorDetail",
+                f"The Authorization header is not a SharedKey header for account '{account}'.",
+            )
+        ]
         raise failure
     signed = dict(headers, _account=name)
     text = shared_key_string_to_sign(method, path, query, signed)
     expected = base64.b64encode(hmac.new(base64.b64decode(key), text.encode(), hashlib.sha256).digest()).decode()
     if not hmac.compare_digest(expected, signature):
-        failure.values = [("AuthenticationErrorDetail", "The MAC signature found in the HTTP request "
-                                                        f"'{signature}' is not the same as any computed signature.")]
+        failure.values = [
+            (
+                "AuthenticationErrorDetail",
+                f"The MAC signature found in the HTTP request '{signature}' is not the same as any computed signature.",
+            )
+        ]
         raise failure

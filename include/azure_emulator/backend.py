@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import timeline
-from .auth import TokenAuthority
-from .clock import Clock
-from .durations import Durations
-from .entra.credentials import AppCertificate, FederatedIssuer
-from .faults import FaultBook
-from .requestlog import RequestLog
-from .settings import load_or_create
-from .store import Store
+from azure_emulator import timeline
+from azure_emulator.auth import TokenAuthority
+from azure_emulator.clock import Clock
+from azure_emulator.durations import Durations
+from azure_emulator.entra.credentials import AppCertificate, FederatedIssuer
+from azure_emulator.faults import FaultBook
+from azure_emulator.requestlog import RequestLog
+from azure_emulator.settings import load_or_create
+from azure_emulator.store import Store
 
 
 class Backend:
@@ -26,8 +26,9 @@ class Backend:
         self.requests = RequestLog(self.store.db)
         self.tokens = TokenAuthority(data_dir, self.settings.tenant_id)
         self.app_certificate = AppCertificate(data_dir, self.settings.client_id)
-        self.federation = FederatedIssuer(data_dir, self.settings.federated_issuer, self.settings.federated_subject,
-                                          self.settings.federated_audience)
+        self.federation = FederatedIssuer(
+            data_dir, self.settings.federated_issuer, self.settings.federated_subject, self.settings.federated_audience
+        )
 
     def now(self) -> float:
         return self.clock.now()

@@ -11,30 +11,78 @@ MARKETPLACE_KIND = "catalogue/marketplaceVersions"
 
 # publisher, offer, sku, os type, Hyper-V generation, Batch node agent SKU, versions (oldest first)
 IMAGES: list[dict] = [
-    {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts", "osType": "Linux",
-     "hyperVGeneration": "V1", "nodeAgentSKUId": "batch.node.ubuntu 22.04",
-     "versions": ["22.04.202409120", "22.04.202410020", "22.04.202411010"]},
-    {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2", "osType": "Linux",
-     "hyperVGeneration": "V2", "nodeAgentSKUId": "batch.node.ubuntu 22.04",
-     "versions": ["22.04.202409120", "22.04.202410020", "22.04.202411010"]},
-    {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "osType": "Linux",
-     "hyperVGeneration": "V2", "nodeAgentSKUId": "batch.node.ubuntu 24.04",
-     "versions": ["24.04.202410030", "24.04.202411030"]},
-    {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server-gen1", "osType": "Linux",
-     "hyperVGeneration": "V1", "nodeAgentSKUId": "batch.node.ubuntu 24.04",
-     "versions": ["24.04.202410030", "24.04.202411030"]},
-    {"publisher": "almalinux", "offer": "almalinux-x86_64", "sku": "9-gen2", "osType": "Linux",
-     "hyperVGeneration": "V2", "nodeAgentSKUId": "batch.node.el 9",
-     "versions": ["9.4.2024080501", "9.5.2024111301"]},
-    {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter-g2", "osType": "Windows",
-     "hyperVGeneration": "V2", "nodeAgentSKUId": "batch.node.windows amd64",
-     "versions": ["20348.2762.241006", "20348.2849.241109"]},
-    {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter", "osType": "Windows",
-     "hyperVGeneration": "V1", "nodeAgentSKUId": "batch.node.windows amd64",
-     "versions": ["20348.2762.241006", "20348.2849.241109"]},
-    {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2019-datacenter", "osType": "Windows",
-     "hyperVGeneration": "V1", "nodeAgentSKUId": "batch.node.windows amd64",
-     "versions": ["17763.6293.240905", "17763.6414.241004"]},
+    {
+        "publisher": "Canonical",
+        "offer": "0001-com-ubuntu-server-jammy",
+        "sku": "22_04-lts",
+        "osType": "Linux",
+        "hyperVGeneration": "V1",
+        "nodeAgentSKUId": "batch.node.ubuntu 22.04",
+        "versions": ["22.04.202409120", "22.04.202410020", "22.04.202411010"],
+    },
+    {
+        "publisher": "Canonical",
+        "offer": "0001-com-ubuntu-server-jammy",
+        "sku": "22_04-lts-gen2",
+        "osType": "Linux",
+        "hyperVGeneration": "V2",
+        "nodeAgentSKUId": "batch.node.ubuntu 22.04",
+        "versions": ["22.04.202409120", "22.04.202410020", "22.04.202411010"],
+    },
+    {
+        "publisher": "Canonical",
+        "offer": "ubuntu-24_04-lts",
+        "sku": "server",
+        "osType": "Linux",
+        "hyperVGeneration": "V2",
+        "nodeAgentSKUId": "batch.node.ubuntu 24.04",
+        "versions": ["24.04.202410030", "24.04.202411030"],
+    },
+    {
+        "publisher": "Canonical",
+        "offer": "ubuntu-24_04-lts",
+        "sku": "server-gen1",
+        "osType": "Linux",
+        "hyperVGeneration": "V1",
+        "nodeAgentSKUId": "batch.node.ubuntu 24.04",
+        "versions": ["24.04.202410030", "24.04.202411030"],
+    },
+    {
+        "publisher": "almalinux",
+        "offer": "almalinux-x86_64",
+        "sku": "9-gen2",
+        "osType": "Linux",
+        "hyperVGeneration": "V2",
+        "nodeAgentSKUId": "batch.node.el 9",
+        "versions": ["9.4.2024080501", "9.5.2024111301"],
+    },
+    {
+        "publisher": "MicrosoftWindowsServer",
+        "offer": "WindowsServer",
+        "sku": "2022-datacenter-g2",
+        "osType": "Windows",
+        "hyperVGeneration": "V2",
+        "nodeAgentSKUId": "batch.node.windows amd64",
+        "versions": ["20348.2762.241006", "20348.2849.241109"],
+    },
+    {
+        "publisher": "MicrosoftWindowsServer",
+        "offer": "WindowsServer",
+        "sku": "2022-datacenter",
+        "osType": "Windows",
+        "hyperVGeneration": "V1",
+        "nodeAgentSKUId": "batch.node.windows amd64",
+        "versions": ["20348.2762.241006", "20348.2849.241109"],
+    },
+    {
+        "publisher": "MicrosoftWindowsServer",
+        "offer": "WindowsServer",
+        "sku": "2019-datacenter",
+        "osType": "Windows",
+        "hyperVGeneration": "V1",
+        "nodeAgentSKUId": "batch.node.windows amd64",
+        "versions": ["17763.6293.240905", "17763.6414.241004"],
+    },
 ]
 
 NODE_AGENT_SKUS: dict[str, str] = {image["nodeAgentSKUId"]: image["osType"] for image in IMAGES}
@@ -59,8 +107,14 @@ _SIZES = [
     ("Standard_NC6s_v3", 6, 112, ("V1", "V2"), False),
 ]
 VM_SIZES: dict[str, dict] = {
-    name.lower(): {"name": name, "cores": cores, "memoryGB": memory, "hyperVGenerations": list(gens),
-                   "trustedLaunch": trusted, "maxDataDiskCount": max(4, cores * 2)}
+    name.lower(): {
+        "name": name,
+        "cores": cores,
+        "memoryGB": memory,
+        "hyperVGenerations": list(gens),
+        "trustedLaunch": trusted,
+        "maxDataDiskCount": max(4, cores * 2),
+    }
     for name, cores, memory, gens, trusted in _SIZES
 }
 

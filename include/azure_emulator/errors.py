@@ -117,6 +117,7 @@ class AzureError(Exception):
 
 # --- ARM -------------------------------------------------------------------------------------------
 
+
 def resource_not_found(resource_type: str, name: str, resource_group: str) -> AzureError:
     return AzureError(
         "ResourceNotFound",
@@ -131,8 +132,11 @@ def resource_group_not_found(resource_group: str) -> AzureError:
 
 def parent_not_found(resource_type: str, name: str, resource_group: str) -> AzureError:
     """A child resource whose parent is missing: ARM answers as for the parent itself."""
-    return AzureError("ParentResourceNotFound", f"Failed to perform 'write' on resource(s) of type '{resource_type}', "
-                      f"because the parent resource '{name}' could not be found.")
+    return AzureError(
+        "ParentResourceNotFound",
+        f"Failed to perform 'write' on resource(s) of type '{resource_type}', "
+        f"because the parent resource '{name}' could not be found.",
+    )
 
 
 def invalid_parameter(target: str, message: str) -> AzureError:
@@ -163,12 +167,18 @@ def throttled(operation: str, retry_after: int) -> AzureError:
 
 # --- Batch -----------------------------------------------------------------------------------------
 
-def batch_invalid_property(name: str, reason: str, message: str = "The value provided for one of the "
-                           "properties in the request body is invalid.") -> AzureError:
+
+def batch_invalid_property(
+    name: str,
+    reason: str,
+    message: str = "The value provided for one of the properties in the request body is invalid.",
+) -> AzureError:
     return AzureError("InvalidPropertyValue", message, values=[("PropertyName", name), ("Reason", reason)])
 
 
 def batch_missing_property(name: str) -> AzureError:
-    return AzureError("MissingRequiredProperty", "A required property was not specified in the request body.",
-                      values=[("PropertyName", name)])
-
+    return AzureError(
+        "MissingRequiredProperty",
+        "A required property was not specified in the request body.",
+        values=[("PropertyName", name)],
+    )

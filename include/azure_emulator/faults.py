@@ -23,20 +23,30 @@ from __future__ import annotations
 import re
 import uuid
 
-from . import shapes
+from azure_emulator import shapes
 
 TRANSPORT_KINDS = {"throttle", "server_error", "drop"}
 TRANSPORT_MATCH_FIELDS = {"service", "method", "path"}
 BEHAVIOUR_KINDS = {
-    "vm_provisioning_failed", "build_never_finishes", "operation_failed", "replication_failed",
-    "allocation_timeout", "core_quota", "start_task_failed", "unusable_nodes", "task_failed",
+    "vm_provisioning_failed",
+    "build_never_finishes",
+    "operation_failed",
+    "replication_failed",
+    "allocation_timeout",
+    "core_quota",
+    "start_task_failed",
+    "unusable_nodes",
+    "task_failed",
 }
 # The JSON types of a rule's id and of each behaviour fault's parameters (see shapes.py), as the models use them.
 RULE = {"id": str}
 PARAMETERS = {
-    "vm_provisioning_failed": {"code": str, "message": str}, "operation_failed": {"code": str, "message": str},
-    "replication_failed": {"message": str}, "core_quota": {"dedicated_cores": float, "low_priority_cores": float},
-    "start_task_failed": {"fraction": float, "exit_code": int}, "unusable_nodes": {"fraction": float},
+    "vm_provisioning_failed": {"code": str, "message": str},
+    "operation_failed": {"code": str, "message": str},
+    "replication_failed": {"message": str},
+    "core_quota": {"dedicated_cores": float, "low_priority_cores": float},
+    "start_task_failed": {"fraction": float, "exit_code": int},
+    "unusable_nodes": {"fraction": float},
     "task_failed": {"exit_code": int},
 }
 

@@ -1,6 +1,7 @@
 """Azure regions the emulator knows: ARM takes either spelling and answers ``location`` in the
 short form, while gallery target regions and replication status come back in the display form
-(``"West Europe"``), as the real service does."""
+(``"West Europe"``), as the real service does.
+"""
 
 from __future__ import annotations
 

@@ -1,17 +1,21 @@
 """A URL table with case-insensitive regular expressions (Azure paths are case-insensitive:
-``resourceGroups`` and ``resourcegroups`` are the same segment) and the call object handlers get."""
+``resourceGroups`` and ``resourcegroups`` are the same segment) and the call object handlers get.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import AzureError
+from azure_emulator.errors import AzureError
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 Handler = Callable[["Call"], Awaitable[Response]]
 
@@ -47,18 +51,26 @@ class Call:
     def json(self, *, invalid_code: str, required: bool = True) -> dict:
         if not self.raw_body.strip():
             if required:
-                raise AzureError(invalid_code, "The request content was invalid and could not be deserialized: "
-                                 "the request body is empty.", status=400)
+                raise AzureError(
+                    invalid_code,
+                    "The request content was invalid and could not be deserialized: the request body is empty.",
+                    status=400,
+                )
             return {}
         try:
             body = json.loads(self.raw_body)
         except ValueError as exc:
-            raise AzureError(invalid_code, f"The request content was invalid and could not be deserialized: {exc}",
-                             status=400) from None
+            raise AzureError(
+                invalid_code, f"The request content was invalid and could not be deserialized: {exc}", status=400
+            ) from None
         # Every ARM and Batch request body is an object; handlers may rely on that.
         if not isinstance(body, dict):
-            raise AzureError(invalid_code, "The request content was invalid and could not be deserialized: "
-                             f"expected a JSON object, got {type(body).__name__}.", status=400)
+            raise AzureError(
+                invalid_code,
+                "The request content was invalid and could not be deserialized: "
+                f"expected a JSON object, got {type(body).__name__}.",
+                status=400,
+            )
         return body
 
 

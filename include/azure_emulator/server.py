@@ -13,10 +13,10 @@ from pathlib import Path
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .app import TRANSPORT_KEY, EmulatorApp
-from .auth import ARM_SCOPE, BATCH_SCOPE
-from .backend import Backend
-from .tls import ensure_certificates
+from azure_emulator.app import TRANSPORT_KEY, EmulatorApp
+from azure_emulator.auth import ARM_SCOPE, BATCH_SCOPE
+from azure_emulator.backend import Backend
+from azure_emulator.tls import ensure_certificates
 
 LOOPBACK = "127.0.0.1"
 
@@ -46,8 +46,10 @@ def ready_document(backend: Backend, port: int, ca_bundle: Path, hostname: str =
         "batch_scope": BATCH_SCOPE,
         "batch_account": primary.name,
         "batch_account_key": primary.key,
-        "batch_accounts": [{"name": a.name, "location": a.location, "endpoint": f"{base}/batch/{a.name}",
-                            "key": a.key} for a in s.batch_accounts],
+        "batch_accounts": [
+            {"name": a.name, "location": a.location, "endpoint": f"{base}/batch/{a.name}", "key": a.key}
+            for a in s.batch_accounts
+        ],
         "authority_host": base,
         "tenant_id": s.tenant_id,
         "client_id": s.client_id,
@@ -72,8 +74,16 @@ def ready_document(backend: Backend, port: int, ca_bundle: Path, hostname: str =
     }
 
 
-def serve(data_dir: Path, port: int, speed: float, ready_file: Path | None, log_level: str = "warning", *,
-          host: str = LOOPBACK, hostname: str = LOOPBACK) -> None:
+def serve(
+    data_dir: Path,
+    port: int,
+    speed: float,
+    ready_file: Path | None,
+    log_level: str = "warning",
+    *,
+    host: str = LOOPBACK,
+    hostname: str = LOOPBACK,
+) -> None:
     """Listen on ``host``; clients reach it as ``hostname``, which its certificate and ready file name."""
     # Set-up problems are the caller's to fix: say which, without a traceback.
     try:
@@ -93,8 +103,14 @@ def serve(data_dir: Path, port: int, speed: float, ready_file: Path | None, log_
         raise SystemExit(f"azure emulator: cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        EmulatorApp(backend), log_level=log_level, lifespan="off", http=TransportAwareH11Protocol,
-        ssl_certfile=str(cert), ssl_keyfile=str(key), access_log=False, timeout_graceful_shutdown=2,
+        EmulatorApp(backend),
+        log_level=log_level,
+        lifespan="off",
+        http=TransportAwareH11Protocol,
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        access_log=False,
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
 
@@ -111,8 +127,13 @@ def serve(data_dir: Path, port: int, speed: float, ready_file: Path | None, log_
             tmp.chmod(0o600)
             tmp.replace(ready_file)
         logging.getLogger("azure_emulator").warning(
-            "azure emulator ready on https://%s:%s (listening on %s, speed %s, data %s)", hostname, bound_port, host,
-            speed, data_dir)
+            "azure emulator ready on https://%s:%s (listening on %s, speed %s, data %s)",
+            hostname,
+            bound_port,
+            host,
+            speed,
+            data_dir,
+        )
         await task
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)

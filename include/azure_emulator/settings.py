@@ -30,8 +30,10 @@ class Settings:
     client_secret: str = ""
     # The app's federated identity credential: tokens of this Kubernetes service account, from an
     # AKS-style OIDC issuer the emulator stands in for (it writes the token file itself).
-    federated_issuer: str = ("https://westeurope.oic.prod-aks.azure.com/72f988bf-0000-4000-8000-00000000e1d0/"
-                             "6b1f0e2c-0000-4000-8000-00000000a45e/")
+    federated_issuer: str = (
+        "https://westeurope.oic.prod-aks.azure.com/72f988bf-0000-4000-8000-00000000e1d0/"
+        "6b1f0e2c-0000-4000-8000-00000000a45e/"
+    )
     federated_subject: str = "system:serviceaccount:airflow:imagepool"
     federated_audience: str = "api://AzureADTokenExchange"
     # A user-assigned managed identity, served App Service-style; the header value guards its endpoint.
@@ -47,8 +49,10 @@ class Settings:
 
     @property
     def subnet_id(self) -> str:
-        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
-                f"Microsoft.Network/virtualNetworks/{self.vnet_name}/subnets/{self.subnet_name}")
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
+            f"Microsoft.Network/virtualNetworks/{self.vnet_name}/subnets/{self.subnet_name}"
+        )
 
     def batch_account(self, name: str) -> BatchAccount | None:
         return next((a for a in self.batch_accounts if a.name.lower() == name.lower()), None)
@@ -57,7 +61,7 @@ class Settings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Settings":
+    def from_dict(cls, data: dict) -> Settings:
         accounts = [BatchAccount(**a) for a in data.pop("batch_accounts", [])]
         return cls(**data, batch_accounts=accounts)
 
@@ -73,8 +77,9 @@ def load_or_create(store) -> Settings:
         settings = Settings(client_secret=secrets.token_urlsafe(30))
         settings.batch_accounts = [
             BatchAccount("imagepoolbatch", settings.location, base64.b64encode(secrets.token_bytes(64)).decode()),
-            BatchAccount("imagepoolbatchne", settings.other_location,
-                         base64.b64encode(secrets.token_bytes(64)).decode()),
+            BatchAccount(
+                "imagepoolbatchne", settings.other_location, base64.b64encode(secrets.token_bytes(64)).decode()
+            ),
         ]
     settings.identity_header = secrets.token_urlsafe(30)
     store.meta_put("settings", settings.to_dict())

@@ -18,8 +18,11 @@ LOCAL_NAMES = ("127.0.0.1", "localhost")
 
 def certificate_names(cert_path: Path) -> set[str]:
     """The DNS names and IP addresses a certificate (the first of a PEM chain) is valid for."""
-    names = x509.load_pem_x509_certificate(cert_path.read_bytes()).extensions.get_extension_for_class(
-        x509.SubjectAlternativeName).value
+    names = (
+        x509.load_pem_x509_certificate(cert_path.read_bytes())
+        .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        .value
+    )
     return {*names.get_values_for_type(x509.DNSName), *map(str, names.get_values_for_type(x509.IPAddress))}
 
 

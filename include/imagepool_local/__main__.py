@@ -1,5 +1,7 @@
 """``python -m imagepool_local``: see :mod:`imagepool_local.run`."""
 
-from .run import main
+from __future__ import annotations
+
+from imagepool_local.run import main
 
 raise SystemExit(main())

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from .emulator import airflow_connection, polling_settings
+from imagepool_local.emulator import airflow_connection, polling_settings
 
 READY_FILE_VARIABLE = "IMAGEPOOL_EMULATOR_READY_FILE"
 # The compose file starts Airflow once the emulator is healthy; its ready file follows within moments.
@@ -47,8 +47,10 @@ def read_ready_file(path: Path, timeout: float = READY_TIMEOUT_SECONDS) -> dict:
     deadline = time.monotonic() + timeout
     while not path.exists():
         if time.monotonic() > deadline:
-            raise SystemExit(f"imagepool: no emulator ready file at {path} after {timeout:g}s: is the emulator "
-                             f"running with --ready-file {path}? For real Azure, set {READY_FILE_VARIABLE} empty.")
+            raise SystemExit(
+                f"imagepool: no emulator ready file at {path} after {timeout:g}s: is the emulator "
+                f"running with --ready-file {path}? For real Azure, set {READY_FILE_VARIABLE} empty."
+            )
         time.sleep(0.2)
     return json.loads(path.read_text())
 
@@ -96,7 +98,8 @@ def ensure_shared_secrets(environ: Mapping[str, str]) -> list[Path]:
 
 def ensure_passwords(admin_password: str | None) -> None:
     """Give every admin of the simple auth manager ``admin_password`` (if given), and let the manager
-    generate and print a password for any user who has none. Nothing to do under another auth manager."""
+    generate and print a password for any user who has none. Nothing to do under another auth manager.
+    """
     # Imported here, not at the top: every container start goes through this module, and only init needs Airflow.
     from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
     from airflow.configuration import conf
@@ -109,8 +112,9 @@ def ensure_passwords(admin_password: str | None) -> None:
     path.touch(mode=0o600)
     if admin_password:
         passwords = json.loads(path.read_text() or "{}")
-        passwords.update({user.username: admin_password for user in SimpleAuthManager.get_users()
-                          if user.role.lower() == "admin"})
+        passwords.update(
+            {user.username: admin_password for user in SimpleAuthManager.get_users() if user.role.lower() == "admin"}
+        )
         path.write_text(json.dumps(passwords) + "\n")
     SimpleAuthManager().init()
 

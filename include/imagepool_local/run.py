@@ -16,15 +16,16 @@ import sys
 import time
 from pathlib import Path
 
-from .emulator import airflow_connection, polling_settings, start_emulator
-from .summary import summarize
+from imagepool_local.emulator import airflow_connection, polling_settings, start_emulator
+from imagepool_local.summary import summarize
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def airflow_env(home: Path, info: dict, speed: float) -> dict[str, str]:
     """Airflow's settings for a local run: the project's DAGs and plugins, the emulator's connection, and
-    polling scaled to the emulator's clock (Azure-sized intervals divided by its speed)."""
+    polling scaled to the emulator's clock (Azure-sized intervals divided by its speed).
+    """
     return dict(
         os.environ,
         AIRFLOW_HOME=str(home),
@@ -41,8 +42,9 @@ def airflow_env(home: Path, info: dict, speed: float) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m imagepool_local", description=__doc__)
     parser.add_argument("--spec", default="ubuntu-batch.yaml", help="spec file in include/specs/")
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "run",
-                        help="emulator state and Airflow home; kept between runs")
+    parser.add_argument(
+        "--data-dir", type=Path, default=ROOT / "var" / "run", help="emulator state and Airflow home; kept between runs"
+    )
     parser.add_argument("--speed", type=float, default=120.0, help="emulated time runs this many times faster")
     parser.add_argument("--conf", default="{}", help="the run's parameters (JSON), as the trigger form sets them")
     args = parser.parse_args(argv)
@@ -56,14 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"local Azure cloud: {emulator.info['arm_endpoint']} (speed x{args.speed:g}, state in {emulator.data_dir})")
     try:
         env = airflow_env(data_dir / "airflow", emulator.info, args.speed)
-        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         log_path = data_dir / "dags-test.log"
         print(f"running {spec.dag_id} with airflow dags test (log: {log_path}) ...", flush=True)
         started = time.monotonic()
         with open(log_path, "w") as log:
-            result = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", spec.dag_id, "--conf",
-                                     args.conf], env=env, stdout=log, stderr=subprocess.STDOUT)
+            result = subprocess.run(
+                [sys.executable, "-m", "airflow", "dags", "test", spec.dag_id, "--conf", args.conf],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
         wall = time.monotonic() - started
         report = summarize(spec, env, emulator.info, wall_seconds=wall)
         print(report.text)

@@ -11,6 +11,7 @@ state, Airflow's database and the logs stay in the data dir: the next ``up`` con
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -19,13 +20,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
 
-from .emulator import start_emulator
-from .run import ROOT, airflow_env
+from imagepool_local.emulator import start_emulator
+from imagepool_local.run import ROOT, airflow_env
 
 HOST = "127.0.0.1"
 USERNAME = "admin"
@@ -42,6 +43,7 @@ API_TIMEOUT = 120.0
 
 # --- processes, by PID --------------------------------------------------------------------------------
 
+
 def _stat(pid: int) -> tuple[str, int, int] | None:
     """(state, parent PID, start time in clock ticks after boot) from /proc, or None if there is no such process."""
     try:
@@ -49,7 +51,7 @@ def _stat(pid: int) -> tuple[str, int, int] | None:
     except OSError:
         return None
     # The command name (field 2) is in parentheses and may itself contain spaces and parentheses.
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     return fields[0], int(fields[1]), int(fields[19])
 
 
@@ -61,7 +63,7 @@ class Proc:
     start: int
 
     @classmethod
-    def of(cls, pid: int) -> "Proc | None":
+    def of(cls, pid: int) -> Proc | None:
         stat = _stat(pid)
         return cls(pid, stat[2]) if stat else None
 
@@ -71,19 +73,15 @@ class Proc:
             return False
         if stat[0] == "Z":
             # Exited; if it is this process's own child, reap it so it does not linger as a zombie.
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             return False
         return True
 
     def send(self, sig: signal.Signals) -> None:
         if self.alive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
 
     def cmdline(self) -> list[str]:
         return Path(f"/proc/{self.pid}/cmdline").read_bytes().decode().split("\0")[:-1]
@@ -92,7 +90,7 @@ class Proc:
         stat = _stat(self.pid)
         return stat[1] if stat else None
 
-    def tree(self) -> set["Proc"]:
+    def tree(self) -> set[Proc]:
         """This process and every live descendant."""
         children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
@@ -129,8 +127,10 @@ def _stop(name: str, proc: Proc) -> None:
     for escalation in (signal.SIGTERM, signal.SIGKILL):
         if not left:
             break
-        print(f"{name}: {len(left)} process(es) still running; sending {escalation.name} to "
-              f"{', '.join(str(p.pid) for p in sorted(left, key=lambda p: p.pid))}")
+        print(
+            f"{name}: {len(left)} process(es) still running; sending {escalation.name} to "
+            f"{', '.join(str(p.pid) for p in sorted(left, key=lambda p: p.pid))}"
+        )
         for member in left:
             member.send(escalation)
         left = _wait_gone(left, 10)
@@ -140,6 +140,7 @@ def _stop(name: str, proc: Proc) -> None:
 
 
 # --- the data dir -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StackDirs:
@@ -183,15 +184,20 @@ class StackDirs:
 
 # --- Airflow ------------------------------------------------------------------------------------------
 
+
 class AirflowApi(requests.Session):
     """Airflow's REST API as the stack's admin, with paths under /api/v2: ``api.get("/dags")``.
-    Every answer is checked: an error status raises with Airflow's explanation."""
+    Every answer is checked: an error status raises with Airflow's explanation.
+    """
 
     def __init__(self, url: str, username: str, password: str):
         super().__init__()
         self.url = url.rstrip("/")
-        token = _check(requests.post(f"{self.url}/auth/token", json={"username": username, "password": password},
-                                     timeout=API_TIMEOUT))
+        token = _check(
+            requests.post(
+                f"{self.url}/auth/token", json={"username": username, "password": password}, timeout=API_TIMEOUT
+            )
+        )
         self.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
     def request(self, method, path, *args, **kwargs):
@@ -201,8 +207,9 @@ class AirflowApi(requests.Session):
 
 def _check(response: requests.Response) -> requests.Response:
     if not response.ok:
-        raise RuntimeError(f"{response.request.method} {response.url}: HTTP {response.status_code}: "
-                           f"{response.text[:2000]}")
+        raise RuntimeError(
+            f"{response.request.method} {response.url}: HTTP {response.status_code}: {response.text[:2000]}"
+        )
     return response
 
 
@@ -215,7 +222,9 @@ class Stack:
     @property
     def password(self) -> str:
         """SimpleAuthManager's generated password for ``admin`` (written on Airflow's first start)."""
-        return json.loads((self.dirs.airflow_home / "simple_auth_manager_passwords.json.generated").read_text())[USERNAME]
+        return json.loads((self.dirs.airflow_home / "simple_auth_manager_passwords.json.generated").read_text())[
+            USERNAME
+        ]
 
     @property
     def emulator(self) -> dict:
@@ -229,7 +238,7 @@ class Stack:
         self.dirs.state_file.write_text(json.dumps({"url": self.url, "speed": self.speed}))
 
     @classmethod
-    def load(cls, dirs: StackDirs) -> "Stack":
+    def load(cls, dirs: StackDirs) -> Stack:
         state = json.loads(dirs.state_file.read_text())
         return cls(dirs, state["url"], state["speed"])
 
@@ -238,17 +247,19 @@ class Stack:
             return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
         dags = self.api().get("/dags", params={"limit": 100, "order_by": "dag_id"}).json()["dags"]
-        return "\n".join([
-            f"Airflow UI: {self.url}",
-            f"  login:   {USERNAME} / {self.password}",
-            "  DAGs:    " + ", ".join(f"{d['dag_id']} ({'paused' if d['is_paused'] else 'on'})" for d in dags),
-            "           (switch a DAG on in the UI, then trigger it; nothing runs on a schedule here)",
-            f"  Azure:   the local Azure cloud at {self.emulator['arm_endpoint']} (speed x{self.speed:g})",
-            f"  logs:    {shown(self.dirs.standalone_log)} (Airflow's components)",
-            f"           {shown(self.dirs.airflow_home / 'logs')} (task logs, also in the UI)",
-            f"           {shown(self.dirs.emulator / 'emulator.log')} (the local Azure cloud)",
-            "  stop:    make down",
-        ])
+        return "\n".join(
+            [
+                f"Airflow UI: {self.url}",
+                f"  login:   {USERNAME} / {self.password}",
+                "  DAGs:    " + ", ".join(f"{d['dag_id']} ({'paused' if d['is_paused'] else 'on'})" for d in dags),
+                "           (switch a DAG on in the UI, then trigger it; nothing runs on a schedule here)",
+                f"  Azure:   the local Azure cloud at {self.emulator['arm_endpoint']} (speed x{self.speed:g})",
+                f"  logs:    {shown(self.dirs.standalone_log)} (Airflow's components)",
+                f"           {shown(self.dirs.airflow_home / 'logs')} (task logs, also in the UI)",
+                f"           {shown(self.dirs.emulator / 'emulator.log')} (the local Azure cloud)",
+                "  stop:    make down",
+            ]
+        )
 
 
 def _free_port(preferred: int) -> int:
@@ -267,7 +278,8 @@ def _free_port(preferred: int) -> int:
 
 def stack_env(dirs: StackDirs, info: dict, speed: float, *, port: int, parallelism: int) -> dict[str, str]:
     """``make run``'s settings (the project's DAGs and plugins, the emulator's connection, scaled polling),
-    plus what a long-running local Airflow needs."""
+    plus what a long-running local Airflow needs.
+    """
     url = f"http://{HOST}:{port}"
     return {
         **airflow_env(dirs.airflow_home, info, speed),
@@ -318,21 +330,27 @@ def _not_ready(stack: Stack, started: datetime) -> str | None:
         return f"waiting for {', '.join(waiting)} to be healthy"
     api = stack.api()
     # Errors and parse times from before this start describe older code: only fresh ones count.
-    errors = [e for e in api.get("/importErrors", params={"limit": 100}).json()["import_errors"]
-              if datetime.fromisoformat(e["timestamp"]) >= started]
+    errors = [
+        e
+        for e in api.get("/importErrors", params={"limit": 100}).json()["import_errors"]
+        if datetime.fromisoformat(e["timestamp"]) >= started
+    ]
     if errors:
-        raise RuntimeError("DAG files failed to import:\n" + "\n".join(f"{e['filename']}:\n{e['stack_trace']}"
-                                                                      for e in errors))
-    dags = [d for d in api.get("/dags", params={"limit": 100}).json()["dags"] if not d["is_stale"]
-            and d["last_parsed_time"] and datetime.fromisoformat(d["last_parsed_time"]) >= started]
+        raise RuntimeError(
+            "DAG files failed to import:\n" + "\n".join(f"{e['filename']}:\n{e['stack_trace']}" for e in errors)
+        )
+    dags = [
+        d
+        for d in api.get("/dags", params={"limit": 100}).json()["dags"]
+        if not d["is_stale"] and d["last_parsed_time"] and datetime.fromisoformat(d["last_parsed_time"]) >= started
+    ]
     missing = sorted({p.name for p in (ROOT / "dags").glob("*.py")} - {d["relative_fileloc"] for d in dags})
     if missing:
         return f"waiting for {', '.join(missing)} to be parsed"
     return None
 
 
-def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int = 4,
-       timeout: float = 300) -> Stack:
+def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int = 4, timeout: float = 300) -> Stack:
     """Start the stack in the background (or find it running) and return it once it is ready.
 
     :param port: the Airflow UI and API port if it is free, otherwise (and for 0) any free port.
@@ -348,7 +366,7 @@ def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int 
         down(data_dir)
     dirs.root.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    started = datetime.now(timezone.utc) - timedelta(seconds=1)
+    started = datetime.now(UTC) - timedelta(seconds=1)
     ready_file = dirs.emulator / "ready.json"
     # The same port as last time when free: a run deferred before ``down`` keeps the endpoints it was given.
     previous = json.loads(ready_file.read_text())["port"] if ready_file.exists() else 0
@@ -357,14 +375,26 @@ def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int 
     try:
         stack = Stack(dirs, f"http://{HOST}:{_free_port(port)}", speed)
         env = stack_env(dirs, emulator.info, speed, port=int(stack.url.rsplit(":", 1)[1]), parallelism=parallelism)
-        migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env,
-                                 stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        migrate = subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if migrate.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{migrate.stdout[-3000:]}{migrate.stderr[-3000:]}")
         with open(dirs.standalone_log, "ab") as log:
-            standalone = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env,
-                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True, preexec_fn=_default_sigint)
+            standalone = subprocess.Popen(
+                [sys.executable, "-m", "airflow", "standalone"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_default_sigint,  # noqa: PLW1509 (only resets a signal; no lock is taken)
+            )
         dirs.record("airflow", standalone.pid)
         print(f"starting Airflow at {stack.url} (log: {dirs.standalone_log}) ...", flush=True)
         deadline = time.monotonic() + timeout
@@ -373,8 +403,9 @@ def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int 
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited with {process.returncode}:\n{_tail(dirs.standalone_log)}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Airflow not ready after {timeout:.0f} s ({problem}):\n"
-                                   f"{_tail(dirs.standalone_log)}")
+                raise RuntimeError(
+                    f"Airflow not ready after {timeout:.0f} s ({problem}):\n{_tail(dirs.standalone_log)}"
+                )
             time.sleep(1)
         stack.save()
         print(f"ready in {time.monotonic() - began:.0f} s")
@@ -399,7 +430,8 @@ def _triggerer(dirs: StackDirs) -> Proc:
 def restart_triggerer(data_dir: Path) -> Proc:
     """Stop the stack's triggerer and start another with the same command line, environment and working
     directory, as a deploy restarts one: ``airflow standalone`` never restarts a component that exits.
-    The new one logs to ``triggerer.log`` in the data dir, and ``down`` stops it. Returns it."""
+    The new one logs to ``triggerer.log`` in the data dir, and ``down`` stops it. Returns it.
+    """
     dirs = StackDirs(data_dir.resolve())
     old = _triggerer(dirs)
     command = old.cmdline()
@@ -407,8 +439,15 @@ def restart_triggerer(data_dir: Path) -> Proc:
     cwd = os.readlink(f"/proc/{old.pid}/cwd")
     _stop("triggerer", old)
     with open(dirs.root / "triggerer.log", "ab") as log:
-        new = subprocess.Popen(command, env=dict(entry.split("=", 1) for entry in environ), cwd=cwd,
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        new = subprocess.Popen(
+            command,
+            env=dict(entry.split("=", 1) for entry in environ),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     dirs.record("triggerer", new.pid)
     return dirs.recorded()["triggerer"]
 
@@ -426,11 +465,15 @@ def down(data_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m imagepool_local.stack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m imagepool_local.stack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "stack",
-                        help="emulator state, Airflow home, logs and PID files")
+    parser.add_argument(
+        "--data-dir", type=Path, default=ROOT / "var" / "stack", help="emulator state, Airflow home, logs and PID files"
+    )
     parser.add_argument("--speed", type=float, default=60.0, help="emulated time runs this many times faster")
     parser.add_argument("--port", type=int, default=8080, help="Airflow UI port if free (0: any free port)")
     parser.add_argument("--parallelism", type=int, default=4, help="tasks running at once (LocalExecutor workers)")

@@ -1,5 +1,6 @@
 """A readable summary of a pipeline run: what it decided, how long each phase took, and what Azure
-holds now (image version and replicas, pools and their nodes, leftover build resources)."""
+holds now (image version and replicas, pools and their nodes, leftover build resources).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +12,25 @@ from datetime import datetime
 import requests
 
 # Phases of the DAG, by task id prefix, in the order they run.
-PHASES = [("plan", ("plan", "build_needed", "nothing_changed", "pools_wanted")),
-          ("image build", ("image.ensure", "image.create_build_vm", "image.wait_for_build", "image.generalize",
-                           "image.disks_of", "image.snapshot", "image.managed_image", "image.publish_version")),
-          ("scale replicas", ("scale_replicas",)),
-          ("prune versions", ("prune_versions",)),
-          ("cleanup", ("image.cleanup_build_resources",))]
+PHASES = [
+    ("plan", ("plan", "build_needed", "nothing_changed", "pools_wanted")),
+    (
+        "image build",
+        (
+            "image.ensure",
+            "image.create_build_vm",
+            "image.wait_for_build",
+            "image.generalize",
+            "image.disks_of",
+            "image.snapshot",
+            "image.managed_image",
+            "image.publish_version",
+        ),
+    ),
+    ("scale replicas", ("scale_replicas",)),
+    ("prune versions", ("prune_versions",)),
+    ("cleanup", ("image.cleanup_build_resources",)),
+]
 BUILD_KINDS = ("arm/virtualMachines", "arm/snapshots", "arm/images", "arm/disks", "arm/networkInterfaces")
 
 
@@ -41,11 +55,16 @@ def _latest_run(dag_id: str):
         run = session.query(DagRun).filter(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).first()
         if run is None:
             return None, [], {}
-        instances = session.query(TaskInstance).filter(TaskInstance.dag_id == dag_id,
-                                                       TaskInstance.run_id == run.run_id).all()
+        instances = (
+            session.query(TaskInstance).filter(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id).all()
+        )
         session.expunge_all()
-        xcoms = {row.key: row.value for row in session.query(XComModel).filter(
-            XComModel.dag_id == dag_id, XComModel.run_id == run.run_id, XComModel.task_id == "plan")}
+        xcoms = {
+            row.key: row.value
+            for row in session.query(XComModel).filter(
+                XComModel.dag_id == dag_id, XComModel.run_id == run.run_id, XComModel.task_id == "plan"
+            )
+        }
         return run, instances, xcoms
 
 
@@ -66,8 +85,11 @@ def summarize(spec, env: dict[str, str], info: dict, *, wall_seconds: float) -> 
     regions = sorted({ti.task_id.split(".")[0] for ti in instances if ti.task_id.startswith("region_")})
     phases = [(name, prefixes) for name, prefixes in PHASES[:3]]
     phases += [(f"{r.removeprefix('region_')}: replication", (f"{r}.replicated",)) for r in regions]
-    phases += [(f"pool {ti.task_id.split('.')[1].removeprefix('pool_')}", (ti.task_id.rsplit(".", 1)[0] + ".",))
-               for ti in instances if ti.task_id.endswith(".create")]
+    phases += [
+        (f"pool {ti.task_id.split('.')[1].removeprefix('pool_')}", (ti.task_id.rsplit(".", 1)[0] + ".",))
+        for ti in instances
+        if ti.task_id.endswith(".create")
+    ]
     phases += PHASES[3:]
     for name, prefixes in phases:
         chosen = [ti for ti in instances if ti.task_id.startswith(prefixes) and ti.start_date]
@@ -75,7 +97,9 @@ def summarize(spec, env: dict[str, str], info: dict, *, wall_seconds: float) -> 
         span = _span(chosen)
         shown = f"{span:7.1f}" if span is not None else "      -"
         lines.append(f"  {name:<32} {shown}  {', '.join(sorted(states))}")
-    failed = [ti.task_id for ti in instances if str(getattr(ti.state, "value", ti.state)) in ("failed", "upstream_failed")]
+    failed = [
+        ti.task_id for ti in instances if str(getattr(ti.state, "value", ti.state)) in ("failed", "upstream_failed")
+    ]
     if failed:
         lines.append(f"failed tasks: {', '.join(sorted(failed))}")
     lines += _azure_state(spec, plan, info)
@@ -108,10 +132,16 @@ def _azure_state(spec, plan: dict, info: dict) -> list[str]:
         counts = batch.pool_node_counts(pool_id)
         ready = counts.get("idle", 0) + counts.get("running", 0)
         target = plan.get(f"dedicated:{pool.id_prefix}", 0) + plan.get(f"spot:{pool.id_prefix}", 0)
-        lines.append(f"pool {pool_id} ({pool.account}): {ready}/{target} nodes ready, "
-                     f"allocation {facts.get('allocation_state')}")
-    leftovers = [r for r in requests.get(f"{info['control_endpoint']}/resources", verify=info["ca_bundle"],
-                                         timeout=30).json()["value"] if r["kind"] in BUILD_KINDS]
+        lines.append(
+            f"pool {pool_id} ({pool.account}): {ready}/{target} nodes ready, allocation {facts.get('allocation_state')}"
+        )
+    leftovers = [
+        r
+        for r in requests.get(f"{info['control_endpoint']}/resources", verify=info["ca_bundle"], timeout=30).json()[
+            "value"
+        ]
+        if r["kind"] in BUILD_KINDS
+    ]
     lines.append(f"build resources left: {len(leftovers)}" + "".join(f"\n  {r['id']}" for r in leftovers))
     lines.append(f"finished {datetime.now():%H:%M:%S}")
     return lines

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .spec import SpecError, build_script, load_spec
+from imagepool.spec import SpecError, build_script, load_spec
 
 
 def validate(paths: list[Path]) -> int:
@@ -18,8 +18,9 @@ def validate(paths: list[Path]) -> int:
             print(exc, file=sys.stderr)
             failed += 1
             continue
-        print(f"{path}: valid (DAG {spec.dag_id}, {len(spec.batch.pools)} pool(s), "
-              f"{len(spec.target_regions)} region(s))")
+        print(
+            f"{path}: valid (DAG {spec.dag_id}, {len(spec.batch.pools)} pool(s), {len(spec.target_regions)} region(s))"
+        )
     return 1 if failed else 0
 
 
@@ -42,15 +43,19 @@ def describe_plan(path: Path) -> str:
     replicas = spec.replicas_per_region()
     nodes = spec.nodes_per_region()
     for region in spec.target_regions:
-        lines.append(f"  {region.name:<20} {replicas[region.name]:>3} replica(s)  {region.storage_account_type:<14} "
-                     f"{nodes.get(region.name, 0)} pool node(s)")
+        lines.append(
+            f"  {region.name:<20} {replicas[region.name]:>3} replica(s)  {region.storage_account_type:<14} "
+            f"{nodes.get(region.name, 0)} pool node(s)"
+        )
     lines.append("pools to create (the previous pool with the same prefix is retired after the smoke test):")
     for pool in spec.batch.pools:
         account = spec.account(pool.account)
         timeout = int(pool.resize_timeout().total_seconds() // 60)
-        lines.append(f"  {pool.pool_id('<version>'):<28} account {account.name} ({account.location}), "
-                     f"{pool.vm_size}, {pool.dedicated_nodes} dedicated + {pool.spot_nodes} spot, "
-                     f"resize timeout {timeout} min, healthy >= {pool.required_healthy_fraction:.0%}")
+        lines.append(
+            f"  {pool.pool_id('<version>'):<28} account {account.name} ({account.location}), "
+            f"{pool.vm_size}, {pool.dedicated_nodes} dedicated + {pool.spot_nodes} spot, "
+            f"resize timeout {timeout} min, healthy >= {pool.required_healthy_fraction:.0%}"
+        )
     lines.append(f"retention: newest {spec.version.retention} version(s) and every version a pool uses")
     return "\n".join(lines)
 
@@ -67,8 +72,10 @@ def plan(paths: list[Path]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m imagepool", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in (("validate", "check specs; exit 0 when all are valid"),
-                            ("plan", "show what a run of each spec would do")):
+    for name, help_text in (
+        ("validate", "check specs; exit 0 when all are valid"),
+        ("plan", "show what a run of each spec would do"),
+    ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
     args = parser.parse_args(argv)

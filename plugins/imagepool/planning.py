@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from .spec import Spec, build_script, next_version
+from imagepool.spec import Spec, build_script, next_version
 
 FINGERPRINT_TAG = "imagepool-fingerprint"
 BASE_IMAGE_TAG = "imagepool-base-image"
@@ -60,22 +60,26 @@ class RunParams:
     skip_pools: bool = False
 
     @classmethod
-    def from_params(cls, params: dict[str, Any]) -> "RunParams":
+    def from_params(cls, params: dict[str, Any]) -> RunParams:
         """The values of a run's params; a run configuration that does not match the form is refused.
 
         Airflow checks the form's schema when a run is created, but keeps keys the form does not
         have (a misspelt ``force_rebuld`` would be ignored): those, and types the form did not
         check, are refused here.
         """
-        problems = [f"{name}: unknown parameter; the trigger form has {', '.join(PARAM_NAMES)}"
-                    for name in sorted(set(params) - set(PARAM_NAMES))]
+        problems = [
+            f"{name}: unknown parameter; the trigger form has {', '.join(PARAM_NAMES)}"
+            for name in sorted(set(params) - set(PARAM_NAMES))
+        ]
         for name in ("force_rebuild", "skip_pools"):
             if not isinstance(params.get(name, False), bool):
                 problems.append(f"{name}: must be true or false (got {params[name]!r})")
         version = params.get("base_image_version") or ""
         if not isinstance(version, str) or not re.fullmatch(r"(latest|\d+(\.\d+)*)?", version.strip()):
-            problems.append(f"base_image_version: {version!r} is not 'latest' or a dotted Marketplace version "
-                            "such as '22.04.202411010'; leave it empty to use the spec's")
+            problems.append(
+                f"base_image_version: {version!r} is not 'latest' or a dotted Marketplace version "
+                "such as '22.04.202411010'; leave it empty to use the spec's"
+            )
         pool_nodes = params.get("pool_nodes") or {}
         if isinstance(pool_nodes, dict):
             problems += [p for prefix, sizes in pool_nodes.items() for p in _pool_size_problems(prefix, sizes)]
@@ -83,9 +87,12 @@ class RunParams:
             problems.append(f"pool_nodes: must map pool id prefixes to {{dedicated, spot}} (got {pool_nodes!r})")
         if problems:
             raise RunParamsError(problems)
-        return cls(force_rebuild=params.get("force_rebuild", False), base_image_version=version.strip(),
-                   pool_nodes={prefix: {k: int(n) for k, n in sizes.items()} for prefix, sizes in pool_nodes.items()},
-                   skip_pools=params.get("skip_pools", False))
+        return cls(
+            force_rebuild=params.get("force_rebuild", False),
+            base_image_version=version.strip(),
+            pool_nodes={prefix: {k: int(n) for k, n in sizes.items()} for prefix, sizes in pool_nodes.items()},
+            skip_pools=params.get("skip_pools", False),
+        )
 
     def check(self, spec: Spec) -> None:
         """Refuse, before any Azure call, pool sizes this spec cannot run."""
@@ -94,12 +101,17 @@ class RunParams:
         if unknown:
             raise RunParamsError([f"pool_nodes: {unknown} are not pools of this spec; use one of {names}"])
         targets = pool_targets(spec, self)
-        problems = [f"pool_nodes.{prefix}: 0 dedicated + 0 spot nodes; a pool needs at least one node to validate "
-                    "the image (use skip_pools to leave the pools as they are)"
-                    for prefix, (dedicated, spot) in targets.items() if dedicated + spot == 0]
+        problems = [
+            f"pool_nodes.{prefix}: 0 dedicated + 0 spot nodes; a pool needs at least one node to validate "
+            "the image (use skip_pools to leave the pools as they are)"
+            for prefix, (dedicated, spot) in targets.items()
+            if dedicated + spot == 0
+        ]
         totals = {prefix: dedicated + spot for prefix, (dedicated, spot) in targets.items()}
-        problems += [f"pool_nodes: {too_many}; ask for fewer nodes or raise vms_per_replica in the spec"
-                     for too_many in spec.replicas_over_limit(totals)]
+        problems += [
+            f"pool_nodes: {too_many}; ask for fewer nodes or raise vms_per_replica in the spec"
+            for too_many in spec.replicas_over_limit(totals)
+        ]
         if problems:
             raise RunParamsError(problems)
 
@@ -127,14 +139,17 @@ def pool_targets(spec: Spec, params: RunParams) -> dict[str, tuple[int, int]]:
     targets = {}
     for pool in spec.batch.pools:
         override = params.pool_nodes.get(pool.id_prefix, {})
-        targets[pool.id_prefix] = (int(override.get("dedicated", pool.dedicated_nodes)),
-                                   int(override.get("spot", pool.spot_nodes)))
+        targets[pool.id_prefix] = (
+            int(override.get("dedicated", pool.dedicated_nodes)),
+            int(override.get("spot", pool.spot_nodes)),
+        )
     return targets
 
 
 def made_for(pool_id: str, prefix: str) -> bool:
     """Whether ``pool_id`` is one this pipeline made for the pool ``prefix``: ``<prefix>-<version>``. Ids
-    that only start alike (another pool's ``<prefix>-gpu-1-0-0``, a hand-made ``<prefix>-manual``) are not."""
+    that only start alike (another pool's ``<prefix>-gpu-1-0-0``, a hand-made ``<prefix>-manual``) are not.
+    """
     return re.fullmatch(re.escape(prefix) + r"-\d+-\d+-\d+", pool_id, re.IGNORECASE) is not None
 
 
@@ -150,8 +165,10 @@ def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: Azure
     elif latest is None:
         build, reason = True, "no image version exists yet"
     elif latest.get("tags", {}).get(FINGERPRINT_TAG) != fingerprint:
-        build, reason = True, (f"inputs changed since {latest['name']} (base image {base_version}, build script "
-                               "or spec)")
+        build, reason = (
+            True,
+            (f"inputs changed since {latest['name']} (base image {base_version}, build script or spec)"),
+        )
     elif latest.get("provisioning_state") == "Failed":
         build, reason = True, f"the newest version {latest['name']} failed"
     else:
@@ -162,22 +179,34 @@ def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: Azure
     overrides = {prefix: dedicated + spot for prefix, (dedicated, spot) in targets.items()}
     replicas = spec.replicas_per_region(overrides)
     plan: dict[str, Any] = {
-        "build": build, "reason": reason, "version": version, "base_image_version": base_version,
-        "fingerprint": fingerprint, "build_script": script, "run_key": run_key,
+        "build": build,
+        "reason": reason,
+        "version": version,
+        "base_image_version": base_version,
+        "fingerprint": fingerprint,
+        "build_script": script,
+        "run_key": run_key,
         "vm_name": f"ipb-{spec.name}-{run_key}"[:64],
         "managed_image_name": f"{spec.name}-{run_key}",
         "image_version_id": azure.version_id(spec, version),
-        "end_of_life_date": (datetime.now(timezone.utc) + timedelta(days=spec.version.end_of_life_days)).isoformat()
-        if spec.version.end_of_life_days else None,
+        "end_of_life_date": (datetime.now(UTC) + timedelta(days=spec.version.end_of_life_days)).isoformat()
+        if spec.version.end_of_life_days
+        else None,
         "replicas": replicas,
-        "target_regions": [{"name": r.name, "regional_replica_count": replicas[r.name],
-                            "storage_account_type": r.storage_account_type} for r in spec.target_regions],
+        "target_regions": [
+            {"name": r.name, "regional_replica_count": replicas[r.name], "storage_account_type": r.storage_account_type}
+            for r in spec.target_regions
+        ],
         "skip_pools": params.skip_pools,
-        "version_tags": {**spec.tags, FINGERPRINT_TAG: fingerprint, BASE_IMAGE_TAG: base_version,
-                         SPEC_TAG: spec.name},
+        "version_tags": {**spec.tags, FINGERPRINT_TAG: fingerprint, BASE_IMAGE_TAG: base_version, SPEC_TAG: spec.name},
         "pools_for_replicas": [
-            {"region": spec.account(p.account).location, "target_dedicated_nodes": targets[p.id_prefix][0],
-             "target_low_priority_nodes": targets[p.id_prefix][1]} for p in spec.batch.pools],
+            {
+                "region": spec.account(p.account).location,
+                "target_dedicated_nodes": targets[p.id_prefix][0],
+                "target_low_priority_nodes": targets[p.id_prefix][1],
+            }
+            for p in spec.batch.pools
+        ],
     }
     for account in spec.batch.accounts:
         plan[f"account_url:{account.name}"] = azure.account_url(spec, account.name)
@@ -197,11 +226,15 @@ def make_plan(spec: Spec, spec_path: str | Path, params: RunParams, azure: Azure
 
 def describe(plan: dict[str, Any]) -> str:
     """The plan in a few lines for the task log."""
-    lines = [f"{'BUILD' if plan['build'] else 'NO CHANGE'}: {plan['reason']}",
-             f"image version {plan['version']} from base image {plan['base_image_version']}",
-             "replicas: " + ", ".join(f"{r} {n}" for r, n in plan["replicas"].items())]
+    lines = [
+        f"{'BUILD' if plan['build'] else 'NO CHANGE'}: {plan['reason']}",
+        f"image version {plan['version']} from base image {plan['base_image_version']}",
+        "replicas: " + ", ".join(f"{r} {n}" for r, n in plan["replicas"].items()),
+    ]
     for key in sorted(k for k in plan if k.startswith("pool_id:")):
         prefix = key.split(":", 1)[1]
-        lines.append(f"pool {plan[key]}: {plan['dedicated:' + prefix]} dedicated + {plan['spot:' + prefix]} spot; "
-                     f"retires {plan['previous_pools:' + prefix] or 'nothing'}")
+        lines.append(
+            f"pool {plan[key]}: {plan['dedicated:' + prefix]} dedicated + {plan['spot:' + prefix]} spot; "
+            f"retires {plan['previous_pools:' + prefix] or 'nothing'}"
+        )
     return "\n".join(lines)

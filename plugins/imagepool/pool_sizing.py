@@ -36,12 +36,15 @@ def steady_timeout(nodes: int, resize: timedelta | None = None) -> timedelta:
 def pool_id_problem(pool_id) -> str | None:
     """Why Batch would refuse ``pool_id``, or None."""
     if not isinstance(pool_id, str) or not POOL_ID.match(pool_id):
-        return (f"pool id {pool_id!r} must be 1-64 letters, digits, '-' or '_' (Batch ids are case-insensitive; "
-                "derive it from the image version, e.g. 'render-1-4-2')")
+        return (
+            f"pool id {pool_id!r} must be 1-64 letters, digits, '-' or '_' (Batch ids are case-insensitive; "
+            "derive it from the image version, e.g. 'render-1-4-2')"
+        )
     return None
 
 
 # --- resize errors -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ResizeErrorRule:
@@ -49,19 +52,28 @@ class ResizeErrorRule:
     next_step: str
 
 
-_QUOTA = ("request more {kind} cores for the Batch account (Azure portal > Batch account > Quotas), or lower the "
-          "pool's target or VM size")
+_QUOTA = (
+    "request more {kind} cores for the Batch account (Azure portal > Batch account > Quotas), or lower the "
+    "pool's target or VM size"
+)
 RESIZE_ERRORS: dict[str, ResizeErrorRule] = {
     # Capacity was short or slow this time; the same request often succeeds a little later.
-    "AllocationFailed": ResizeErrorRule(True, "Azure could not allocate the nodes; if it keeps failing, check the "
-                                              "error's Reason, the image's replicas in the region, or try another "
-                                              "VM size or region"),
-    "AllocationTimedout": ResizeErrorRule(True, "allocation outlasted the resize timeout; if it keeps happening, "
-                                                "raise resize_timeout or add image replicas in the region"),
+    "AllocationFailed": ResizeErrorRule(
+        True,
+        "Azure could not allocate the nodes; if it keeps failing, check the "
+        "error's Reason, the image's replicas in the region, or try another "
+        "VM size or region",
+    ),
+    "AllocationTimedout": ResizeErrorRule(
+        True,
+        "allocation outlasted the resize timeout; if it keeps happening, "
+        "raise resize_timeout or add image replicas in the region",
+    ),
     "InternalError": ResizeErrorRule(True, "a transient Batch service error; if it persists, open a support case"),
     "ServerBusy": ResizeErrorRule(True, "Batch is busy; if it persists, open a support case"),
-    "OperationTimedOut": ResizeErrorRule(True, "a transient Batch service timeout; if it persists, open a support "
-                                               "case"),
+    "OperationTimedOut": ResizeErrorRule(
+        True, "a transient Batch service timeout; if it persists, open a support case"
+    ),
     # Retrying cannot help until someone changes a quota, the spec or the pool.
     "AccountCoreQuotaReached": ResizeErrorRule(False, _QUOTA.format(kind="dedicated")),
     "AccountLowPriorityCoreQuotaReached": ResizeErrorRule(False, _QUOTA.format(kind="spot (low-priority)")),
@@ -70,8 +82,9 @@ RESIZE_ERRORS: dict[str, ResizeErrorRule] = {
     "InvalidPropertyValue": ResizeErrorRule(False, "fix the pool property the error names in the pipeline spec"),
     "ResizeStopped": ResizeErrorRule(False, "someone stopped the resize; resize the pool again or re-run the task"),
     "RemoveNodesFailed": ResizeErrorRule(False, "removing nodes failed; check the nodes' state in the portal"),
-    "CommunicationEnabledPoolReachedMaxVMCount": ResizeErrorRule(False, "pools with inter-node communication are "
-                                                                        "capped in size; lower the target"),
+    "CommunicationEnabledPoolReachedMaxVMCount": ResizeErrorRule(
+        False, "pools with inter-node communication are capped in size; lower the target"
+    ),
 }
 # An unknown code is not retried: looping on an error nobody understood hides it.
 UNKNOWN_RESIZE_ERROR = ResizeErrorRule(False, "see the error's message and values; fix the cause and re-run the task")
@@ -90,8 +103,17 @@ FAILED_STATES = ("unusable", "startTaskFailed")
 # Still on the way to idle.
 PENDING_STATES = ("creating", "starting", "waitingForStartTask", "rebooting", "reimaging", "unknown", "upgradingOS")
 # Shown in progress messages in this order; anything else nonzero follows.
-SHOWN_STATES = ("running", "creating", "starting", "waitingForStartTask", "unusable", "startTaskFailed",
-                "preempted", "leavingPool", "offline")
+SHOWN_STATES = (
+    "running",
+    "creating",
+    "starting",
+    "waitingForStartTask",
+    "unusable",
+    "startTaskFailed",
+    "preempted",
+    "leavingPool",
+    "offline",
+)
 
 HEALTHY, WAITING, FAILED, SHORT = "healthy", "waiting", "failed", "short"
 

@@ -8,8 +8,8 @@ from the nodes of all its pools together, as the pipeline spec sizes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from math import ceil
-from typing import Iterable, Mapping
 
 MAX_REPLICAS = 100
 DEFAULT_VMS_PER_REPLICA = 300
@@ -34,8 +34,13 @@ def pool_nodes(pool: Mapping) -> int:
     return int(pool.get("target_dedicated_nodes") or 0) + int(pool.get("target_low_priority_nodes") or 0)
 
 
-def replica_plan(regions: Iterable[str], pools: Iterable[Mapping], *,
-                 vms_per_replica: int = DEFAULT_VMS_PER_REPLICA, minimum: int = 1) -> dict[str, int]:
+def replica_plan(
+    regions: Iterable[str],
+    pools: Iterable[Mapping],
+    *,
+    vms_per_replica: int = DEFAULT_VMS_PER_REPLICA,
+    minimum: int = 1,
+) -> dict[str, int]:
     """``{region: replicas}`` for every target region and every region that hosts a pool.
 
     A pool's region is included even when it is not a target region: a pool can only boot from a

@@ -17,8 +17,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .pool_sizing import resize_timeout
-from .replicas import MAX_REPLICAS, normalize_region, replicas_for
+from imagepool.pool_sizing import resize_timeout
+from imagepool.replicas import MAX_REPLICAS, normalize_region, replicas_for
 
 INT32_MAX = 2**31 - 1
 # Azure's limit on customData: base64 of at most 87,380 characters, i.e. 65,535 bytes of script.
@@ -33,11 +33,41 @@ STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS")
 DISK_TYPES = ("Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS")
 # Regions imagepool knows; Azure has more, and a new one only needs adding here.
 REGIONS = {
-    "westeurope", "northeurope", "uksouth", "ukwest", "francecentral", "germanywestcentral", "swedencentral",
-    "switzerlandnorth", "norwayeast", "eastus", "eastus2", "centralus", "southcentralus", "northcentralus",
-    "westus", "westus2", "westus3", "westcentralus", "canadacentral", "canadaeast", "brazilsouth",
-    "australiaeast", "australiasoutheast", "japaneast", "japanwest", "koreacentral", "southeastasia", "eastasia",
-    "centralindia", "southindia", "uaenorth", "southafricanorth", "qatarcentral", "polandcentral", "italynorth",
+    "westeurope",
+    "northeurope",
+    "uksouth",
+    "ukwest",
+    "francecentral",
+    "germanywestcentral",
+    "swedencentral",
+    "switzerlandnorth",
+    "norwayeast",
+    "eastus",
+    "eastus2",
+    "centralus",
+    "southcentralus",
+    "northcentralus",
+    "westus",
+    "westus2",
+    "westus3",
+    "westcentralus",
+    "canadacentral",
+    "canadaeast",
+    "brazilsouth",
+    "australiaeast",
+    "australiasoutheast",
+    "japaneast",
+    "japanwest",
+    "koreacentral",
+    "southeastasia",
+    "eastasia",
+    "centralindia",
+    "southindia",
+    "uaenorth",
+    "southafricanorth",
+    "qatarcentral",
+    "polandcentral",
+    "italynorth",
 }
 # Azure's size names: tier, family letters, vCPUs (optionally "-constrained"), feature letters, then
 # accelerator and version parts: Standard_D4s_v5, Standard_E64-32s_v3, Standard_NC24ads_A100_v4, Basic_A1.
@@ -102,10 +132,16 @@ class Build(Strict):
     @field_validator("subnet_id")
     @classmethod
     def _subnet(cls, value: str) -> str:
-        if not re.fullmatch(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
-                            r"virtualNetworks/[^/]+/subnets/[^/]+", value, re.IGNORECASE):
-            raise ValueError("must be a subnet resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/"
-                             "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")
+        if not re.fullmatch(
+            r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
+            r"virtualNetworks/[^/]+/subnets/[^/]+",
+            value,
+            re.IGNORECASE,
+        ):
+            raise ValueError(
+                "must be a subnet resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/"
+                "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>"
+            )
         return value
 
     @field_validator("ssh_public_key")
@@ -137,8 +173,10 @@ class Gallery(Strict):
     @classmethod
     def _gallery_name(cls, value: str) -> str:
         if not GALLERY_NAME.match(value):
-            raise ValueError(f"{value!r}: gallery names use letters, digits, '_' and '.', up to 80 characters, "
-                             "no dashes (an Azure rule)")
+            raise ValueError(
+                f"{value!r}: gallery names use letters, digits, '_' and '.', up to 80 characters, "
+                "no dashes (an Azure rule)"
+            )
         return value
 
     @field_validator("image_definition")
@@ -188,12 +226,14 @@ class Pool(Strict):
     def _prefix(cls, value: str) -> str:
         # The pool id is "<prefix>-<version with dashes>" and Batch allows 64 characters of [A-Za-z0-9_-].
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,30}", value):
-            raise ValueError(f"{value!r}: Batch pool ids allow letters, digits, '-' and '_'; keep the prefix to "
-                             "30 characters so the version fits")
+            raise ValueError(
+                f"{value!r}: Batch pool ids allow letters, digits, '-' and '_'; keep the prefix to "
+                "30 characters so the version fits"
+            )
         return value
 
     @model_validator(mode="after")
-    def _some_nodes(self) -> "Pool":
+    def _some_nodes(self) -> Pool:
         if self.dedicated_nodes + self.spot_nodes == 0:
             raise ValueError("dedicated_nodes + spot_nodes is 0: a pool needs at least one node to validate the image")
         return self
@@ -214,8 +254,10 @@ class Pool(Strict):
 class BatchAccount(Strict):
     name: str = Field(pattern=r"^[a-z0-9]{3,24}$")
     location: Region
-    url: str | None = Field(None, description="account URL; default: from the connection's cloud, e.g. "
-                                              "https://<name>.<location>.batch.azure.com")
+    url: str | None = Field(
+        None,
+        description="account URL; default: from the connection's cloud, e.g. https://<name>.<location>.batch.azure.com",
+    )
     connection: str = "azure_default"
     resource_group: str | None = None
 
@@ -226,8 +268,7 @@ class Batch(Strict):
 
 
 class Spec(Strict):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,48}$",
-                      description="image family; the DAG id is imagepool_<name>")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,48}$", description="image family; the DAG id is imagepool_<name>")
     description: str = ""
     schedule: str | None = "0 2 * * *"
     connection: str = "azure_default"
@@ -252,8 +293,10 @@ class Spec(Strict):
             return value
         parts = value.split()
         if len(parts) != 5 or not all(CRON_FIELD.match(p) for p in parts):
-            raise ValueError(f"{value!r} is not a 5-field cron expression (such as '0 2 * * *') or a preset "
-                             "such as '@daily'; use null for manual runs only")
+            raise ValueError(
+                f"{value!r} is not a 5-field cron expression (such as '0 2 * * *') or a preset "
+                "such as '@daily'; use null for manual runs only"
+            )
         return value
 
     @field_validator("tags")
@@ -261,24 +304,30 @@ class Spec(Strict):
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         for key, tag in value.items():
             if len(key) > 512 or len(tag) > 256 or any(c in key for c in "<>%&\\?/"):
-                raise ValueError(f"tag {key!r}: Azure tag names are at most 512 characters without <>%&\\?/ and "
-                                 "values at most 256 characters")
+                raise ValueError(
+                    f"tag {key!r}: Azure tag names are at most 512 characters without <>%&\\?/ and "
+                    "values at most 256 characters"
+                )
         return value
 
     @model_validator(mode="after")
-    def _cross_field_rules(self) -> "Spec":
+    def _cross_field_rules(self) -> Spec:
         problems = []
         regions = [r.name for r in self.target_regions]
         duplicates = sorted({r for r in regions if regions.count(r) > 1})
         if duplicates:
             problems.append(f"target_regions: {duplicates[0]} is listed twice; Azure refuses duplicate regions")
         if self.gallery.location not in regions:
-            problems.append(f"target_regions: must include the gallery's region {self.gallery.location!r} "
-                            "(Azure keeps the source replica there)")
+            problems.append(
+                f"target_regions: must include the gallery's region {self.gallery.location!r} "
+                "(Azure keeps the source replica there)"
+            )
         if self.security_type == "TrustedLaunch":
             if self.image_path == "managed_image":
-                problems.append("image_path: 'managed_image' cannot be used with security_type 'TrustedLaunch' "
-                                "(Azure refuses managed images from Trusted Launch VMs); use 'snapshots'")
+                problems.append(
+                    "image_path: 'managed_image' cannot be used with security_type 'TrustedLaunch' "
+                    "(Azure refuses managed images from Trusted Launch VMs); use 'snapshots'"
+                )
             if self.hyper_v_generation != "V2":
                 problems.append("hyper_v_generation: Trusted Launch needs 'V2'")
         if self.os_type == "Linux" and not self.build.ssh_public_key:
@@ -286,25 +335,36 @@ class Spec(Strict):
         accounts = {a.name: a for a in self.batch.accounts}
         for i, account in enumerate(self.batch.accounts):
             if account.location not in regions:
-                problems.append(f"batch.accounts[{i}].location: {account.location!r} is not among target_regions "
-                                f"{regions}; a pool can only use an image replicated to its account's region")
+                problems.append(
+                    f"batch.accounts[{i}].location: {account.location!r} is not among target_regions "
+                    f"{regions}; a pool can only use an image replicated to its account's region"
+                )
         seen_prefixes = set()
         for i, pool in enumerate(self.batch.pools):
             where = f"batch.pools[{i}]"
             if pool.account not in accounts:
                 problems.append(f"{where}.account: {pool.account!r} is not one of batch.accounts {sorted(accounts)}")
-            agent_ok = LINUX_AGENT.match(pool.node_agent_sku_id) if self.os_type == "Linux" else \
-                WINDOWS_AGENT.match(pool.node_agent_sku_id)
+            agent_ok = (
+                LINUX_AGENT.match(pool.node_agent_sku_id)
+                if self.os_type == "Linux"
+                else WINDOWS_AGENT.match(pool.node_agent_sku_id)
+            )
             if not agent_ok:
-                problems.append(f"{where}.node_agent_sku_id: {pool.node_agent_sku_id!r} does not run {self.os_type} "
-                                f"images (use e.g. {'batch.node.ubuntu 22.04' if self.os_type == 'Linux' else 'batch.node.windows amd64'})")
+                problems.append(
+                    f"{where}.node_agent_sku_id: {pool.node_agent_sku_id!r} does not run {self.os_type} "
+                    f"images (use e.g. {'batch.node.ubuntu 22.04' if self.os_type == 'Linux' else 'batch.node.windows amd64'})"
+                )
             # Batch pool ids ignore case: "Render-WE-1-0-0" and "render-we-1-0-0" are the same pool.
             if (pool.account, pool.id_prefix.lower()) in seen_prefixes:
-                problems.append(f"{where}.id_prefix: {pool.id_prefix!r} is used twice in account {pool.account!r} "
-                                "(Batch pool ids ignore case); give each pool its own prefix")
+                problems.append(
+                    f"{where}.id_prefix: {pool.id_prefix!r} is used twice in account {pool.account!r} "
+                    "(Batch pool ids ignore case); give each pool its own prefix"
+                )
             seen_prefixes.add((pool.account, pool.id_prefix.lower()))
-        problems += [f"batch.pools: {too_many}; raise vms_per_replica or split the pools"
-                     for too_many in self.replicas_over_limit()]
+        problems += [
+            f"batch.pools: {too_many}; raise vms_per_replica or split the pools"
+            for too_many in self.replicas_over_limit()
+        ]
         if problems:
             # One line per problem (a problem's own advice may hold "; ").
             raise ValueError("\n".join(problems))
@@ -335,23 +395,29 @@ class Spec(Strict):
         for region, nodes in self.nodes_per_region(overrides).items():
             needed = -(-nodes // self.vms_per_replica)
             if needed > MAX_REPLICAS:
-                found.append(f"{nodes} nodes in {region} need {needed} replicas at vms_per_replica "
-                             f"{self.vms_per_replica}, above Azure's {MAX_REPLICAS} per version")
+                found.append(
+                    f"{nodes} nodes in {region} need {needed} replicas at vms_per_replica "
+                    f"{self.vms_per_replica}, above Azure's {MAX_REPLICAS} per version"
+                )
         return found
 
     def replicas_per_region(self, overrides: dict[str, int] | None = None) -> dict[str, int]:
         """Replicas each target region needs: the pools' ``ceil(nodes / vms_per_replica)``, at least the minimum."""
         nodes = self.nodes_per_region(overrides)
-        return {r.name: max(r.min_replicas, replicas_for(nodes[r.name], self.vms_per_replica) if r.name in nodes else 0)
-                for r in self.target_regions}
+        return {
+            r.name: max(r.min_replicas, replicas_for(nodes[r.name], self.vms_per_replica) if r.name in nodes else 0)
+            for r in self.target_regions
+        }
 
     def image_fingerprint(self, resolved_base_version: str, script_text: str) -> str:
         """What the image is made of: the resolved base image, the build script and the image-shaping spec.
 
         Pool sizes, retention and schedule are left out: changing them reconciles, it does not rebuild.
         """
-        shaping = self.model_dump(mode="json", include={"base_image", "os_type", "hyper_v_generation",
-                                                         "security_type", "image_path", "build", "gallery"})
+        shaping = self.model_dump(
+            mode="json",
+            include={"base_image", "os_type", "hyper_v_generation", "security_type", "image_path", "build", "gallery"},
+        )
         shaping["build"].pop("timeout_minutes", None)
         shaping["build"].pop("keep_resources_on_failure", None)
         shaping["base_image"]["version"] = resolved_base_version
@@ -361,7 +427,8 @@ class Spec(Strict):
 
 def next_version(spec: Spec, existing: list[str], high_water: str | None = None) -> str:
     """The next ``MAJOR.MINOR.PATCH`` for the spec's major.minor: above every existing version and above
-    ``high_water`` (the highest ever published, so a deleted version's number is never reused)."""
+    ``high_water`` (the highest ever published, so a deleted version's number is never reused).
+    """
     seen = [_parse(v) for v in [*existing, *([high_water] if high_water else [])]]
     prefix = (spec.version.major, spec.version.minor)
     patches = [p[2] for p in seen if p and p[:2] == prefix]
@@ -418,11 +485,21 @@ def load_spec(path: str | Path) -> Spec:
     spec = parse_spec(data, str(path))
     script = build_script(spec, path)
     if not script.strip():
-        raise SpecError(str(path), [f"build.script: {spec.build.script!r} is empty; the build script must install "
-                                    "the image's software and end by powering the VM off"])
+        raise SpecError(
+            str(path),
+            [
+                f"build.script: {spec.build.script!r} is empty; the build script must install "
+                "the image's software and end by powering the VM off"
+            ],
+        )
     if len(script.encode()) > MAX_SCRIPT_BYTES:
-        raise SpecError(str(path), [f"build.script: {len(script.encode())} bytes is above Azure's customData limit "
-                                    f"of {MAX_SCRIPT_BYTES} bytes; download the heavy parts from the script instead"])
+        raise SpecError(
+            str(path),
+            [
+                f"build.script: {len(script.encode())} bytes is above Azure's customData limit "
+                f"of {MAX_SCRIPT_BYTES} bytes; download the heavy parts from the script instead"
+            ],
+        )
     return spec
 
 

@@ -1,5 +1,6 @@
 """The bench's pure parts: the critical path, the image families it writes, and its results document.
-The timed run itself (make bench) is not a test."""
+The timed run itself (make bench) is not a test.
+"""
 
 from __future__ import annotations
 
@@ -40,17 +41,33 @@ def test_a_cycle_is_refused():
 
 
 def test_a_runs_time_along_the_path_splits_into_waiting_to_start_work_and_azure():
-    path = [{"task_id": "a", "emulated_s": 0}, {"task_id": "b", "emulated_s": 400}, {"task_id": "skipped", "emulated_s": 0},
-            {"task_id": "c", "emulated_s": 40}]
-    timeline = [{"task_id": "a", "start": 2, "end": 3}, {"task_id": "b", "start": 4, "end": 16},
-                {"task_id": "b", "start": 4.5, "end": 17}, {"task_id": "c", "start": 19, "end": 22}]
+    path = [
+        {"task_id": "a", "emulated_s": 0},
+        {"task_id": "b", "emulated_s": 400},
+        {"task_id": "skipped", "emulated_s": 0},
+        {"task_id": "c", "emulated_s": 40},
+    ]
+    timeline = [
+        {"task_id": "a", "start": 2, "end": 3},
+        {"task_id": "b", "start": 4, "end": 16},
+        {"task_id": "b", "start": 4.5, "end": 17},
+        {"task_id": "c", "start": 19, "end": 22},
+    ]
     # At 40x: b waits 10 s for Azure and c 1 s; a starts 2 s in, b 1 s after a, c 2 s after b's last instance.
     assert realized(path, timeline, 40) == {"between_tasks_s": 5.0, "in_tasks_beyond_azure_s": 6.0, "azure_s": 11.0}
 
 
-DURATIONS_TABLE = {"version_prepare": 100, "replication_per_region": 1000, "replication_per_extra_replica": 10,
-                   "pool_allocation_start": 200, "pool_allocation_per_replica_batch": 300, "vms_per_replica": 300,
-                   "node_boot": 100, "node_agent_start": 50, "start_task": 40}
+DURATIONS_TABLE = {
+    "version_prepare": 100,
+    "replication_per_region": 1000,
+    "replication_per_extra_replica": 10,
+    "pool_allocation_start": 200,
+    "pool_allocation_per_replica_batch": 300,
+    "vms_per_replica": 300,
+    "node_boot": 100,
+    "node_agent_start": 50,
+    "start_task": 40,
+}
 
 
 def test_overlapping_waits_count_once():
@@ -67,22 +84,33 @@ def test_replication_grows_by_a_step_per_extra_replica():
 def test_a_pool_is_ready_when_its_last_required_node_has_started():
     # 10 nodes over one 300 s window: the 9th (90 %) arrives at 270 s, then boots, starts and runs its start task.
     assert pool_ready_s(DURATIONS_TABLE, nodes=10, replicas=1, healthy_fraction=0.9, start_task=True) == 200 + 270 + 190
-    assert pool_ready_s(DURATIONS_TABLE, nodes=10, replicas=1, healthy_fraction=1.0, start_task=False) == 200 + 300 + 150
+    assert (
+        pool_ready_s(DURATIONS_TABLE, nodes=10, replicas=1, healthy_fraction=1.0, start_task=False) == 200 + 300 + 150
+    )
     # 900 nodes on one replica take three windows; on three replicas one.
-    assert pool_ready_s(DURATIONS_TABLE, nodes=900, replicas=1, healthy_fraction=1.0, start_task=False) == 200 + 900 + 150
-    assert pool_ready_s(DURATIONS_TABLE, nodes=900, replicas=3, healthy_fraction=1.0, start_task=False) == 200 + 300 + 150
+    assert (
+        pool_ready_s(DURATIONS_TABLE, nodes=900, replicas=1, healthy_fraction=1.0, start_task=False) == 200 + 900 + 150
+    )
+    assert (
+        pool_ready_s(DURATIONS_TABLE, nodes=900, replicas=3, healthy_fraction=1.0, start_task=False) == 200 + 300 + 150
+    )
 
 
 def test_the_bench_specs_critical_path_runs_through_the_build_replication_and_the_slower_pool():
     spec = load_spec(SPEC)
-    graph = {"plan": [], "image.ensure_gallery": ["plan"], "image.create_build_vm": ["image.ensure_gallery"],
-             "image.wait_for_build": ["image.create_build_vm"], "image.publish_version": ["image.wait_for_build"],
-             "region_westeurope.replicated": ["image.publish_version"],
-             "region_uksouth.replicated": ["image.publish_version"],
-             "region_westeurope.pool_bench-we.steady": ["region_westeurope.replicated"],
-             "region_northeurope.replicated": ["image.publish_version"],
-             "region_northeurope.pool_bench-ne.steady": ["region_northeurope.replicated"],
-             "image.cleanup_build_resources": ["region_uksouth.replicated"]}
+    graph = {
+        "plan": [],
+        "image.ensure_gallery": ["plan"],
+        "image.create_build_vm": ["image.ensure_gallery"],
+        "image.wait_for_build": ["image.create_build_vm"],
+        "image.publish_version": ["image.wait_for_build"],
+        "region_westeurope.replicated": ["image.publish_version"],
+        "region_uksouth.replicated": ["image.publish_version"],
+        "region_westeurope.pool_bench-we.steady": ["region_westeurope.replicated"],
+        "region_northeurope.replicated": ["image.publish_version"],
+        "region_northeurope.pool_bench-ne.steady": ["region_northeurope.replicated"],
+        "image.cleanup_build_resources": ["region_uksouth.replicated"],
+    }
     costs = task_costs(graph, spec, DURATIONS)
     assert costs["plan"] == costs["image.publish_version"] == 0
     assert costs["image.wait_for_build"] == DURATIONS["build_linux"]
@@ -112,33 +140,69 @@ def test_the_families_differ_only_in_their_names_and_each_has_its_dag_file(tmp_p
 
 def results() -> dict:
     """A results document as the bench writes it, with made-up numbers."""
-    values = {"overhead_ratio": 1.2, "speedup_vs_baseline": 1.3, "requests_dag / requests_baseline": 0.5,
-              "concurrency_ratio": 1.25}
+    values = {
+        "overhead_ratio": 1.2,
+        "speedup_vs_baseline": 1.3,
+        "requests_dag / requests_baseline": 0.5,
+        "concurrency_ratio": 1.25,
+    }
     tally = {"requests": 10, "bytes": 2000, "arm": 6, "batch": 4}
     poll = {"requests": 1, "bytes": 900, "state": "waiting"}
     slots = {"running": 100.0, "deferred": 200.0, "waiting_for_slot": 5.0}
     return {
-        "generated": "2026-01-01 00:00 UTC", "machine": {"cpus": 2, "load_before": [1.0, 1.0, 1.0],
-                                                          "load_after": [1.0, 1.0, 1.0]},
-        "settings": {"speed": 40.0, "durations": DURATIONS, "spec": "bench/specs/bench.yaml",
-                     "spec_summary": "2 data disks, 3 target regions, 2 pools", "families": 10, "parallelism": 4},
-        "bench_wall_s": 700.0, "critical_path_s": 100.0,
-        "critical_path": {"emulated_s": 4000.0, "real_s": 100.0,
-                          "tasks": [{"task_id": "plan", "emulated_s": 0.0}, {"task_id": "b", "emulated_s": 4000}],
-                          "realized": {"between_tasks_s": 8.0, "in_tasks_beyond_azure_s": 9.0, "azure_s": 100.0}},
-        "dag_wall_s": 120.0, "overhead_ratio": 1.2, "overhead_ratio_without_retry_waits": 1.2, "baseline_wall_s": 156.0, "speedup_vs_baseline": 1.3,
-        "requests_dag": 10, "requests_baseline": 20, "requests_detail": {"pipeline": tally, "baseline": tally},
-        "single_wall_s": 120.0, "concurrent_wall_s": 150.0, "concurrency_ratio": 1.25,
-        "worker_slot_s": {"single": slots, "concurrent": slots}, "retries": {"single": {"tries": 0, "waiting_s": 0.0}, "concurrent": {"tries": 1, "waiting_s": 70.0}},
-        "scale": {"pool_poll": {n: {"resizing": poll, "steady": poll, "node_listing": {**tally, "nodes": int(n)}}
-                                for n in ("50", "5000")},
-                  "replication_poll": {"3": {**poll, "regions": 3}, "10": {**poll, "regions": 10}},
-                  "triggerer_memory": {"waits": 100, "idle_kb": 90000, "one_wait_kb": 95000, "100_waits_kb": 120000,
-                                       "per_wait_kb": 252.5}},
+        "generated": "2026-01-01 00:00 UTC",
+        "machine": {"cpus": 2, "load_before": [1.0, 1.0, 1.0], "load_after": [1.0, 1.0, 1.0]},
+        "settings": {
+            "speed": 40.0,
+            "durations": DURATIONS,
+            "spec": "bench/specs/bench.yaml",
+            "spec_summary": "2 data disks, 3 target regions, 2 pools",
+            "families": 10,
+            "parallelism": 4,
+        },
+        "bench_wall_s": 700.0,
+        "critical_path_s": 100.0,
+        "critical_path": {
+            "emulated_s": 4000.0,
+            "real_s": 100.0,
+            "tasks": [{"task_id": "plan", "emulated_s": 0.0}, {"task_id": "b", "emulated_s": 4000}],
+            "realized": {"between_tasks_s": 8.0, "in_tasks_beyond_azure_s": 9.0, "azure_s": 100.0},
+        },
+        "dag_wall_s": 120.0,
+        "overhead_ratio": 1.2,
+        "overhead_ratio_without_retry_waits": 1.2,
+        "baseline_wall_s": 156.0,
+        "speedup_vs_baseline": 1.3,
+        "requests_dag": 10,
+        "requests_baseline": 20,
+        "requests_detail": {"pipeline": tally, "baseline": tally},
+        "single_wall_s": 120.0,
+        "concurrent_wall_s": 150.0,
+        "concurrency_ratio": 1.25,
+        "worker_slot_s": {"single": slots, "concurrent": slots},
+        "retries": {"single": {"tries": 0, "waiting_s": 0.0}, "concurrent": {"tries": 1, "waiting_s": 70.0}},
+        "scale": {
+            "pool_poll": {
+                n: {"resizing": poll, "steady": poll, "node_listing": {**tally, "nodes": int(n)}}
+                for n in ("50", "5000")
+            },
+            "replication_poll": {"3": {**poll, "regions": 3}, "10": {**poll, "regions": 10}},
+            "triggerer_memory": {
+                "waits": 100,
+                "idle_kb": 90000,
+                "one_wait_kb": 95000,
+                "100_waits_kb": 120000,
+                "per_wait_kb": 252.5,
+            },
+        },
         "targets": report.targets(values),
-        "timeline": {"dag": [{"task_id": "plan", "map_index": -1, "try_number": 1, "start": 1.0, "end": 3.0},
-                             {"task_id": "b", "map_index": -1, "try_number": 2, "start": 3.0, "end": 110.0}],
-                     "baseline": [{"step": "gallery", "start": 0.0, "end": 2.0}]},
+        "timeline": {
+            "dag": [
+                {"task_id": "plan", "map_index": -1, "try_number": 1, "start": 1.0, "end": 3.0},
+                {"task_id": "b", "map_index": -1, "try_number": 2, "start": 3.0, "end": 110.0},
+            ],
+            "baseline": [{"step": "gallery", "start": 0.0, "end": 2.0}],
+        },
     }
 
 
@@ -163,8 +227,11 @@ def test_a_results_document_with_a_missing_extra_or_mistyped_key_is_refused(tmp_
     del broken["requests_dag"]
     broken["surprise"] = 1
     broken["dag_wall_s"] = "120"
-    assert report.problems(broken) == ["missing key 'requests_dag'", "unexpected key 'surprise'",
-                                       "'dag_wall_s' is str, not float"]
+    assert report.problems(broken) == [
+        "missing key 'requests_dag'",
+        "unexpected key 'surprise'",
+        "'dag_wall_s' is str, not float",
+    ]
     with pytest.raises(ValueError, match="missing key 'requests_dag'"):
         report.write(broken, tmp_path)
     assert not (tmp_path / "latest.json").exists()
@@ -209,11 +276,14 @@ def test_a_trigger_refused_for_another_reason_is_not_sent_again():
 
 def test_the_readme_gets_the_latest_summary_between_its_markers(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n\n## Performance\n\nWhy.\n\n{report.README_START}\nold table\n{report.README_END}\n\n## Next\n")
+    readme.write_text(
+        f"# x\n\n## Performance\n\nWhy.\n\n{report.README_START}\nold table\n{report.README_END}\n\n## Next\n"
+    )
     report.update_readme(results(), readme)
     once = readme.read_text()
     assert "old table" not in once
-    assert once.startswith("# x\n\n## Performance\n\nWhy.\n\n") and once.endswith(f"{report.README_END}\n\n## Next\n")
+    assert once.startswith("# x\n\n## Performance\n\nWhy.\n\n")
+    assert once.endswith(f"{report.README_END}\n\n## Next\n")
     assert "| overhead ratio (wall / critical path) | **1.20** | <= 1.1: missed |" in once
     assert "bench/results/timeline.png" in once
     report.update_readme(results(), readme)

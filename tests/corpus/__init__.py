@@ -1,5 +1,6 @@
 """The bad-input corpus (``bad_input.yaml``): broken specs, build scripts and trigger parameters that the
-pipeline must refuse before any Azure call, each with the field its error must name."""
+pipeline must refuse before any Azure call, each with the field its error must name.
+"""
 
 from __future__ import annotations
 
@@ -63,8 +64,12 @@ def _walk(data: Any, dotted: str) -> tuple[Any, Any]:
 
 def shared_key_connection(account: str, account_url: str) -> dict:
     """An Airflow connection holding a Batch account key (the Azure provider's ``azure_batch`` type)."""
-    return {"conn_type": "azure_batch", "login": account, "password": "c2hhcmVkLWtleQ==",
-            "extra": {"account_url": account_url}}
+    return {
+        "conn_type": "azure_batch",
+        "login": account,
+        "password": "c2hhcmVkLWtleQ==",
+        "extra": {"account_url": account_url},
+    }
 
 
 def load() -> list[BadInput]:

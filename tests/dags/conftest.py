@@ -1,14 +1,16 @@
 """Fixtures for the pipeline's own tests: the project's DAG files parsed offline, and a pipeline's DAG run
-end to end in this process (Airflow's ``dag.test()``) against the local Azure cloud."""
+end to end in this process (Airflow's ``dag.test()``) against the local Azure cloud.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -47,7 +49,8 @@ class ParsedDags:
 @pytest.fixture(scope="session")
 def parsed_dags() -> ParsedDags:
     """``dags/`` parsed with no Azure connection defined and every outgoing connection refused (and
-    recorded): parsing runs in the scheduler's DAG processor every few seconds and must not call out."""
+    recorded): parsing runs in the scheduler's DAG processor every few seconds and must not call out.
+    """
     from airflow.dag_processing.dagbag import DagBag
 
     parsed = ParsedDags(bag=None)
@@ -88,7 +91,7 @@ def credential(info):
 
 
 @pytest.fixture
-def cloud(info, control, credential) -> "Cloud":
+def cloud(info, control, credential) -> Cloud:
     """A new, empty subscription (the emulator reset) with the shortened durations."""
     control.post("/reset").raise_for_status()
     control.patch("/durations", json=SHORT_DURATIONS).raise_for_status()
@@ -111,8 +114,14 @@ class Cloud:
         return sorted(r["id"].rsplit("/", 1)[-1] for r in self.resources(kind))
 
     def build_resources(self) -> list[dict]:
-        return self.resources("arm/virtualMachines", "arm/disks", "arm/networkInterfaces", "arm/snapshots",
-                              "arm/images", "arm/publicIPAddresses")
+        return self.resources(
+            "arm/virtualMachines",
+            "arm/disks",
+            "arm/networkInterfaces",
+            "arm/snapshots",
+            "arm/images",
+            "arm/publicIPAddresses",
+        )
 
     def last_request_id(self) -> int:
         return self.control.get("/requests", params={"since": 2**62}).json()["summary"]["last_id"]
@@ -150,7 +159,8 @@ class Cloud:
 
     def assert_nothing_leaked(self, *, versions: list[str], pools: dict[str, list[str]]) -> None:
         """After a run, Azure holds exactly these image versions and pools, no build resources and no
-        smoke jobs: a step that was retried or repaired made nothing twice and left nothing behind."""
+        smoke jobs: a step that was retried or repaired made nothing twice and left nothing behind.
+        """
         assert self.build_resources() == []
         assert self.names("arm/galleryImageVersions") == sorted(versions)
         assert self.pools() == {account: sorted(ids) for account, ids in pools.items() if ids}
@@ -184,7 +194,8 @@ class PipelineRun:
 @dataclass
 class Pipeline:
     """The demo spec copied to a temporary directory, with a DAG file for it and the Airflow settings a
-    local run uses; ``run()`` runs its DAG once, as Airflow's ``dags test`` does."""
+    local run uses; ``run()`` runs its DAG once, as Airflow's ``dags test`` does.
+    """
 
     spec_path: Path
     cloud: Cloud
@@ -212,8 +223,7 @@ class Pipeline:
         dag = pipeline_dag(self.spec_path)
         dagrun = dag.test(run_conf=conf or None)
         output = self.capture.readouterr()
-        return _recorded(dag.dag_id, dagrun.run_id, self.cloud.requests_since(first_request),
-                         output.out + output.err)
+        return _recorded(dag.dag_id, dagrun.run_id, self.cloud.requests_since(first_request), output.out + output.err)
 
 
 def _recorded(dag_id: str, run_id: str, requests: list[dict], output: str) -> PipelineRun:
@@ -225,16 +235,24 @@ def _recorded(dag_id: str, run_id: str, requests: list[dict], output: str) -> Pi
 
     with create_session() as session:
         run = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)).one()
-        instances = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == dag_id,
-                                                               TaskInstance.run_id == run_id)).all()
+        instances = session.scalars(
+            select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+        ).all()
         keys = {ti: ti.task_id + (f"[{ti.map_index}]" if ti.map_index >= 0 else "") for ti in instances}
         tasks = {key: str(ti.state) for ti, key in keys.items()}
         tries = {key: ti.try_number for ti, key in keys.items()}
-        plan = {x.key: XComModel.deserialize_value(x) for x in session.scalars(select(XComModel).where(
-            XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.task_id == "plan"))}
+        plan = {
+            x.key: XComModel.deserialize_value(x)
+            for x in session.scalars(
+                select(XComModel).where(
+                    XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.task_id == "plan"
+                )
+            )
+        }
         events: dict[str, list[dict]] = {}
-        for event in session.scalars(select(AssetEvent).where(AssetEvent.source_dag_id == dag_id,
-                                                              AssetEvent.source_run_id == run_id)):
+        for event in session.scalars(
+            select(AssetEvent).where(AssetEvent.source_dag_id == dag_id, AssetEvent.source_run_id == run_id)
+        ):
             events.setdefault(event.asset.name, []).append(dict(event.extra or {}))
         return PipelineRun(run_id, str(run.state), tasks, tries, plan, requests, output, events)
 
@@ -249,7 +267,16 @@ def pipeline(tmp_path, cloud, airflow_db, monkeypatch, capfd) -> Pipeline:
     for name, value in polling_settings(SPEED).items():
         monkeypatch.setenv(name, value)
     # dag.test() records the DAG as its bundle (the DAGs folder) defines it: the folder holding this copy.
-    monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps([
-        {"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
-         "kwargs": {"path": str(dags)}}]))
+    monkeypatch.setenv(
+        "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST",
+        json.dumps(
+            [
+                {
+                    "name": "dags-folder",
+                    "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                    "kwargs": {"path": str(dags)},
+                }
+            ]
+        ),
+    )
     return Pipeline(specs / DEMO_SPEC, cloud, capfd)

@@ -1,5 +1,6 @@
 """What the pipeline's fault tests read from a run and from the emulator: the rules that have not fired yet,
-what Azure answered at a resource, and the failure a run reported."""
+what Azure answered at a resource, and the failure a run reported.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def remaining_faults(cloud) -> list[dict]:
 
 def answers(run, method: str, path: str) -> list[int]:
     """The statuses Azure answered the run's ``method`` requests whose path matches ``path`` (a regular
-    expression), in order; 0 where the connection was dropped."""
+    expression), in order; 0 where the connection was dropped.
+    """
     return [r["status"] for r in run.requests if r["method"] == method and re.search(path, r["path"], re.IGNORECASE)]
 
 

@@ -2,7 +2,8 @@
 error naming the field (the DAG never appears, so it cannot be triggered); bad trigger parameters are
 refused when the run is created (the trigger form's schema) or by the first task, the plan, which fails
 at once without a retry. Either way Azure hears nothing: no request reaches the local cloud, not even
-for a token, and nothing is created."""
+for a token, and nothing is created.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def test_a_broken_spec_is_an_import_error_naming_the_field(case: BadInput, pipel
 
     assert parsed["dags"] == []
     [error] = parsed["errors"]
-    assert "SpecError" in error and case.names_field(error), error
+    assert "SpecError" in error, error
+    assert case.names_field(error), error
     assert_azure_untouched(cloud, first_request, before)
 
 
@@ -58,8 +60,9 @@ def test_the_trigger_form_refuses_bad_params(case: BadInput, pipeline):
     assert_azure_untouched(cloud, first_request, before)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.kind == "connection" or (c.kind == "params" and not c.form)],
-                         ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.kind == "connection" or (c.kind == "params" and not c.form)], ids=lambda c: c.id
+)
 def test_the_plan_refuses_what_the_form_lets_through(case: BadInput, pipeline, monkeypatch):
     cloud = pipeline.cloud
     for conn_id, account in case.shared_key.items():

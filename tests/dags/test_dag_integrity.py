@@ -1,5 +1,6 @@
 """The DAG files as Airflow's DAG processor sees them: one DAG per spec, the settings every pipeline
-needs, the trigger form's validation and the order of the steps. No database, no network."""
+needs, the trigger form's validation and the order of the steps. No database, no network.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ from airflow.sdk.definitions.mappedoperator import MappedOperator
 from airflow.serialization.serialized_objects import DagSerialization
 
 from imagepool.spec import load_spec
-
-from .conftest import DAGS_DIR, SPECS_DIR
+from tests.dags.conftest import DAGS_DIR, SPECS_DIR
 
 SPEC_FILES = sorted(SPECS_DIR.glob("*.yaml"))
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
-IMAGE_STEPS = ("image.ensure_gallery", "image.ensure_image_definition", "image.create_build_vm",
-               "image.wait_for_build", "image.generalize", "image.snapshot", "image.publish_version")
+IMAGE_STEPS = (
+    "image.ensure_gallery",
+    "image.ensure_image_definition",
+    "image.create_build_vm",
+    "image.wait_for_build",
+    "image.generalize",
+    "image.snapshot",
+    "image.publish_version",
+)
 
 
 @pytest.fixture(params=SPEC_FILES, ids=lambda p: p.stem)
@@ -64,13 +71,17 @@ def trigger(dag, conf: dict) -> dict:
     return DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).params.deep_merge(conf).validate()
 
 
-@pytest.mark.parametrize("conf", [
-    {},
-    {"force_rebuild": True, "base_image_version": "22.04.202411010"},
-    {"base_image_version": "latest"},
-    {"pool_nodes": {"render-we": {"dedicated": 300, "spot": 0}}},
-    {"pool_nodes": {"render-ne": {"spot": 5}}, "skip_pools": True},
-], ids=["defaults", "forced", "latest", "one-pool", "partial-size"])
+@pytest.mark.parametrize(
+    "conf",
+    [
+        {},
+        {"force_rebuild": True, "base_image_version": "22.04.202411010"},
+        {"base_image_version": "latest"},
+        {"pool_nodes": {"render-we": {"dedicated": 300, "spot": 0}}},
+        {"pool_nodes": {"render-ne": {"spot": 5}}, "skip_pools": True},
+    ],
+    ids=["defaults", "forced", "latest", "one-pool", "partial-size"],
+)
 def test_the_trigger_form_accepts(demo, conf):
     _, dag = demo
     params = trigger(dag, conf)
@@ -81,8 +92,9 @@ def test_the_trigger_form_defaults_to_the_spec(demo):
     spec, dag = demo
     params = trigger(dag, {})
     assert (params["force_rebuild"], params["base_image_version"], params["skip_pools"]) == (False, None, False)
-    assert params["pool_nodes"] == {p.id_prefix: {"dedicated": p.dedicated_nodes, "spot": p.spot_nodes}
-                                    for p in spec.batch.pools}
+    assert params["pool_nodes"] == {
+        p.id_prefix: {"dedicated": p.dedicated_nodes, "spot": p.spot_nodes} for p in spec.batch.pools
+    }
 
 
 def test_the_image_is_built_before_any_region_uses_it(spec_and_dag):

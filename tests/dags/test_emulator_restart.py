@@ -1,13 +1,14 @@
 """The local Azure cloud restarted in the middle of a pipeline run, while the build VM runs its script:
 the build wait rides out the downtime, the emulator carries the build on from its data dir, and the run
-completes without a retry, having made everything once."""
+completes without a retry, having made everything once.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.dags.test_pipeline_runs import vm_puts
@@ -38,8 +39,12 @@ def build_vm_done_since(since: datetime) -> bool:
     from sqlalchemy import select
 
     with create_session() as session:
-        return session.scalar(select(TaskInstance.state).where(
-            TaskInstance.task_id == BUILT, TaskInstance.end_date >= since).limit(1)) == "success"
+        return (
+            session.scalar(
+                select(TaskInstance.state).where(TaskInstance.task_id == BUILT, TaskInstance.end_date >= since).limit(1)
+            )
+            == "success"
+        )
 
 
 def power_state(cloud, vm_name: str) -> str:
@@ -54,7 +59,7 @@ class RestartOnceBuilding(threading.Thread):
     def __init__(self, emulator, cloud):
         super().__init__(daemon=True)
         self.emulator, self.cloud = emulator, cloud
-        self.since = datetime.now(timezone.utc)
+        self.since = datetime.now(UTC)
         self.done: Restart | None = None
         self.error: BaseException | None = None
 
@@ -94,8 +99,9 @@ def test_an_emulator_restart_during_the_build_costs_the_run_nothing(pipeline, em
     # The waits rode out the downtime: no task failed and was retried.
     assert {task: tries for task, tries in run.tries.items() if tries > 1} == {}
     assert len(vm_puts(run)) == 1
-    cloud.assert_nothing_leaked(versions=["1.0.0"], pools={"imagepoolbatch": ["render-we-1-0-0"],
-                                                           "imagepoolbatchne": ["render-ne-1-0-0"]})
+    cloud.assert_nothing_leaked(
+        versions=["1.0.0"], pools={"imagepoolbatch": ["render-we-1-0-0"], "imagepoolbatchne": ["render-ne-1-0-0"]}
+    )
     # The session's emulator is the new process, where the tests after this one expect it.
     info = emulator.info
     assert info["pid"] == emulator.process.pid != restart.done.pid_before

@@ -4,7 +4,8 @@ that Azure keeps failing, and an image version whose replication fails in one re
 
 Each run either completes or fails naming the resource, Azure's error code and what to do next; either way
 it leaves no build resources behind and creates nothing twice. (A build that never finishes is in
-test_pipeline_runs.)"""
+test_pipeline_runs.)
+"""
 
 from __future__ import annotations
 
@@ -26,14 +27,26 @@ VERSION_PATH = rf"/versions/{re.escape(VERSION)}$"
 # request 4 times in all) and from the waits (the aio SDK, then the wait's loop), with a 5xx status the SDK
 # retries for that method. Four faults on the build VM's creation outlast the SDK: the task fails once, and
 # its next try finds no VM and creates it.
-FAMILIES = [("PUT", VM_PATH, 4, 503), ("GET", VM_PATH, 3, 500), ("POST", rf"/{BUILD_VM}/deallocate$", 2, 503),
-            ("PUT", r"/snapshots/[^/]+$", 2, 502), ("GET", VERSION_PATH, 2, 502)]
+FAMILIES = [
+    ("PUT", VM_PATH, 4, 503),
+    ("GET", VM_PATH, 3, 500),
+    ("POST", rf"/{BUILD_VM}/deallocate$", 2, 503),
+    ("PUT", r"/snapshots/[^/]+$", 2, 502),
+    ("GET", VERSION_PATH, 2, 502),
+]
 
 
 def storm(kind: str, **parameters) -> list[dict]:
-    return [{"kind": kind, "count": count, "match": {"service": "arm", "method": f"^{method}$", "path": path},
-             **({"status": status} if kind == "server_error" else {}), **parameters}
-            for method, path, count, status in FAMILIES]
+    return [
+        {
+            "kind": kind,
+            "count": count,
+            "match": {"service": "arm", "method": f"^{method}$", "path": path},
+            **({"status": status} if kind == "server_error" else {}),
+            **parameters,
+        }
+        for method, path, count, status in FAMILIES
+    ]
 
 
 # Dropped connections: reads (sync and aio), a creation the SDK sends again, a POST it does not (the task's
@@ -50,19 +63,39 @@ DROPS = [
 
 # What the try that the SDK could not save said: the resource, Azure's code, and advice about Azure's state (not
 # the advice for a failure of the resource itself).
-@pytest.mark.parametrize(("kind", "rules", "vm_puts", "version_puts", "failed_try"), [
-    pytest.param("throttle", storm("throttle", retry_after=1), [429] * 4 + [201], [201],
-                 rf"build VM {BUILD_VM} \(\S+\): Azure error TooManyRequests: .* -> Azure is throttling",
-                 id="throttling-429"),
-    pytest.param("server_error", storm("server_error"), [503] * 4 + [201], [201],
-                 rf"build VM {BUILD_VM} \(\S+\): Azure error ServiceUnavailable: .* -> Azure is busy",
-                 id="server-errors-5xx"),
-    pytest.param("drop", DROPS, [0, 201], [0, 409],
-                 rf"deallocate build VM {BUILD_VM} \(\S+\): Azure error ServiceResponseError: .* -> the connection "
-                 "broke before Azure answered", id="dropped-connections"),
-])
-def test_transient_arm_trouble_is_ridden_out_and_the_run_completes(pipeline, kind, rules, vm_puts, version_puts,
-                                                                    failed_try):
+@pytest.mark.parametrize(
+    ("kind", "rules", "vm_puts", "version_puts", "failed_try"),
+    [
+        pytest.param(
+            "throttle",
+            storm("throttle", retry_after=1),
+            [429] * 4 + [201],
+            [201],
+            rf"build VM {BUILD_VM} \(\S+\): Azure error TooManyRequests: .* -> Azure is throttling",
+            id="throttling-429",
+        ),
+        pytest.param(
+            "server_error",
+            storm("server_error"),
+            [503] * 4 + [201],
+            [201],
+            rf"build VM {BUILD_VM} \(\S+\): Azure error ServiceUnavailable: .* -> Azure is busy",
+            id="server-errors-5xx",
+        ),
+        pytest.param(
+            "drop",
+            DROPS,
+            [0, 201],
+            [0, 409],
+            rf"deallocate build VM {BUILD_VM} \(\S+\): Azure error ServiceResponseError: .* -> the connection "
+            "broke before Azure answered",
+            id="dropped-connections",
+        ),
+    ],
+)
+def test_transient_arm_trouble_is_ridden_out_and_the_run_completes(
+    pipeline, kind, rules, vm_puts, version_puts, failed_try
+):
     cloud = pipeline.cloud
     for rule in rules:
         cloud.fault(rule)
@@ -99,16 +132,32 @@ def test_a_build_vm_that_fails_to_provision_fails_at_once_and_is_deleted(pipelin
     cloud.assert_nothing_leaked(versions=[], pools={})
 
 
-@pytest.mark.parametrize(("resource_type", "name", "task", "code"), [
-    pytest.param("snapshots", f"{BUILD_VM}-osdisk-1-0-0", "image.snapshot[0]", "InternalDiskManagementError",
-                 id="os-disk-snapshot"),
-    pytest.param("images", "ubuntu-batch-1-0-0", "image.managed_image", "InternalOperationError", id="managed-image"),
-])
-def test_a_capture_azure_keeps_failing_fails_after_its_retries_and_leaves_nothing(pipeline, resource_type, name,
-                                                                                   task, code):
+@pytest.mark.parametrize(
+    ("resource_type", "name", "task", "code"),
+    [
+        pytest.param(
+            "snapshots",
+            f"{BUILD_VM}-osdisk-1-0-0",
+            "image.snapshot[0]",
+            "InternalDiskManagementError",
+            id="os-disk-snapshot",
+        ),
+        pytest.param(
+            "images", "ubuntu-batch-1-0-0", "image.managed_image", "InternalOperationError", id="managed-image"
+        ),
+    ],
+)
+def test_a_capture_azure_keeps_failing_fails_after_its_retries_and_leaves_nothing(
+    pipeline, resource_type, name, task, code
+):
     cloud = pipeline.cloud
-    cloud.fault({"kind": "operation_failed", "code": code,
-                 "match": {"resource_type": f"^{resource_type}$", "name": f"^{name}$"}})
+    cloud.fault(
+        {
+            "kind": "operation_failed",
+            "code": code,
+            "match": {"resource_type": f"^{resource_type}$", "name": f"^{name}$"},
+        }
+    )
 
     run = pipeline.run()
 
@@ -120,7 +169,8 @@ def test_a_capture_azure_keeps_failing_fails_after_its_retries_and_leaves_nothin
     assert all(200 <= status < 300 for status in answers(run, "PUT", rf"/{resource_type}/{name}$"))
     kind = "snapshot" if resource_type == "snapshots" else "managed image"
     message = failure(run, rf"{kind} {name} \(/subscriptions/\S+\): Azure error {code}: .*")
-    assert "a retry of the task" in message and "then run the build again" in message
+    assert "a retry of the task" in message
+    assert "then run the build again" in message
     assert run.tasks["image.publish_version"] == "upstream_failed"
     # The build VM and everything made from it (the other disk's snapshot too) are deleted.
     assert run.tasks["image.cleanup_build_resources"] == "success"
@@ -128,8 +178,11 @@ def test_a_capture_azure_keeps_failing_fails_after_its_retries_and_leaves_nothin
 
 
 # --- replication fails in one region -------------------------------------------------------------------------------
-NORTH_EUROPE_FAILS = {"kind": "replication_failed", "message": "Storage allocation failure.",
-                      "match": {"region": "^northeurope$", "version": f"^{re.escape(VERSION)}$"}}
+NORTH_EUROPE_FAILS = {
+    "kind": "replication_failed",
+    "message": "Storage allocation failure.",
+    "match": {"region": "^northeurope$", "version": f"^{re.escape(VERSION)}$"},
+}
 
 
 def test_replication_failing_in_a_region_twice_is_repaired_and_the_run_completes(pipeline):
@@ -156,9 +209,13 @@ def test_replication_failing_for_good_in_a_region_fails_there_and_the_next_run_b
     assert run.failed_tasks() == ["image.replicated_everywhere", "region_northeurope.replicated"]
     # The sensor's repairs were its retries: Airflow does not retry it on top of them.
     assert run.tries["region_northeurope.replicated"] == 1
-    message = failure(run, r"/versions/1\.0\.0: Azure error ReplicationFailed: replication failed in North Europe "
-                           r"after 2 retries .*")
-    assert "Storage allocation failure." in message and "re-run this task" in message
+    message = failure(
+        run,
+        r"/versions/1\.0\.0: Azure error ReplicationFailed: replication failed in North Europe "
+        r"after 2 retries .*",
+    )
+    assert "Storage allocation failure." in message
+    assert "re-run this task" in message
     # The failed version is kept: West Europe has its replica and its pool rolled onto it (pruning never takes a
     # version a pool boots from). North Europe's pool stays on what it had (here: nothing yet).
     assert run.tasks["region_westeurope.pool_render-we.promote"] == "success"
@@ -175,5 +232,7 @@ def test_replication_failing_for_good_in_a_region_fails_there_and_the_next_run_b
     assert again.state == "success", again.failed_tasks()
     assert (again.plan["build"], again.plan["version"]) == (True, "1.0.1")
     assert again.plan["reason"] == "the newest version 1.0.0 failed"
-    cloud.assert_nothing_leaked(versions=[VERSION, "1.0.1"],
-                                pools={"imagepoolbatch": ["render-we-1-0-1"], "imagepoolbatchne": ["render-ne-1-0-1"]})
+    cloud.assert_nothing_leaked(
+        versions=[VERSION, "1.0.1"],
+        pools={"imagepoolbatch": ["render-we-1-0-1"], "imagepoolbatchne": ["render-ne-1-0-1"]},
+    )

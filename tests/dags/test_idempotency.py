@@ -1,5 +1,6 @@
 """Running the pipeline's tasks again converges: after a run succeeded, and after tries that died between
-Azure taking a write and the task hearing back. Same resources, nothing twice, no second image version."""
+Azure taking a write and the task hearing back. Same resources, nothing twice, no second image version.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ def run_again(pipeline, finished: PipelineRun, keep: str = "plan") -> PipelineRu
     ``dag.test()`` replaces the run at a logical date with a new one; here it is handed the existing run
     instead. ``keep`` (the plan) is marked done without running: its decision is the run's input, and
     planning again after a finished build decides a different run (nothing to build), which
-    test_pipeline_runs covers."""
-    from airflow.models import DagRun
-    from airflow.models import dagrun as dagrun_module
+    test_pipeline_runs covers.
+    """
+    from airflow.models import DagRun, dagrun as dagrun_module
     from airflow.utils.session import create_session
     from airflow.utils.state import DagRunState
     from sqlalchemy import select
@@ -50,14 +51,16 @@ def run_again(pipeline, finished: PipelineRun, keep: str = "plan") -> PipelineRu
     with mock.patch.object(dagrun_module, "get_or_create_dagrun", the_same_run):
         dag.test(logical_date=logical_date, run_after=run_after, mark_success_pattern=keep)
     output = pipeline.capture.readouterr()
-    return _recorded(dag.dag_id, finished.run_id, pipeline.cloud.requests_since(first_request),
-                     output.out + output.err)
+    return _recorded(dag.dag_id, finished.run_id, pipeline.cloud.requests_since(first_request), output.out + output.err)
 
 
 def writes(run: PipelineRun, path: str) -> list[tuple[str, int, str | None]]:
     """The run's requests that could change something at ``path`` (a regular expression): method, status, fault."""
-    return [(r["method"], r["status"], r["fault"]) for r in run.requests
-            if r["method"] in ("PUT", "POST", "PATCH", "DELETE") and re.search(path, r["path"], re.IGNORECASE)]
+    return [
+        (r["method"], r["status"], r["fault"])
+        for r in run.requests
+        if r["method"] in ("PUT", "POST", "PATCH", "DELETE") and re.search(path, r["path"], re.IGNORECASE)
+    ]
 
 
 def test_running_every_task_of_a_finished_run_again_changes_nothing(pipeline):
@@ -92,8 +95,10 @@ CRASHES = {
 }
 # A smoke try that fails once its task is added deletes its job on the way out (a job is never left behind),
 # so its retry runs the check afresh in a new job.
-SMOKE_TASK_CRASH = ("region_northeurope.pool_render-ne.smoke",
-                    ("batch", "POST", r"/batch/imagepoolbatchne/jobs/[^/]+/tasks$"))
+SMOKE_TASK_CRASH = (
+    "region_northeurope.pool_render-ne.smoke",
+    ("batch", "POST", r"/batch/imagepoolbatchne/jobs/[^/]+/tasks$"),
+)
 SMOKE_JOB_NE = r"/batch/imagepoolbatchne/jobs(/smoke-render-ne-1-0-0)?$"
 
 
@@ -118,8 +123,12 @@ def test_tries_that_died_after_their_write_are_retried_onto_what_they_started(pi
     for task, (_, method, path) in CRASHES.items():
         lost = [(method, 0, "drop")] * (1 + (ARM_PUT_RETRIES if method == "PUT" else 0))
         # The retry found what the dead try started: Azure accepted no second write (only the clean-up's delete).
-        assert writes(run, path)[:len(lost)] == lost, task
-        assert [w for w in writes(run, path)[len(lost):] if 200 <= w[1] < 300 and w[0] != "DELETE"] == [], task
+        assert writes(run, path)[: len(lost)] == lost, task
+        assert [w for w in writes(run, path)[len(lost) :] if 200 <= w[1] < 300 and w[0] != "DELETE"] == [], task
     assert [(method, status) for method, status, _ in writes(run, SMOKE_JOB_NE)] == [
-        ("POST", 201), ("DELETE", 202), ("POST", 201), ("DELETE", 202)]
+        ("POST", 201),
+        ("DELETE", 202),
+        ("POST", 201),
+        ("DELETE", 202),
+    ]
     cloud.assert_nothing_leaked(versions=[VERSION], pools=POOLS)

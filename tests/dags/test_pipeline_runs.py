@@ -1,5 +1,6 @@
 """The demo pipeline run end to end against the local Azure cloud, the way ``airflow dags test`` runs
-it: every task, deferral and trigger for real, in this process, on a copy of the spec."""
+it: every task, deferral and trigger for real, in this process, on a copy of the spec.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +40,11 @@ def test_first_run_builds_the_image_and_both_pools(pipeline):
         assert batch_pools(cloud, account) == [pool_id]
         assert pool_states(cloud, account, pool_id) == ("steady", ["idle"] * nodes)
         job = f"/jobs/smoke-{pool_id}"
-        calls = [(r["method"], r["path"].split(f"/batch/{account}", 1)[-1]) for r in run.requests
-                 if r["service"] == "batch" and f"/batch/{account}/jobs" in r["path"]]
+        calls = [
+            (r["method"], r["path"].split(f"/batch/{account}", 1)[-1])
+            for r in run.requests
+            if r["service"] == "batch" and f"/batch/{account}/jobs" in r["path"]
+        ]
         assert ("POST", f"{job}/tasks") in calls
         assert ("DELETE", job) in calls
         with cloud.batch(account) as batch:
@@ -110,8 +114,11 @@ def test_a_build_that_never_finishes_fails_and_leaves_nothing_behind(pipeline):
 def test_a_failing_smoke_job_discards_the_candidate_and_keeps_the_running_pool(pipeline):
     cloud = pipeline.cloud
     assert pipeline.run().state == "success"
-    pipeline.edit_spec(lambda spec: spec["batch"]["pools"][0].update(
-        smoke_command="/bin/bash -c '/opt/render/bin/render --version; exit 3'"))
+    pipeline.edit_spec(
+        lambda spec: spec["batch"]["pools"][0].update(
+            smoke_command="/bin/bash -c '/opt/render/bin/render --version; exit 3'"
+        )
+    )
 
     run = pipeline.run(force_rebuild=True)
 
@@ -119,13 +126,15 @@ def test_a_failing_smoke_job_discards_the_candidate_and_keeps_the_running_pool(p
     assert run.failed_tasks() == ["region_westeurope.pool_render-we.smoke"]
     # A check that ran and said no says no again: no retry.
     assert run.tries["region_westeurope.pool_render-we.smoke"] == 1
-    assert re.search(r"Smoke task smoke in job smoke-render-we-1-0-1 on pool render-we-1-0-1 exited with 3",
-                     run.output)
+    assert re.search(r"Smoke task smoke in job smoke-render-we-1-0-1 on pool render-we-1-0-1 exited with 3", run.output)
     assert run.tasks["region_westeurope.pool_render-we.discard"] == "success"
     assert batch_pools(cloud, "imagepoolbatch") == ["render-we-1-0-0"]
     assert pool_states(cloud, "imagepoolbatch", "render-we-1-0-0") == ("steady", ["idle"] * 6)
-    changes = [(r["method"], r["path"]) for r in run.requests
-               if re.search(r"/pools/render-we-1-0-0(/|$)", r["path"]) and r["method"] != "GET"]
+    changes = [
+        (r["method"], r["path"])
+        for r in run.requests
+        if re.search(r"/pools/render-we-1-0-0(/|$)", r["path"]) and r["method"] != "GET"
+    ]
     assert changes == []
     # The other region's pool passed its smoke job and moved on to the new version.
     assert batch_pools(cloud, "imagepoolbatchne") == ["render-ne-1-0-1"]

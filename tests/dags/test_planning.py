@@ -1,5 +1,6 @@
 """The run plan: build or not, which version, which names and sizes, decided from the spec, the trigger
-form and what Azure holds (here a fake holding plain data, so no Azure and no Airflow)."""
+form and what Azure holds (here a fake holding plain data, so no Azure and no Airflow).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ BASE = "22.04.202411010"
 @dataclass
 class FakeAzure:
     """:class:`imagepool.planning.AzureState` over plain data: published versions, the definition's
-    high-water tag, and the pool ids in each Batch account."""
+    high-water tag, and the pool ids in each Batch account.
+    """
 
     base_version: str = BASE
     published: list[dict] = field(default_factory=list)
@@ -144,8 +146,9 @@ def test_pool_sizes_from_the_form_set_targets_and_replicas():
     assert (plan["dedicated:render-ne"], plan["spot:render-ne"]) == (2, 0)
     assert plan["replicas"] == {"westeurope": 2, "northeurope": 1}
     assert {r["name"]: r["regional_replica_count"] for r in plan["target_regions"]} == plan["replicas"]
-    assert {"region": "westeurope", "target_dedicated_nodes": 450,
-            "target_low_priority_nodes": 150} in plan["pools_for_replicas"]
+    assert {"region": "westeurope", "target_dedicated_nodes": 450, "target_low_priority_nodes": 150} in plan[
+        "pools_for_replicas"
+    ]
 
 
 def test_a_partial_pool_size_keeps_the_spec_for_the_rest():
@@ -163,9 +166,20 @@ def test_previous_pools_are_listed_per_prefix():
     data = yaml.safe_load(DEMO.read_text())
     data["batch"]["pools"][1].update(account="imagepoolbatch", id_prefix="render-we-gpu")
     spec = parse_spec(data)
-    azure = FakeAzure(high_water="1.0.0", account_pools={"imagepoolbatch": [
-        "render-we-0-9-3", "render-we-1-0-0", "render-we-gpu-1-0-0", "Render-WE-0-9-2", "render-west-1-0-0",
-        "batch-tools", "render-we-manual"]})
+    azure = FakeAzure(
+        high_water="1.0.0",
+        account_pools={
+            "imagepoolbatch": [
+                "render-we-0-9-3",
+                "render-we-1-0-0",
+                "render-we-gpu-1-0-0",
+                "Render-WE-0-9-2",
+                "render-west-1-0-0",
+                "batch-tools",
+                "render-we-manual",
+            ]
+        },
+    )
     plan = plan_for(azure, spec=spec)
     assert plan["version"] == "1.0.1"
     assert plan["previous_pools:render-we"] == ["Render-WE-0-9-2", "render-we-0-9-3", "render-we-1-0-0"]
@@ -174,8 +188,10 @@ def test_previous_pools_are_listed_per_prefix():
 
 def test_the_plan_keeps_the_pool_it_rolls_onto():
     first = plan_for(FakeAzure())
-    azure = FakeAzure(published=[published("1.0.0", first)],
-                      account_pools={"imagepoolbatch": ["render-we-1-0-0"], "imagepoolbatchne": ["render-ne-0-9-0"]})
+    azure = FakeAzure(
+        published=[published("1.0.0", first)],
+        account_pools={"imagepoolbatch": ["render-we-1-0-0"], "imagepoolbatchne": ["render-ne-0-9-0"]},
+    )
     plan = plan_for(azure)
     assert plan["pool_id:render-we"] == "render-we-1-0-0"
     assert plan["previous_pools:render-we"] == []

@@ -3,7 +3,8 @@
 After a run, every place it leaves text (the task logs, XComs, rendered templates, asset events, the
 emulator's log and request log) is searched for the connection's client secret, the Batch account keys,
 access tokens and private keys. The build VM, as Azure holds it when the clean-up starts, has no public
-IP and takes no password."""
+IP and takes no password.
+"""
 
 from __future__ import annotations
 
@@ -56,8 +57,9 @@ def run_records(run_id: str) -> dict[str, str]:
         for xcom in session.scalars(select(XComModel).where(XComModel.run_id == run_id)):
             place = f"XCom {xcom.key} of {xcom.task_id}[{xcom.map_index}]"
             records[place] = json.dumps(XComModel.deserialize_value(xcom), default=str)
-        for rendered in session.scalars(select(RenderedTaskInstanceFields).where(
-                RenderedTaskInstanceFields.run_id == run_id)):
+        for rendered in session.scalars(
+            select(RenderedTaskInstanceFields).where(RenderedTaskInstanceFields.run_id == run_id)
+        ):
             place = f"rendered templates of {rendered.task_id}[{rendered.map_index}]"
             records[place] = json.dumps(rendered.rendered_fields, default=str)
     return records
@@ -93,8 +95,7 @@ def test_the_scan_finds_each_secret_and_any_token_or_private_key(cloud):
     assert leaks("nothing to see", secrets) == []
 
 
-def test_a_run_shows_no_secret_and_builds_a_vm_closed_to_the_outside(pipeline, emulator, build_vm_at_cleanup,
-                                                                     caplog):
+def test_a_run_shows_no_secret_and_builds_a_vm_closed_to_the_outside(pipeline, emulator, build_vm_at_cleanup, caplog):
     caplog.set_level(logging.DEBUG)
     cloud = pipeline.cloud
     run = pipeline.run()
@@ -104,12 +105,16 @@ def test_a_run_shows_no_secret_and_builds_a_vm_closed_to_the_outside(pipeline, e
     # library's module loggers, to Python logging (caplog), rather than to log files.
     assert "Smoke task smoke on pool render-we-1-0-0 exited with 0" in run.output
     assert "Promoted pool render-we-1-0-0" in caplog.text
-    places = {"the run's output (task logs)": run.output, "what the run logged": caplog.text,
-              **run_records(run.run_id),
-              "asset events": json.dumps(run.asset_events),
-              "the emulator's request log": json.dumps(run.requests),
-              "the emulator's log": emulator.log_path.read_text()}
-    assert any(key.startswith("XCom") for key in places) and any(key.startswith("rendered") for key in places)
+    places = {
+        "the run's output (task logs)": run.output,
+        "what the run logged": caplog.text,
+        **run_records(run.run_id),
+        "asset events": json.dumps(run.asset_events),
+        "the emulator's request log": json.dumps(run.requests),
+        "the emulator's log": emulator.log_path.read_text(),
+    }
+    assert any(key.startswith("XCom") for key in places)
+    assert any(key.startswith("rendered") for key in places)
     secrets = known_secrets(cloud.info)
     assert {place: leaks(text, secrets) for place, text in places.items() if leaks(text, secrets)} == {}
 
@@ -118,7 +123,8 @@ def test_a_run_shows_no_secret_and_builds_a_vm_closed_to_the_outside(pipeline, e
     assert vm.os_profile.linux_configuration.disable_password_authentication is True
     assert vm.os_profile.admin_password is None
     assert [key.key_data for key in vm.os_profile.linux_configuration.ssh.public_keys] == [
-        pipeline.spec()["build"]["ssh_public_key"]]
+        pipeline.spec()["build"]["ssh_public_key"]
+    ]
     [nic_config] = vm.network_profile.network_interface_configurations
     assert [ip.public_ip_address_configuration for ip in nic_config.ip_configurations] == [None]
     assert [ip["properties"].get("publicIPAddress") for ip in seen["nic"]["properties"]["ipConfigurations"]] == [None]
@@ -127,7 +133,8 @@ def test_a_run_shows_no_secret_and_builds_a_vm_closed_to_the_outside(pipeline, e
 
 def test_a_spec_that_asks_for_a_public_ip_passes_it_to_the_build_vm(pipeline):
     """What the create step does with it (a public IP next to the NIC) is tested at operator level
-    (test_trusted_launch_and_public_ip_when_asked)."""
+    (test_trusted_launch_and_public_ip_when_asked).
+    """
     from imagepool.pipeline import pipeline_dag
 
     assert pipeline_dag(pipeline.spec_path).get_task("image.create_build_vm").public_ip is False

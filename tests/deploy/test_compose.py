@@ -1,6 +1,7 @@
 """docker-compose.yaml, checked without a Docker engine: the compose format's essentials, its
 cross-references (services, volumes, variables, the Dockerfile), the CeleryExecutor wiring, and every
-command and healthcheck against the real CLIs and endpoints they name."""
+command and healthcheck against the real CLIs and endpoints they name.
+"""
 
 from __future__ import annotations
 
@@ -23,17 +24,97 @@ COMPOSE = ROOT / "docker-compose.yaml"
 
 TOP_LEVEL_KEYS = {"version", "name", "include", "services", "networks", "volumes", "configs", "secrets", "models"}
 SERVICE_KEYS = {
-    "annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup", "cgroup_parent", "command",
-    "configs", "container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
-    "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "credential_spec", "depends_on", "deploy", "develop",
-    "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "domainname", "entrypoint", "env_file",
-    "environment", "expose", "extends", "external_links", "extra_hosts", "gpus", "group_add", "healthcheck",
-    "hostname", "image", "init", "ipc", "isolation", "label_file", "labels", "links", "logging", "mac_address",
-    "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "network_mode", "networks",
-    "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports", "post_start", "pre_stop",
-    "privileged", "profiles", "provider", "pull_policy", "read_only", "restart", "runtime", "scale", "secrets",
-    "security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs",
-    "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts", "volumes", "volumes_from", "working_dir",
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
 }
 HEALTHCHECK_KEYS = {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
@@ -128,8 +209,9 @@ def mounts(service: dict) -> dict[str, tuple[str, bool]]:
 
 def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    text = re.sub(r"\\\n", " ", "\n".join(line for line in path.read_text().splitlines()
-                                         if not line.lstrip().startswith("#")))
+    text = re.sub(
+        r"\\\n", " ", "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#"))
+    )
     return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in text.splitlines() if line.strip()]
 
 
@@ -149,8 +231,11 @@ def common(compose) -> dict:
 
 
 def service_running(services, *command: str) -> tuple[str, dict]:
-    matches = [(name, s) for name, s in services.items() if argv(s.get("command", []))[:1 + len(command)]
-               == ["airflow", *command]]
+    matches = [
+        (name, s)
+        for name, s in services.items()
+        if argv(s.get("command", []))[: 1 + len(command)] == ["airflow", *command]
+    ]
     assert len(matches) == 1, f"expected one service running 'airflow {' '.join(command)}', found {len(matches)}"
     return matches[0]
 
@@ -162,6 +247,7 @@ def service_with_image(services, prefix: str) -> tuple[str, dict]:
 
 
 # --- the compose format ---------------------------------------------------------------------------------
+
 
 def test_top_level_keys_are_compose_keys(compose):
     assert {key for key in compose if not key.startswith("x-")} <= TOP_LEVEL_KEYS
@@ -195,7 +281,8 @@ def test_depends_on_names_services_with_valid_conditions(services):
         depends = service.get("depends_on", {})
         entries = {d: {"condition": "service_started"} for d in depends} if isinstance(depends, list) else depends
         for target, spec in entries.items():
-            assert target in services and target != name, f"{name} depends on unknown service {target!r}"
+            assert target in services, f"{name} depends on unknown service {target!r}"
+            assert target != name, f"{name} depends on itself"
             assert spec.get("condition", "service_started") in CONDITIONS, f"{name} -> {target}"
             if spec.get("condition") == "service_healthy":
                 assert "healthcheck" in services[target], f"{name} waits for {target} to be healthy: it has no check"
@@ -204,15 +291,23 @@ def test_depends_on_names_services_with_valid_conditions(services):
 
 
 def test_every_long_running_service_has_a_healthcheck(services):
-    one_shot = {t for s in services.values() for t, spec in (s.get("depends_on") or {}).items()
-                if isinstance(spec, dict) and spec.get("condition") == "service_completed_successfully"}
+    one_shot = {
+        t
+        for s in services.values()
+        for t, spec in (s.get("depends_on") or {}).items()
+        if isinstance(spec, dict) and spec.get("condition") == "service_completed_successfully"
+    }
     assert set(services) - one_shot - {name for name, s in services.items() if "healthcheck" in s} == set()
 
 
 def test_named_volumes_are_declared_and_used(compose, services):
     declared = set(compose.get("volumes") or {})
-    used = {source for s in services.values() for source, _ in mounts(s).values()
-            if source and not source.startswith((".", "/", "~"))}
+    used = {
+        source
+        for s in services.values()
+        for source, _ in mounts(s).values()
+        if source and not source.startswith((".", "/", "~"))
+    }
     assert used - declared == set(), "volumes used but not declared"
     assert declared - used == set(), "volumes declared but not used"
 
@@ -242,6 +337,7 @@ def test_secrets_are_variables_or_files_never_literals(services):
 
 
 # --- the image ------------------------------------------------------------------------------------------
+
 
 def test_dockerfile_copies_what_the_services_use(common, services):
     build = common["build"] if isinstance(common["build"], dict) else {"context": common["build"]}
@@ -286,11 +382,13 @@ def test_dockerfile_installs_the_lock_with_the_makefiles_uv_and_python():
 
 # --- Airflow: CeleryExecutor, PostgreSQL, Redis ---------------------------------------------------------
 
+
 def test_every_airflow_component_runs_once_and_workers_can_scale(services):
     for command in AIRFLOW_COMPONENTS:
         service_running(services, *command)
     _, worker = service_running(services, "celery", "worker")
-    assert "container_name" not in worker and "ports" not in worker, "a fixed name or port stops --scale"
+    assert "container_name" not in worker, "a fixed name stops --scale"
+    assert "ports" not in worker, "a fixed port stops --scale"
 
 
 def test_services_that_run_airflow_use_the_shared_anchor(services, common):
@@ -298,19 +396,22 @@ def test_services_that_run_airflow_use_the_shared_anchor(services, common):
     assert len(airflow_services) == len(AIRFLOW_COMPONENTS) + 1  # and the init service
     common_env = environment(common)
     for name, service in airflow_services.items():
-        assert service["image"] == common["image"] and service["build"] == common["build"], name
+        assert service["image"] == common["image"], name
+        assert service["build"] == common["build"], name
         assert environment(service).items() >= common_env.items(), f"{name} drops or changes shared settings"
         assert service["volumes"] == common["volumes"], name
         assert service["depends_on"].items() >= common["depends_on"].items(), name
 
 
 def test_init_migrates_the_database_and_prepares_the_shared_secrets(services):
-    init = [name for name, s in services.items()
-            if ["airflow", "db", "migrate"] in shell_lines(argv(s.get("command", [])))]
+    init = [
+        name for name, s in services.items() if ["airflow", "db", "migrate"] in shell_lines(argv(s.get("command", [])))
+    ]
     assert len(init) == 1
     lines = shell_lines(argv(services[init[0]]["command"]))
-    assert lines.index(["python", "-m", "imagepool_local.container", "init"]) < lines.index(["airflow", "db",
-                                                                                              "migrate"])
+    assert lines.index(["python", "-m", "imagepool_local.container", "init"]) < lines.index(
+        ["airflow", "db", "migrate"]
+    )
     for command in AIRFLOW_COMPONENTS:
         name, service = service_running(services, *command)
         assert service["depends_on"].get(init[0]) == {"condition": "service_completed_successfully"}, name
@@ -322,12 +423,17 @@ def test_celery_broker_and_result_backend_point_at_the_declared_services(service
     postgres_name, postgres = service_with_image(services, "postgres:")
     redis_name, _ = service_with_image(services, "redis:")
     database = {k: interpolate(v) for k, v in environment(postgres).items()}
-    for variable, scheme in (("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql+psycopg2"),
-                             ("AIRFLOW__CELERY__RESULT_BACKEND", "db+postgresql")):
+    for variable, scheme in (
+        ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql+psycopg2"),
+        ("AIRFLOW__CELERY__RESULT_BACKEND", "db+postgresql"),
+    ):
         url = urlsplit(env[variable])
         assert (url.scheme, url.hostname, url.port or 5432) == (scheme, postgres_name, 5432), variable
         assert (url.username, url.password, url.path.lstrip("/")) == (
-            database["POSTGRES_USER"], database["POSTGRES_PASSWORD"], database["POSTGRES_DB"]), variable
+            database["POSTGRES_USER"],
+            database["POSTGRES_PASSWORD"],
+            database["POSTGRES_DB"],
+        ), variable
     broker = urlsplit(env["AIRFLOW__CELERY__BROKER_URL"])
     assert (broker.scheme, broker.hostname, broker.port or 6379) == ("redis", redis_name, 6379)
     for name in (postgres_name, redis_name):
@@ -335,15 +441,19 @@ def test_celery_broker_and_result_backend_point_at_the_declared_services(service
 
 
 def test_the_lock_has_the_executor_and_database_drivers():
-    pinned = {line.split("==")[0].lower() for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if "==" in line and not line.startswith((" ", "#"))}
+    pinned = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    }
     assert {"apache-airflow-providers-celery", "celery", "redis", "psycopg2-binary"} <= pinned
 
 
 def test_workers_reach_the_api_server_they_depend_on(services, common):
     url = urlsplit(interpolate(environment(common)["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]))
     api_name, api = service_running(services, "api-server")
-    assert url.hostname == api_name and url.path == "/execution/"
+    assert url.hostname == api_name
+    assert url.path == "/execution/"
     assert any(interpolate(p).rsplit(":", 1)[-1] == str(url.port) for p in api["ports"])
     for command in (("celery", "worker"), ("triggerer",)):
         name, service = service_running(services, *command)
@@ -352,28 +462,38 @@ def test_workers_reach_the_api_server_they_depend_on(services, common):
 
 # --- the local Azure cloud ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def emulator_options() -> set[str]:
-    result = subprocess.run([sys.executable, "-m", "azure_emulator", "--help"], capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT / "include")), timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "azure_emulator", "--help"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "include")),
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return set(re.findall(r"(--[a-z][a-z-]*)", result.stdout))
 
 
 def emulator_service(services) -> tuple[str, dict, dict[str, str]]:
-    matches = [(n, s) for n, s in services.items() if argv(s.get("command", []))[:3] == ["python", "-m",
-                                                                                          "azure_emulator"]]
+    matches = [
+        (n, s) for n, s in services.items() if argv(s.get("command", []))[:3] == ["python", "-m", "azure_emulator"]
+    ]
     assert len(matches) == 1
     name, service = matches[0]
     words = argv(service["command"])[3:]
-    assert all(w.startswith("--") for w in words[::2]) and len(words) % 2 == 0, "options are --name value pairs"
+    assert all(w.startswith("--") for w in words[::2]), "options are --name value pairs"
+    assert len(words) % 2 == 0, "options are --name value pairs"
     return name, service, dict(zip(words[::2], words[1::2]))
 
 
 def test_emulator_command_uses_the_emulators_real_options(services, emulator_options):
     _, _, options = emulator_service(services)
     assert set(options) <= emulator_options
-    assert float(options["--speed"]) > 0 and 0 < int(options["--port"]) < 65536
+    assert float(options["--speed"]) > 0
+    assert 0 < int(options["--port"]) < 65536
 
 
 def test_emulator_listens_on_the_network_under_its_service_name(services):
@@ -389,7 +509,8 @@ def test_airflow_finds_the_emulators_ready_file_and_ca_at_the_same_paths(service
     assert Path(options["--ready-file"]).parent == Path(data_dir)
     assert interpolate(environment(common)["IMAGEPOOL_EMULATOR_READY_FILE"]) == options["--ready-file"]
     source, read_only = mounts(common)[data_dir]
-    assert source == mounts(emulator)[data_dir][0] and read_only, "same volume, same path, read-only for Airflow"
+    assert source == mounts(emulator)[data_dir][0], "same volume, same path for Airflow"
+    assert read_only, "read-only for Airflow"
     assert common["depends_on"].get(name) == {"condition": "service_healthy"}
 
 
@@ -437,13 +558,21 @@ def airflow_commands(services) -> list[list[str]]:
 def airflow_facts(services, common, tmp_path_factory) -> dict:
     """What Airflow itself says, in a process configured like the compose file's components."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
-    env.update(AIRFLOW_HOME=str(tmp_path_factory.mktemp("airflow-home")),
-               AIRFLOW__CORE__EXECUTOR=environment(common)["AIRFLOW__CORE__EXECUTOR"],
-               AIRFLOW__CORE__LOAD_EXAMPLES="False")
+    env.update(
+        AIRFLOW_HOME=str(tmp_path_factory.mktemp("airflow-home")),
+        AIRFLOW__CORE__EXECUTOR=environment(common)["AIRFLOW__CORE__EXECUTOR"],
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    )
     # The shell fills in the container's host name; any name parses the same.
     commands = [[re.sub(r"\$\{?HOSTNAME\}?", "worker-1", word) for word in c] for c in airflow_commands(services)]
-    result = subprocess.run([sys.executable, "-c", AIRFLOW_PROBE, json.dumps(commands)], capture_output=True,
-                            text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", AIRFLOW_PROBE, json.dumps(commands)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -464,7 +593,8 @@ def test_the_init_script_and_entrypoint_modules_exist(services):
 def test_worker_healthcheck_pings_the_celery_app_airflow_defines(services, airflow_facts):
     _, worker = service_running(services, "celery", "worker")
     check = healthcheck_argv(worker)
-    assert check[:2] == ["celery", "--app"] and "ping" in check
+    assert check[:2] == ["celery", "--app"]
+    assert "ping" in check
     assert check[2] == "airflow.providers.celery.executors.celery_executor.app"
     assert airflow_facts["celery_app"] == "Celery"
 
@@ -478,14 +608,16 @@ def healthcheck_url(service: dict) -> str:
 def test_api_server_healthcheck_calls_the_monitor_endpoint(services, airflow_facts):
     _, api = service_running(services, "api-server")
     url = urlsplit(healthcheck_url(api))
-    assert url.path == "/api/v2/monitor/health" and url.path in airflow_facts["api_paths"]
+    assert url.path == "/api/v2/monitor/health"
+    assert url.path in airflow_facts["api_paths"]
     assert url.port == airflow_facts["api_port"]
 
 
 def test_scheduler_healthcheck_calls_its_health_server(services, common, airflow_facts):
     _, scheduler = service_running(services, "scheduler")
     url = urlsplit(healthcheck_url(scheduler))
-    assert url.path == "/health" and airflow_facts["scheduler_health_path"]
+    assert url.path == "/health"
+    assert airflow_facts["scheduler_health_path"]
     assert url.port == airflow_facts["scheduler_health_port"]
     assert environment(common)["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
 

@@ -33,8 +33,16 @@ HOOKS_DIR = ROOT / "plugins" / "imagepool" / "hooks"
 
 # Azure's operation strings: provider namespace, resource type path, then read/write/delete or <verb>/action.
 ACTION = re.compile(r"^Microsoft\.[A-Za-z]+(/[A-Za-z]+)+/(read|write|delete|[A-Za-z]+/action)$")
-ROLE_KEYS = {"Name", "IsCustom", "Description", "Actions", "NotActions", "DataActions", "NotDataActions",
-             "AssignableScopes"}
+ROLE_KEYS = {
+    "Name",
+    "IsCustom",
+    "Description",
+    "Actions",
+    "NotActions",
+    "DataActions",
+    "NotDataActions",
+    "AssignableScopes",
+}
 SCOPE = re.compile(r"^/subscriptions/(<subscription-id>|[0-9a-f-]{36})$")
 # /subscriptions/{id}/providers/{namespace}/locations/...: no resource group scope contains these URLs.
 LOCATION_LEVEL = re.compile(r"^Microsoft\.[A-Za-z]+/locations/")
@@ -46,21 +54,28 @@ VM_DELETE = "Microsoft.Compute/virtualMachines/delete"
 VM_VIEW = "Microsoft.Compute/virtualMachines/instanceView/read"
 DISK_READ, DISK_WRITE, DISK_DELETE = (f"Microsoft.Compute/disks/{v}" for v in ("read", "write", "delete"))
 DISK_ACCESS = "Microsoft.Compute/disks/beginGetAccess/action"
-SNAPSHOT_READ, SNAPSHOT_WRITE, SNAPSHOT_DELETE = (f"Microsoft.Compute/snapshots/{v}" for v in ("read", "write", "delete"))
+SNAPSHOT_READ, SNAPSHOT_WRITE, SNAPSHOT_DELETE = (
+    f"Microsoft.Compute/snapshots/{v}" for v in ("read", "write", "delete")
+)
 IMAGE_READ, IMAGE_WRITE, IMAGE_DELETE = (f"Microsoft.Compute/images/{v}" for v in ("read", "write", "delete"))
 GALLERY_READ, GALLERY_WRITE = "Microsoft.Compute/galleries/read", "Microsoft.Compute/galleries/write"
 DEFINITION_READ = "Microsoft.Compute/galleries/images/read"
 DEFINITION_WRITE = "Microsoft.Compute/galleries/images/write"
-VERSION_READ, VERSION_WRITE, VERSION_DELETE = (f"Microsoft.Compute/galleries/images/versions/{v}"
-                                               for v in ("read", "write", "delete"))
+VERSION_READ, VERSION_WRITE, VERSION_DELETE = (
+    f"Microsoft.Compute/galleries/images/versions/{v}" for v in ("read", "write", "delete")
+)
 SUBNET_JOIN = "Microsoft.Network/virtualNetworks/subnets/join/action"
 NIC_READ, NIC_WRITE, NIC_DELETE = (f"Microsoft.Network/networkInterfaces/{v}" for v in ("read", "write", "delete"))
 NIC_JOIN = "Microsoft.Network/networkInterfaces/join/action"
 PIP_READ, PIP_WRITE, PIP_DELETE = (f"Microsoft.Network/publicIPAddresses/{v}" for v in ("read", "write", "delete"))
 PIP_JOIN = "Microsoft.Network/publicIPAddresses/join/action"
 # Where Azure serves the status of a started operation: VMs and images, disks and snapshots, galleries, network.
-OPERATION_STATUS = {"Microsoft.Compute/locations/operations/read", "Microsoft.Compute/locations/diskOperations/read",
-                    "Microsoft.Compute/locations/capsOperations/read", "Microsoft.Network/locations/operations/read"}
+OPERATION_STATUS = {
+    "Microsoft.Compute/locations/operations/read",
+    "Microsoft.Compute/locations/diskOperations/read",
+    "Microsoft.Compute/locations/capsOperations/read",
+    "Microsoft.Network/locations/operations/read",
+}
 BATCH_ACCOUNT_READ = "Microsoft.Batch/batchAccounts/read"
 POOL_READ, POOL_WRITE, POOL_DELETE = (f"Microsoft.Batch/batchAccounts/pools/{v}" for v in ("read", "write", "delete"))
 POOL_STOP_RESIZE = "Microsoft.Batch/batchAccounts/pools/stopResize/action"
@@ -203,9 +218,13 @@ def hook_classes() -> list[type]:
     found = []
     for module_info in pkgutil.iter_modules(imagepool.hooks.__path__):
         module = importlib.import_module(f"imagepool.hooks.{module_info.name}")
-        found += [cls for _, cls in inspect.getmembers(module, inspect.isclass)
-                  if issubclass(cls, ImagepoolAzureHook) and cls is not ImagepoolAzureHook
-                  and cls.__module__ == module.__name__]
+        found += [
+            cls
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, ImagepoolAzureHook)
+            and cls is not ImagepoolAzureHook
+            and cls.__module__ == module.__name__
+        ]
     return found
 
 
@@ -214,8 +233,9 @@ def hook_methods() -> set[str]:
     names = set()
     for cls in hook_classes():
         for name, member in vars(cls).items():
-            callable_member = inspect.isfunction(member) or isinstance(member, (property, cached_property,
-                                                                                staticmethod, classmethod))
+            callable_member = inspect.isfunction(member) or isinstance(
+                member, (property, cached_property, staticmethod, classmethod)
+            )
             if callable_member and (not name.startswith("_") or name == "_probe"):
                 names.add(f"{cls.__name__}.{name}")
     return names
@@ -235,9 +255,12 @@ def test_role_definition_has_the_shape_az_role_definition_create_takes(path):
     role = load(path)
     assert set(role) == ROLE_KEYS
     assert role["IsCustom"] is True
-    assert role["Name"].strip() and len(role["Description"]) > 40
-    assert role["NotActions"] == [] and role["NotDataActions"] == []
-    assert role["AssignableScopes"] and all(SCOPE.match(scope) for scope in role["AssignableScopes"])
+    assert role["Name"].strip()
+    assert len(role["Description"]) > 40
+    assert role["NotActions"] == []
+    assert role["NotDataActions"] == []
+    assert role["AssignableScopes"]
+    assert all(SCOPE.match(scope) for scope in role["AssignableScopes"])
 
 
 @pytest.mark.parametrize("path", ALL_ROLES, ids=lambda p: p.name)
@@ -253,7 +276,8 @@ def test_every_action_is_well_formed_specific_and_listed_once(path):
 
 def test_only_batch_jobs_are_data_actions():
     role = load(ROLE)
-    assert role["DataActions"] and all(a.startswith("Microsoft.Batch/batchAccounts/jobs/") for a in role["DataActions"])
+    assert role["DataActions"]
+    assert all(a.startswith("Microsoft.Batch/batchAccounts/jobs/") for a in role["DataActions"])
     assert not any(a.startswith("Microsoft.Batch/batchAccounts/jobs/") for a in role["Actions"])
 
 

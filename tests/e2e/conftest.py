@@ -1,5 +1,6 @@
 """End-to-end fixtures: the stack ``make up`` starts (emulator, scheduler, triggerer, DAG processor, API
-server), on a temporary data dir, shared by the tests of this folder and always stopped at the end."""
+server), on a temporary data dir, shared by the tests of this folder and always stopped at the end.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ def stack(tmp_path_factory) -> Stack:
             patch.setenv("AIRFLOW__IMAGEPOOL__DEFER_AFTER", str(DEFER_AFTER))
             running = up(data_dir, speed=SPEED, port=0)
         info = running.emulator
-        requests.patch(f"{info['control_endpoint']}/durations", json=DURATIONS, verify=info["ca_bundle"],
-                       timeout=30).raise_for_status()
+        requests.patch(
+            f"{info['control_endpoint']}/durations", json=DURATIONS, verify=info["ca_bundle"], timeout=30
+        ).raise_for_status()
         yield running
     finally:
         down(data_dir)

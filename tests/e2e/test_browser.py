@@ -1,7 +1,8 @@
 """imagepool in the Airflow UI, in headless Chromium, the way a user works with it: sign in, open the
 DAG, read its docs, trigger it from the form with other pool sizes, watch the run succeed, read a
 wait's progress in its task log, check where an extra link leads, and see the assets the run updated.
-Screenshots of each step go to test-artifacts/."""
+Screenshots of each step go to test-artifacts/.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +25,16 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps calling Google's services, which a machine
 # without internet access refuses; as root it needs --no-sandbox.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 POOL, ACCOUNT, REGION = "render-we", "imagepoolbatch", "westeurope"
 # More nodes than the spec's 4 + 2, whichever run came before: the pool grows, its wait shows progress.
 SIZE = {"dedicated": 5, "spot": 2}
@@ -37,8 +46,10 @@ WAIT_MS = 60_000
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: this test drives Debian's Chromium. Install it with "
-                    "`sudo make chromium` (apt-get install chromium; README: Watch it in the Airflow UI).")
+        pytest.fail(
+            f"{CHROMIUM} is missing: this test drives Debian's Chromium. Install it with "
+            "`sudo make chromium` (apt-get install chromium; README: Watch it in the Airflow UI)."
+        )
     return CHROMIUM
 
 
@@ -47,8 +58,13 @@ def page(chromium, stack, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            tmp_path / "profile", executable_path=chromium, args=FLAGS, headless=True, base_url=stack.url,
-            viewport={"width": 1400, "height": 1000})
+            tmp_path / "profile",
+            executable_path=chromium,
+            args=FLAGS,
+            headless=True,
+            base_url=stack.url,
+            viewport={"width": 1400, "height": 1000},
+        )
         # The JSON editor of the trigger form takes a pasted document as a user would paste it.
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
         page = context.new_page()
@@ -108,8 +124,9 @@ def trigger_with_pool_size(page: Page) -> str:
     submit = form.get_by_role("button", name="Trigger")
     expect(submit).to_be_enabled()
     screenshot(page, "03-trigger-form")
-    with page.expect_response(lambda r: r.request.method == "POST"
-                              and r.url.endswith(f"/api/v2/dags/{DAG_ID}/dagRuns")) as created:
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith(f"/api/v2/dags/{DAG_ID}/dagRuns")
+    ) as created:
         submit.click()
     run = created.value.json()
     assert created.value.ok, run
@@ -154,10 +171,12 @@ def test_trigger_from_the_form_and_follow_the_run(stack, page):
     expect(link).to_be_visible()
     screenshot(page, "06-extra-link")
     info = stack.emulator
-    portal = re.fullmatch(rf"https://portal\.azure\.com/#@{info['tenant_id']}/resource/subscriptions/"
-                          rf"{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/"
-                          rf"Microsoft\.Batch/batchAccounts/{ACCOUNT}/pools/({POOL}-[^/]+)/overview",
-                          link.get_attribute("href"))
+    portal = re.fullmatch(
+        rf"https://portal\.azure\.com/#@{info['tenant_id']}/resource/subscriptions/"
+        rf"{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/"
+        rf"Microsoft\.Batch/batchAccounts/{ACCOUNT}/pools/({POOL}-[^/]+)/overview",
+        link.get_attribute("href"),
+    )
     assert portal, link.get_attribute("href")
     endpoint = next(a["endpoint"] for a in info["batch_accounts"] if a["name"] == ACCOUNT)
     with clients.batch(info, clients.credential(info), endpoint) as batch:

@@ -4,7 +4,8 @@ The first run is forced to build; the second, triggered right after it, waits un
 ended (one active run per DAG) and then finds nothing left to build. During the first run the task
 process creating the build VM is killed (SIGKILL, as the OOM killer would) and retried, and the
 triggerer is restarted while waits are deferred to it. Both runs succeed, and Azure ends up with one
-new image version and one pool per spec pool on it, each made once, and nothing of the build."""
+new image version and one pool per spec pool on it, each made once, and nothing of the build.
+"""
 
 from __future__ import annotations
 
@@ -65,13 +66,17 @@ def trigger(api, conf: dict) -> str:
 
 
 def vm_names_put(cloud, since: int) -> set[str]:
-    return {r["path"].rsplit("/", 1)[-1] for r in cloud.requests_since(since)
-            if r["method"] == "PUT" and VM_PUT.search(r["path"])}
+    return {
+        r["path"].rsplit("/", 1)[-1]
+        for r in cloud.requests_since(since)
+        if r["method"] == "PUT" and VM_PUT.search(r["path"])
+    }
 
 
 def waits_started(api, run_id: str, ti: dict) -> tuple[set[int], list[str]]:
     """A deferred task's try as its log tells it: the triggerer jobs that ran its trigger, and the deadline
-    each of them announced when it started the wait."""
+    each of them announced when it started the wait.
+    """
     sources, entries = log_of(api, run_id, ti["task_id"], ti["try_number"])
     jobs = {int(m.group(1)) for source in sources if (m := TRIGGER_LOG.search(source))}
     return jobs, [str(e["event"]) for e in entries if WAITING_UNTIL.match(str(e["event"]))]
@@ -97,13 +102,16 @@ def durations(control, changed: dict):
 
 def kill_build_vm_task(api, stack, cloud, run_id: str, since: int) -> int:
     """SIGKILL the process of the task creating the build VM once Azure has its PUT, while the task runs;
-    returns the try it killed."""
+    returns the try it killed.
+    """
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
         ti = instance(api, run_id, BUILD_VM)
         if ti["state"] in (*ENDED, "deferred", "up_for_retry"):
-            pytest.fail(f"{BUILD_VM} was {ti['state']} before its process could be killed: vm_create "
-                        f"({SLOW_VM_CREATE['vm_create']} emulated s) is too short for this machine")
+            pytest.fail(
+                f"{BUILD_VM} was {ti['state']} before its process could be killed: vm_create "
+                f"({SLOW_VM_CREATE['vm_create']} emulated s) is too short for this machine"
+            )
         if ti["state"] == "running" and ti["pid"] and vm_names_put(cloud, since):
             stack_process(stack, ti["pid"]).send(signal.SIGKILL)
             return ti["try_number"]
@@ -120,8 +128,9 @@ def restart_triggerer_while_deferred(api, stack, run_id: str) -> TriggererRestar
         for ti in deferred:
             if ti["triggerer_job"] and waits_started(api, run_id, ti)[1]:
                 new = restart_triggerer(stack.dirs.root)
-                return TriggererRestart(ti["task_id"], ti["triggerer_job"]["id"],
-                                        {d["task_id"]: d["try_number"] for d in deferred}, new)
+                return TriggererRestart(
+                    ti["task_id"], ti["triggerer_job"]["id"], {d["task_id"]: d["try_number"] for d in deferred}, new
+                )
         if api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"] in ENDED:
             pytest.fail(f"run {run_id} ended with no wait deferred to the triggerer")
         time.sleep(1)
@@ -145,17 +154,23 @@ def test_racing_runs_a_killed_task_and_a_restarted_triggerer_make_everything_onc
         first, _ = wait_for_run(api, building)
         second, _ = wait_for_run(api, following)
 
-    failed = {run_id: sorted(ti["task_id"] for ti in instances(api, run_id) if ti["state"] == "failed")
-              for run_id in (building, following)}
+    failed = {
+        run_id: sorted(ti["task_id"] for ti in instances(api, run_id) if ti["state"] == "failed")
+        for run_id in (building, following)
+    }
     assert (first["state"], second["state"]) == ("success", "success"), (
-        f"{failed}; see {stack.dirs.standalone_log} and {stack.dirs.root / 'triggerer.log'}")
+        f"{failed}; see {stack.dirs.standalone_log} and {stack.dirs.root / 'triggerer.log'}"
+    )
 
     # One active run at a time: the second was triggered while the first ran, and started once it ended.
-    queued, ended, started = (datetime.fromisoformat(run[field]) for run, field in (
-        (second, "queued_at"), (first, "end_date"), (second, "start_date")))
+    queued, ended, started = (
+        datetime.fromisoformat(run[field])
+        for run, field in ((second, "queued_at"), (first, "end_date"), (second, "start_date"))
+    )
     assert queued < ended <= started, (queued, ended, started)
     version = xcom(api, building, "plan", "version")
-    assert xcom(api, building, "plan", "build") is True and version not in versions_before
+    assert xcom(api, building, "plan", "build") is True
+    assert version not in versions_before
     # The second planned against what the first made: nothing left to build.
     assert (xcom(api, following, "plan", "build"), xcom(api, following, "plan", "version")) == (False, version)
     assert instance(api, following, BUILD_VM)["state"] == "skipped"
@@ -168,10 +183,13 @@ def test_racing_runs_a_killed_task_and_a_restarted_triggerer_make_everything_onc
     # The waits deferred at the restart resumed in the same try, in the new triggerer, to the same deadline.
     after = {ti["task_id"]: ti for ti in instances(api, building)}
     assert {task: (after[task]["state"], after[task]["try_number"]) for task in restarted.deferred} == {
-        task: ("success", try_number) for task, try_number in restarted.deferred.items()}
+        task: ("success", try_number) for task, try_number in restarted.deferred.items()
+    }
     jobs, deadlines = waits_started(api, building, after[restarted.task_id])
-    assert restarted.old_job in jobs and len(jobs) == 2, jobs
-    assert len(deadlines) == 2 and deadlines[0] == deadlines[1], deadlines
+    assert restarted.old_job in jobs, jobs
+    assert len(jobs) == 2, jobs
+    assert len(deadlines) == 2, deadlines
+    assert deadlines[0] == deadlines[1], deadlines
     assert restarted.triggerer.alive()
     health = api.get("/monitor/health").json()["triggerer"]
     assert health["status"] == "healthy", health
@@ -179,6 +197,9 @@ def test_racing_runs_a_killed_task_and_a_restarted_triggerer_make_everything_onc
     # Azure holds the new version once, the pools on it once each, and nothing of the build.
     dashed = version.replace(".", "-")
     cloud.assert_nothing_leaked(
-        versions=[*versions_before, version][-spec.version.retention:],
-        pools={account.name: [f"{pool.id_prefix}-{dashed}" for pool in spec.batch.pools
-                              if pool.account == account.name] for account in spec.batch.accounts})
+        versions=[*versions_before, version][-spec.version.retention :],
+        pools={
+            account.name: [f"{pool.id_prefix}-{dashed}" for pool in spec.batch.pools if pool.account == account.name]
+            for account in spec.batch.accounts
+        },
+    )

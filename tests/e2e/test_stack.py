@@ -1,6 +1,7 @@
 """A run triggered through Airflow's REST API, carried out by the real scheduler, LocalExecutor workers
 and triggerer: its waits are deferred to the triggerer and resumed from there, and the pool size the
-run was triggered with is what Azure (the emulator) ends up with."""
+run was triggered with is what Azure (the emulator) ends up with.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ TRIGGER_FIRED = "Trigger fired event"
 
 def wait_for_run(api, run_id: str) -> tuple[dict, dict[str, dict]]:
     """Poll until the run ends; returns it and, per task, a task instance seen while it was deferred (once
-    its trigger was assigned to a triggerer, if it was ever seen so)."""
+    its trigger was assigned to a triggerer, if it was ever seen so).
+    """
     deferred: dict[str, dict] = {}
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
@@ -44,25 +46,31 @@ def wait_for_run(api, run_id: str) -> tuple[dict, dict[str, dict]]:
 
 def log_of(api, run_id: str, task_id: str, try_number: int) -> tuple[list[str], list[dict]]:
     """A try's log as the UI reads it: the files it was read from, then its entries in time order."""
-    content = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
-                      params={"full_content": True}, headers={"Accept": "application/json"}).json()["content"]
+    content = api.get(
+        f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+        params={"full_content": True},
+        headers={"Accept": "application/json"},
+    ).json()["content"]
     # The first group lists the sources: the worker's log file and one per triggerer that ran a trigger.
     end = next(i for i, entry in enumerate(content) if entry["event"] == "::endgroup::")
-    return [entry["event"] for entry in content[1:end]], content[end + 1:]
+    return [entry["event"] for entry in content[1:end]], content[end + 1 :]
 
 
 def test_a_triggered_run_defers_its_waits_to_the_triggerer_and_resizes_the_pool(stack):
     api = stack.api()
     api.patch(f"/dags/{DAG_ID}", json={"is_paused": False})
     run_id = f"e2e-{uuid.uuid4().hex[:8]}"
-    api.post(f"/dags/{DAG_ID}/dagRuns", json={"dag_run_id": run_id, "logical_date": None,
-                                              "conf": {"pool_nodes": {POOL: SIZE}}})
+    api.post(
+        f"/dags/{DAG_ID}/dagRuns",
+        json={"dag_run_id": run_id, "logical_date": None, "conf": {"pool_nodes": {POOL: SIZE}}},
+    )
 
     run, deferred = wait_for_run(api, run_id)
 
     instances = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 200}).json()
-    failed = {ti["task_id"]: ti["state"] for ti in instances["task_instances"]
-              if ti["state"] in ("failed", "upstream_failed")}
+    failed = {
+        ti["task_id"]: ti["state"] for ti in instances["task_instances"] if ti["state"] in ("failed", "upstream_failed")
+    }
     assert run["state"] == "success", f"run {run_id} {run['state']}: {failed}; see {stack.dirs.standalone_log}"
 
     # While it waited, the pool's sensor held no worker: it was deferred, its trigger assigned to a triggerer.
@@ -77,12 +85,14 @@ def test_a_triggered_run_defers_its_waits_to_the_triggerer_and_resizes_the_pool(
     sources, entries = log_of(api, run_id, STEADY, steady["try_number"])
     triggerer_ids = {job["id"] for job in api.get("/jobs", params={"job_type": "TriggererJob"}).json()["jobs"]}
     trigger_files = [m for s in sources if (m := re.search(r"\.log\.trigger\.(\d+)\.log$", s))]
-    assert trigger_files and all(int(m.group(1)) in triggerer_ids for m in trigger_files), sources
+    assert trigger_files, sources
+    assert all(int(m.group(1)) in triggerer_ids for m in trigger_files), sources
     events = [str(entry["event"]) for entry in entries]
     deferring = events.index("Pausing task as DEFERRED. ")
     starting = next(i for i, event in enumerate(events) if TRIGGER_STARTING.match(event))
-    progress = [i for i, entry in enumerate(entries)
-                if entry.get("logger") == "imagepool.triggers.batch.PoolSteadyTrigger"]
+    progress = [
+        i for i, entry in enumerate(entries) if entry.get("logger") == "imagepool.triggers.batch.PoolSteadyTrigger"
+    ]
     fired = events.index(TRIGGER_FIRED)
     resumed = events.index("::group::Pre Execute", fired)
     assert deferring < starting < progress[0] <= progress[-1] < fired < resumed, events
@@ -90,8 +100,9 @@ def test_a_triggered_run_defers_its_waits_to_the_triggerer_and_resizes_the_pool(
     assert "Pushing xcom" in events[resumed:], "the resumed task did not return its result"
 
     # The size the run was triggered with is what the pool has in Azure.
-    pool_id = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{STEADY}/xcomEntries/return_value"
-                      ).json()["value"]["pool_id"]
+    pool_id = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{STEADY}/xcomEntries/return_value").json()[
+        "value"
+    ]["pool_id"]
     info = stack.emulator
     endpoint = next(a["endpoint"] for a in info["batch_accounts"] if a["name"] == ACCOUNT)
     with clients.batch(info, clients.credential(info), endpoint) as batch:

@@ -1,5 +1,6 @@
 """Azure SDK clients pointed at the emulator, trusting its CA explicitly per client
-(this machine's REQUESTS_CA_BUNDLE / SSL_CERT_FILE point at the system bundle)."""
+(this machine's REQUESTS_CA_BUNDLE / SSL_CERT_FILE point at the system bundle).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import time
 from urllib.parse import urljoin
 
 import requests
-from azure.identity import ClientSecretCredential
-from azure.identity.aio import ClientSecretCredential as AsyncClientSecretCredential
 from azure.batch import BatchClient
 from azure.batch.aio import BatchClient as AsyncBatchClient
 from azure.core.credentials import AccessToken
+from azure.identity import ClientSecretCredential
+from azure.identity.aio import ClientSecretCredential as AsyncClientSecretCredential
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.aio import ComputeManagementClient as AsyncComputeManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
@@ -21,43 +22,70 @@ POLL = 0.05
 
 
 def credential(info: dict, secret: str | None = None) -> ClientSecretCredential:
-    return ClientSecretCredential(info["tenant_id"], info["client_id"], secret or info["client_secret"],
-                                  authority=info["authority_host"], disable_instance_discovery=True,
-                                  connection_verify=info["ca_bundle"])
+    return ClientSecretCredential(
+        info["tenant_id"],
+        info["client_id"],
+        secret or info["client_secret"],
+        authority=info["authority_host"],
+        disable_instance_discovery=True,
+        connection_verify=info["ca_bundle"],
+    )
 
 
 def async_credential(info: dict) -> AsyncClientSecretCredential:
-    return AsyncClientSecretCredential(info["tenant_id"], info["client_id"], info["client_secret"],
-                                       authority=info["authority_host"], disable_instance_discovery=True,
-                                       connection_verify=info["ca_bundle"])
+    return AsyncClientSecretCredential(
+        info["tenant_id"],
+        info["client_id"],
+        info["client_secret"],
+        authority=info["authority_host"],
+        disable_instance_discovery=True,
+        connection_verify=info["ca_bundle"],
+    )
 
 
 def compute(info: dict, cred) -> ComputeManagementClient:
-    return ComputeManagementClient(cred, info["subscription_id"], base_url=info["arm_endpoint"],
-                                   credential_scopes=[info["arm_scope"]], connection_verify=info["ca_bundle"],
-                                   polling_interval=POLL)
+    return ComputeManagementClient(
+        cred,
+        info["subscription_id"],
+        base_url=info["arm_endpoint"],
+        credential_scopes=[info["arm_scope"]],
+        connection_verify=info["ca_bundle"],
+        polling_interval=POLL,
+    )
 
 
 def async_compute(info: dict, cred) -> AsyncComputeManagementClient:
-    return AsyncComputeManagementClient(cred, info["subscription_id"], base_url=info["arm_endpoint"],
-                                        credential_scopes=[info["arm_scope"]], connection_verify=info["ca_bundle"],
-                                        polling_interval=POLL)
+    return AsyncComputeManagementClient(
+        cred,
+        info["subscription_id"],
+        base_url=info["arm_endpoint"],
+        credential_scopes=[info["arm_scope"]],
+        connection_verify=info["ca_bundle"],
+        polling_interval=POLL,
+    )
 
 
 def resources(info: dict, cred) -> ResourceManagementClient:
-    return ResourceManagementClient(cred, info["subscription_id"], base_url=info["arm_endpoint"],
-                                    credential_scopes=[info["arm_scope"]], connection_verify=info["ca_bundle"],
-                                    polling_interval=POLL)
+    return ResourceManagementClient(
+        cred,
+        info["subscription_id"],
+        base_url=info["arm_endpoint"],
+        credential_scopes=[info["arm_scope"]],
+        connection_verify=info["ca_bundle"],
+        polling_interval=POLL,
+    )
 
 
 def batch(info: dict, cred, endpoint: str | None = None) -> BatchClient:
-    return BatchClient(endpoint=endpoint or info["batch_endpoint"], credential=cred,
-                       connection_verify=info["ca_bundle"])
+    return BatchClient(
+        endpoint=endpoint or info["batch_endpoint"], credential=cred, connection_verify=info["ca_bundle"]
+    )
 
 
 def async_batch(info: dict, cred, endpoint: str | None = None) -> AsyncBatchClient:
-    return AsyncBatchClient(endpoint=endpoint or info["batch_endpoint"], credential=cred,
-                            connection_verify=info["ca_bundle"])
+    return AsyncBatchClient(
+        endpoint=endpoint or info["batch_endpoint"], credential=cred, connection_verify=info["ca_bundle"]
+    )
 
 
 class StaticToken:
@@ -90,7 +118,8 @@ def control_session(info: dict) -> ControlSession:
 
 class NetworkSession(requests.Session):
     """Plain REST calls to ARM's Microsoft.Network (no azure-mgmt-network here): paths are resource ids,
-    with a bearer token from the credential and a Network api-version unless one is given."""
+    with a bearer token from the credential and a Network api-version unless one is given.
+    """
 
     API_VERSION = "2024-05-01"
 

@@ -22,8 +22,9 @@ time.sleep(120)
 
 
 def start_service() -> tuple[subprocess.Popen, Proc, Proc]:
-    service = subprocess.Popen([sys.executable, "-c", SERVICE], stdout=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    service = subprocess.Popen(
+        [sys.executable, "-c", SERVICE], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     child = Proc.of(int(service.stdout.readline()))
     return service, Proc.of(service.pid), child
 
@@ -36,7 +37,8 @@ def test_down_stops_the_recorded_process_and_its_children_and_forgets_them(tmp_p
 
     down(tmp_path)
 
-    assert not parent.alive() and not child.alive()
+    assert not parent.alive()
+    assert not child.alive()
     assert not dirs.pid_file("emulator").exists()
     down(tmp_path)
     assert capsys.readouterr().out.splitlines()[-1] == "the stack is not running"
@@ -51,7 +53,8 @@ def test_down_leaves_alone_a_process_that_reused_a_recorded_pid(tmp_path):
 
         down(tmp_path)
 
-        assert parent.alive() and child.alive()
+        assert parent.alive()
+        assert child.alive()
         assert not dirs.pid_file("emulator").exists()
     finally:
         service.terminate()

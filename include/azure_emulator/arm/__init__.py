@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ..auth import ARM_AUDIENCES
-from ..errors import AzureError
-from ..routing import Call
-from .models import network, resourcegroups
-from .routes import router
+from typing import TYPE_CHECKING
+
+from azure_emulator.arm.models import network, resourcegroups
+from azure_emulator.arm.routes import router
+from azure_emulator.auth import ARM_AUDIENCES
+from azure_emulator.errors import AzureError
+
+if TYPE_CHECKING:
+    from azure_emulator.routing import Call
 
 
 def seed(backend) -> None:
@@ -16,9 +20,12 @@ def seed(backend) -> None:
 
 
 def authenticate(call: Call) -> dict:
-    claims = call.backend.tokens.verify(call.request.headers.get("authorization"), ARM_AUDIENCES,
-                                        "Azure Resource Manager")
-    subscription = call.request.url.path.split("/")[2] if call.request.url.path.lower().startswith("/subscriptions/") else None
+    claims = call.backend.tokens.verify(
+        call.request.headers.get("authorization"), ARM_AUDIENCES, "Azure Resource Manager"
+    )
+    subscription = (
+        call.request.url.path.split("/")[2] if call.request.url.path.lower().startswith("/subscriptions/") else None
+    )
     if subscription is not None and subscription.lower() != call.backend.settings.subscription_id:
         raise AzureError("SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
     return claims

@@ -8,9 +8,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .. import regions, shapes, timeline
-from ..errors import AzureError
-from ..routing import NAME, Call
+from azure_emulator import regions, shapes, timeline
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import NAME, Call
 
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 SUB = rf"/subscriptions/(?P<subscription>{NAME})"
@@ -24,12 +24,16 @@ RESOURCE_GROUPS = "arm/resourceGroups"
 def api_version(call: Call) -> str:
     version = call.query.get("api-version")
     if not version:
-        raise AzureError("MissingApiVersionParameter",
-                         "The api-version query parameter (?api-version=) is required for all requests.")
+        raise AzureError(
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
     if not API_VERSION.match(version):
-        raise AzureError("InvalidApiVersionParameter",
-                         f"The api-version '{version}' is invalid. The supported versions are dates of the form "
-                         "'yyyy-mm-dd' with an optional '-preview' suffix.")
+        raise AzureError(
+            "InvalidApiVersionParameter",
+            f"The api-version '{version}' is invalid. The supported versions are dates of the form "
+            "'yyyy-mm-dd' with an optional '-preview' suffix.",
+        )
     return version
 
 
@@ -39,14 +43,19 @@ def rg_id(subscription: str, resource_group: str) -> str:
 
 def compute_id(call: Call, *segments: str) -> str:
     """``/subscriptions/../resourceGroups/../providers/Microsoft.Compute/<segments...>``."""
-    return f"{rg_id(call.params['subscription'], call.params['resource_group'])}/providers/Microsoft.Compute/" + "/".join(segments)
+    return (
+        f"{rg_id(call.params['subscription'], call.params['resource_group'])}/providers/Microsoft.Compute/"
+        + "/".join(segments)
+    )
 
 
 def resource_group(call: Call) -> dict:
     """The request's resource group, or ARM's ResourceGroupNotFound."""
     found = call.backend.view(RESOURCE_GROUPS, rg_id(call.params["subscription"], call.params["resource_group"]))
     if found is None:
-        raise AzureError("ResourceGroupNotFound", f"Resource group '{call.params['resource_group']}' could not be found.")
+        raise AzureError(
+            "ResourceGroupNotFound", f"Resource group '{call.params['resource_group']}' could not be found."
+        )
     return found
 
 
@@ -55,28 +64,42 @@ def location_of(body: dict, *, default: str | None = None) -> str:
     if not raw:
         raise AzureError("LocationRequired", "The location property is required for this definition.", status=400)
     if not isinstance(raw, str):
-        raise AzureError("InvalidRequestContent", "The request content was invalid and could not be deserialized: "
-                         "'location' must be a string.")
+        raise AzureError(
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized: 'location' must be a string.",
+        )
     location = regions.normalize(raw)
     if location is None:
-        raise AzureError("LocationNotAvailableForResourceType",
-                         f"The provided location '{raw}' is not available for resource type. List of available "
-                         f"regions is '{','.join(sorted(regions.DISPLAY_NAMES))}'.", status=400)
+        raise AzureError(
+            "LocationNotAvailableForResourceType",
+            f"The provided location '{raw}' is not available for resource type. List of available "
+            f"regions is '{','.join(sorted(regions.DISPLAY_NAMES))}'.",
+            status=400,
+        )
     return location
 
 
 def check_same_location(existing: dict, location: str) -> None:
     if existing["location"] != location:
-        raise AzureError("InvalidResourceLocation",
-                         f"The resource '{existing['name']}' already exists in location '{existing['location']}' in "
-                         f"resource group. A resource with the same name cannot be created in location '{location}'. "
-                         "Please select a new resource name.", status=409)
+        raise AzureError(
+            "InvalidResourceLocation",
+            f"The resource '{existing['name']}' already exists in location '{existing['location']}' in "
+            f"resource group. A resource with the same name cannot be created in location '{location}'. "
+            "Please select a new resource name.",
+            status=409,
+        )
 
 
 # The contract type names ARM's JSON.NET deserializer prints, per JSON kind (the service names its own
 # contract classes for objects and arrays; the emulator has none).
-_NET_TYPES = {"string": "System.String", "integer": "System.Int32", "number": "System.Double",
-              "boolean": "System.Boolean", "object": "Object", "array": "Array"}
+_NET_TYPES = {
+    "string": "System.String",
+    "integer": "System.Int32",
+    "number": "System.Double",
+    "boolean": "System.Boolean",
+    "object": "Object",
+    "array": "Array",
+}
 
 
 def _deserialization_error(found: shapes.Mismatch) -> str:
@@ -90,20 +113,26 @@ def _deserialization_error(found: shapes.Mismatch) -> str:
     if kind in ("object", "array"):
         example = '{"name":"value"}' if kind == "object" else "[1,2,3]"
         needed = '{"name":"value"}' if found.expected == "object" else "[1,2,3]"
-        return (f"Cannot deserialize the current JSON {kind} (e.g. {example}) into type '{wanted}' because the type "
-                f"requires a JSON {found.expected} (e.g. {needed}) to deserialize correctly.")
+        return (
+            f"Cannot deserialize the current JSON {kind} (e.g. {example}) into type '{wanted}' because the type "
+            f"requires a JSON {found.expected} (e.g. {needed}) to deserialize correctly."
+        )
     shown = f'"{found.value}"' if kind == "string" else str(found.value)
     return f"Error converting value {shown} to type '{wanted}'."
 
 
 def request_body(call: Call, shape: dict) -> dict:
     """The request's JSON object, whose values have the JSON types of ``shape`` (see :mod:`..shapes`), or
-    the InvalidRequestContent ARM answers a body it cannot deserialize with, naming the property path."""
+    the InvalidRequestContent ARM answers a body it cannot deserialize with, naming the property path.
+    """
     body = call.json(invalid_code="InvalidRequestContent")
     found = shapes.mismatch(body, shape)
     if found:
-        raise AzureError("InvalidRequestContent", "The request content was invalid and could not be deserialized: "
-                         f"'{_deserialization_error(found)} Path '{found.path}'.'.")
+        raise AzureError(
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized: "
+            f"'{_deserialization_error(found)} Path '{found.path}'.'.",
+        )
     return body
 
 
@@ -117,15 +146,24 @@ def tags(body: dict) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise AzureError("InvalidTagNameCharacters" if isinstance(value, dict) else "InvalidRequestContent",
-                         "Tags must be an object of string names to string values.", status=400)
+        raise AzureError(
+            "InvalidTagNameCharacters" if isinstance(value, dict) else "InvalidRequestContent",
+            "Tags must be an object of string names to string values.",
+            status=400,
+        )
     return value
 
 
 def tracked(resource_id: str, resource_type: str, location: str, resource_tags: dict, props: dict) -> dict:
     """A tracked ARM resource document (the shape GET returns)."""
-    return {"id": resource_id, "name": resource_id.rsplit("/", 1)[-1], "type": resource_type, "location": location,
-            "tags": resource_tags, "properties": props}
+    return {
+        "id": resource_id,
+        "name": resource_id.rsplit("/", 1)[-1],
+        "type": resource_type,
+        "location": location,
+        "tags": resource_tags,
+        "properties": props,
+    }
 
 
 def public(doc: dict) -> dict:
@@ -144,9 +182,12 @@ def listing(items: list[dict]) -> Response:
 
 
 def not_found(resource_type: str, name: str, call: Call) -> AzureError:
-    return AzureError("ResourceNotFound", f"The Resource '{resource_type}/{name}' under resource group "
-                      f"'{call.params['resource_group']}' was not found. For more details please go to "
-                      "https://aka.ms/ARMResourceNotFoundFix")
+    return AzureError(
+        "ResourceNotFound",
+        f"The Resource '{resource_type}/{name}' under resource group "
+        f"'{call.params['resource_group']}' was not found. For more details please go to "
+        "https://aka.ms/ARMResourceNotFoundFix",
+    )
 
 
 def injected_failure(backend, resource_type: str, name: str) -> dict | None:
@@ -154,14 +195,17 @@ def injected_failure(backend, resource_type: str, name: str) -> dict | None:
     rule = backend.faults.take("operation_failed", resource_type=resource_type, name=name)
     if rule is None:
         return None
-    return {"code": rule.get("code", "InternalOperationError"),
-            "message": rule.get("message", f"The operation on '{name}' failed with an internal error. Retry it.")}
+    return {
+        "code": rule.get("code", "InternalOperationError"),
+        "message": rule.get("message", f"The operation on '{name}' failed with an internal error. Retry it."),
+    }
 
 
 def provision(backend, kind: str, key: str, resource_type: str, doc: dict, end: float) -> tuple[dict, dict | None]:
     """Save ``doc`` under ``key`` with its operation ending at ``end``: Succeeded, or Failed when an
     ``operation_failed`` fault takes the operation (every put is an operation of its own, a second one
-    after a failure too). Returns the saved document and the fault's error."""
+    after a failure too). Returns the saved document and the fault's error.
+    """
     error = injected_failure(backend, resource_type, doc["name"])
     timeline.schedule(doc, end, {"properties.provisioningState": "Failed" if error else "Succeeded"})
     return backend.save(kind, key, doc), error

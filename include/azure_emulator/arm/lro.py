@@ -10,24 +10,39 @@ from __future__ import annotations
 
 import uuid
 
-from .. import timeline
-from ..clock import iso
-from ..errors import STATUS, AzureError
-from ..routing import NAME, Call
-from .common import SUB, api_version, respond
+from azure_emulator import timeline
+from azure_emulator.arm.common import SUB, api_version, respond
+from azure_emulator.clock import iso
+from azure_emulator.errors import STATUS, AzureError
+from azure_emulator.routing import NAME, Call
 
 OPERATIONS = "arm/operations"
 
 ROUTE = rf"{SUB}/providers/Microsoft\.Compute/locations/(?P<location>{NAME})/(?P<family>operations|capsOperations|DiskOperations)/(?P<operation>{NAME})"
 
 
-def begin(call: Call, *, location: str, duration: float, family: str = "operations",
-          error: dict | None = None, result: dict | None = None) -> dict:
+def begin(
+    call: Call,
+    *,
+    location: str,
+    duration: float,
+    family: str = "operations",
+    error: dict | None = None,
+    result: dict | None = None,
+) -> dict:
     """Start an operation that ends ``duration`` emulated seconds from now, failed with ``error`` if given."""
     now = call.now
     op_id = str(uuid.uuid4())
-    op = {"name": op_id, "status": "InProgress", "startTime": iso(now), "_family": family, "_location": location,
-          "_subscription": call.params["subscription"], "_api_version": api_version(call), "_done_at": now + duration}
+    op = {
+        "name": op_id,
+        "status": "InProgress",
+        "startTime": iso(now),
+        "_family": family,
+        "_location": location,
+        "_subscription": call.params["subscription"],
+        "_api_version": api_version(call),
+        "_done_at": now + duration,
+    }
     end: dict = {"status": "Failed" if error else "Succeeded", "endTime": iso(now + duration)}
     if error:
         end["error"] = error
@@ -39,8 +54,10 @@ def begin(call: Call, *, location: str, duration: float, family: str = "operatio
 
 
 def status_url(call: Call, op: dict, *, monitor: bool = False) -> str:
-    url = (f"{call.base_url}/subscriptions/{op['_subscription']}/providers/Microsoft.Compute/locations/"
-           f"{op['_location']}/{op['_family']}/{op['name']}?")
+    url = (
+        f"{call.base_url}/subscriptions/{op['_subscription']}/providers/Microsoft.Compute/locations/"
+        f"{op['_location']}/{op['_family']}/{op['name']}?"
+    )
     return url + ("monitor=true&" if monitor else "") + f"api-version={op['_api_version']}"
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..errors import AzureError
-from ..routing import Call, Handler, Router
-from .handlers import jobs, nodes, pools, supportedimages
-from .handlers.common import api_version
+from azure_emulator.batch.handlers import jobs, nodes, pools, supportedimages
+from azure_emulator.batch.handlers.common import api_version
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import Call, Handler, Router
 
 FAMILIES = (pools, nodes, jobs, supportedimages)
 
@@ -20,9 +20,11 @@ def _not_allowed(method: str, path: str) -> AzureError:
 
 def _versioned(handler: Handler) -> Handler:
     """Every Batch operation takes the api-version query parameter: checked before the operation runs."""
+
     async def checked(call: Call):
         api_version(call)
         return await handler(call)
+
     return checked
 
 

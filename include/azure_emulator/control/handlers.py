@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-from .. import arm, catalogue
-from ..arm.common import respond
-from ..arm.models.marketplace import VERSION
-from ..clock import iso
-from ..errors import AzureError
-from ..routing import Call
+from typing import TYPE_CHECKING
+
+from azure_emulator import arm, catalogue
+from azure_emulator.arm.common import respond
+from azure_emulator.arm.models.marketplace import VERSION
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError
+
+if TYPE_CHECKING:
+    from azure_emulator.routing import Call
 
 # Bookkeeping kinds that are not Azure resources a leak check should see.
 INTERNAL_KINDS = {"arm/operations", "catalogue/marketplaceVersions"}
@@ -38,7 +42,7 @@ async def resources(call: Call):
             if current is None:
                 continue
             props = current.get("properties", {})
-            state = (props.get("provisioningState") or current.get("state") or current.get("provisioningState"))
+            state = props.get("provisioningState") or current.get("state") or current.get("provisioningState")
             found.append({"kind": kind, "id": current.get("id") or key, "state": state})
     return respond({"value": found})
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from ..errors import AzureError
-from ..routing import NAME, Router
-from . import handlers
+from azure_emulator.control import handlers
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import NAME, Router
 
 BASE = "/_emulator"
 

@@ -1,5 +1,7 @@
 """Microsoft Entra ID: OIDC discovery and the OAuth2 client-credentials token endpoint."""
 
-from .routes import router
+from __future__ import annotations
+
+from azure_emulator.entra.routes import router
 
 __all__ = ["router"]

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ..auth import key_id, private_key_pem, signing_key, write_private_file
+from azure_emulator.auth import key_id, private_key_pem, signing_key, write_private_file
 
 CERTIFICATE_FILE = "app-client-certificate.pem"
 FEDERATION_KEY_FILE = "federation-signing-key.pem"
@@ -43,8 +43,9 @@ class AppCertificate:
         self.path = data_dir / CERTIFICATE_FILE
         if not self.path.exists():
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            write_private_file(self.path, _self_signed(key, client_id).public_bytes(serialization.Encoding.PEM)
-                               + private_key_pem(key))
+            write_private_file(
+                self.path, _self_signed(key, client_id).public_bytes(serialization.Encoding.PEM) + private_key_pem(key)
+            )
         self.certificate = x509.load_pem_x509_certificate(self.path.read_bytes())
         self.public_key = self.certificate.public_key()
         self.sha1_thumbprint = thumbprint(self.certificate.fingerprint(hashes.SHA1()))
@@ -58,10 +59,17 @@ class AppCertificate:
 
 def _self_signed(key: rsa.RSAPrivateKey, client_id: str) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"imagepool-emulator-app-{client_id}")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + CERTIFICATE_VALIDITY).sign(key, hashes.SHA256()))
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + CERTIFICATE_VALIDITY)
+        .sign(key, hashes.SHA256())
+    )
 
 
 class FederatedIssuer:
@@ -78,6 +86,12 @@ class FederatedIssuer:
 
     def issue(self) -> str:
         now = int(time.time())
-        claims = {"iss": self.issuer, "sub": self.subject, "aud": [self.audience], "iat": now, "nbf": now,
-                  "exp": now + FEDERATED_TOKEN_LIFETIME_SECONDS}
+        claims = {
+            "iss": self.issuer,
+            "sub": self.subject,
+            "aud": [self.audience],
+            "iat": now,
+            "nbf": now,
+            "exp": now + FEDERATED_TOKEN_LIFETIME_SECONDS,
+        }
         return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.key_id})

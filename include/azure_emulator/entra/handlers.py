@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from starlette.responses import JSONResponse
 
-from ..routing import Call
-from . import models
+from azure_emulator.entra import models
+
+if TYPE_CHECKING:
+    from azure_emulator.routing import Call
 
 
 async def openid_configuration(call: Call) -> JSONResponse:
@@ -25,5 +28,6 @@ async def token(call: Call) -> JSONResponse:
     models.known_tenant(call.backend, call.params["tenant"])
     # A client assertion's audience is the URL it was posted to.
     token_url = f"{call.base_url}{call.request.url.path}"
-    return JSONResponse(models.client_credentials_token(call.backend, form, token_url),
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        models.client_credentials_token(call.backend, form, token_url), headers={"Cache-Control": "no-store"}
+    )

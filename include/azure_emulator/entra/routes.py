@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from ..errors import AzureError
-from ..routing import NAME, Router
-from . import handlers
+from azure_emulator.entra import handlers
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import NAME, Router
 
 TENANT = rf"/(?P<tenant>{NAME})"
 
@@ -15,8 +15,9 @@ ROUTES = [
 
 
 def _not_found(method: str, path: str) -> AzureError:
-    return AzureError("invalid_request", f"AADSTS900561: The endpoint only accepts known requests ({method} {path}).",
-                      status=404)
+    return AzureError(
+        "invalid_request", f"AADSTS900561: The endpoint only accepts known requests ({method} {path}).", status=404
+    )
 
 
 def router() -> Router:

@@ -4,6 +4,8 @@ A process finds it through ``IDENTITY_ENDPOINT`` and ``IDENTITY_HEADER`` (what A
 and Container Apps set), which is what ``ManagedIdentityCredential`` looks for first.
 """
 
-from .routes import router
+from __future__ import annotations
+
+from azure_emulator.managed_identity.routes import router
 
 __all__ = ["router"]

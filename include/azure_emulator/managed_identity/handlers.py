@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
-from ..routing import Call
-from . import models
+from azure_emulator.managed_identity import models
+
+if TYPE_CHECKING:
+    from azure_emulator.routing import Call
 
 
 async def token(call: Call) -> JSONResponse:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from ..errors import AzureError
-from ..routing import Router
-from . import handlers
+from azure_emulator.errors import AzureError
+from azure_emulator.managed_identity import handlers
+from azure_emulator.routing import Router
 
 ROUTES = [
     ("GET", r"/msi/token", handlers.token),

@@ -7,15 +7,16 @@ trigger can poll them with the aio client after a worker or triggerer restart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 
-from .base import ImagepoolAzureHook
-from .errors import translate, unanswered
+from imagepool.hooks.base import ImagepoolAzureHook
+from imagepool.hooks.errors import translate, unanswered
 
 T = TypeVar("T")
 
@@ -48,9 +49,14 @@ def operation_from(resource_id: str, description: str, headers: dict[str, str]) 
     lowered = {k.lower(): v for k, v in headers.items()}
     status_url = lowered.get("azure-asyncoperation")
     location_url = lowered.get("location")
-    return ArmOperation(resource_id=resource_id, description=description, status_url=status_url,
-                        location_url=location_url, retry_after=retry_after_seconds(lowered),
-                        done=not (status_url or location_url))
+    return ArmOperation(
+        resource_id=resource_id,
+        description=description,
+        status_url=status_url,
+        location_url=location_url,
+        retry_after=retry_after_seconds(lowered),
+        done=not (status_url or location_url),
+    )
 
 
 def retry_after_seconds(headers: dict[str, str]) -> float | None:
@@ -83,8 +89,13 @@ class ArmHook(ImagepoolAzureHook):
     def _client_kwargs(self, credential) -> dict[str, Any]:
         self.settings.require("subscription_id")
         cloud = self.settings.cloud
-        return {"credential": credential, "subscription_id": self.settings.subscription_id,
-                "base_url": cloud.arm_endpoint, "credential_scopes": [cloud.arm_scope], **self._transport_kwargs()}
+        return {
+            "credential": credential,
+            "subscription_id": self.settings.subscription_id,
+            "base_url": cloud.arm_endpoint,
+            "credential_scopes": [cloud.arm_scope],
+            **self._transport_kwargs(),
+        }
 
     def _probe(self) -> str:
         count = sum(1 for _ in self.connection.galleries.list())
@@ -97,8 +108,10 @@ class ArmHook(ImagepoolAzureHook):
         return group
 
     def compute_id(self, resource_group: str, *segments: str) -> str:
-        return (f"/subscriptions/{self.settings.subscription_id}/resourceGroups/{resource_group}/providers/"
-                "Microsoft.Compute/" + "/".join(segments))
+        return (
+            f"/subscriptions/{self.settings.subscription_id}/resourceGroups/{resource_group}/providers/"
+            "Microsoft.Compute/" + "/".join(segments)
+        )
 
     def lookup(self, get: Callable[[], T], resource: str) -> T | None:
         """``get()``'s result, or None when Azure says it does not exist; other errors name ``resource``."""
@@ -109,8 +122,9 @@ class ArmHook(ImagepoolAzureHook):
         except HttpResponseError as exc:
             raise translate(exc, resource) from exc
 
-    def start(self, begin: Callable[..., Any], *, resource_id: str, description: str, action: str | None = None
-              ) -> ArmOperation:
+    def start(
+        self, begin: Callable[..., Any], *, resource_id: str, description: str, action: str | None = None
+    ) -> ArmOperation:
         """Send a ``begin_*`` call's initial request only and keep what is needed to poll it."""
         seen: dict[str, Any] = {}
 
@@ -139,13 +153,19 @@ class ArmHook(ImagepoolAzureHook):
             response.raise_for_status()
             body = response.json()
             status = body.get("status", "InProgress")
-            return {"status": status, "error": body.get("error"),
-                    "retry_after": retry_after_seconds(dict(response.headers))}
+            return {
+                "status": status,
+                "error": body.get("error"),
+                "retry_after": retry_after_seconds(dict(response.headers)),
+            }
         response = await client.send_request(HttpRequest("GET", operation["location_url"]))
         if response.status_code == 202:
             return {"status": "InProgress", "error": None, "retry_after": retry_after_seconds(dict(response.headers))}
         if response.status_code >= 400:
             body = response.json() if response.content else {}
-            return {"status": "Failed", "error": body.get("error") or {"code": f"HTTP{response.status_code}",
-                                                                       "message": response.text()}, "retry_after": None}
+            return {
+                "status": "Failed",
+                "error": body.get("error") or {"code": f"HTTP{response.status_code}", "message": response.text()},
+                "retry_after": None,
+            }
         return {"status": "Succeeded", "error": None, "retry_after": None}

@@ -12,8 +12,8 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
-from .connection import AzureConnection, InvalidConnection, parse_connection
-from .credentials import build_credential
+from imagepool.hooks.connection import AzureConnection, InvalidConnection, parse_connection
+from imagepool.hooks.credentials import build_credential
 
 # The SDKs log every HTTP request and response at INFO; in task logs that buries the progress lines
 # (replication percent, nodes ready) users watch. Failures still surface through exceptions.

@@ -18,11 +18,11 @@ from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 
-from ..errors import AzureOperationFailed
-from .arm import text
-from .base import ImagepoolAzureHook
-from .connection import AzureConnection, CredentialKind, InvalidConnection
-from .errors import code_of, translate
+from imagepool.errors import AzureOperationFailed
+from imagepool.hooks.arm import text
+from imagepool.hooks.base import ImagepoolAzureHook
+from imagepool.hooks.connection import AzureConnection, CredentialKind, InvalidConnection
+from imagepool.hooks.errors import code_of, translate
 
 # What azure-batch 15.1.0 speaks (requirements.txt pins it); used by the initial-request-only calls.
 API_VERSION = "2025-06-01"
@@ -31,7 +31,8 @@ JSON_BODY = {"content-type": "application/json; odata=minimalmetadata"}
 SHARED_KEY_REFUSED = (
     "Batch rejects SharedKey authentication when Compute resources are linked: 'The specified type of "
     "authentication SharedKey is not allowed when external resources of type Compute are linked.' Use an Entra ID "
-    "credential (service principal, managed identity, workload identity)")
+    "credential (service principal, managed identity, workload identity)"
+)
 
 # Batch error codes whose cure is known (the ARM ones in ``hooks.errors`` cover the rest).
 NEXT_STEPS = {
@@ -97,17 +98,21 @@ def _image_id(pool: models.BatchPool) -> str | None:
 def _pool_facts(pool: models.BatchPool) -> dict[str, Any]:
     config = pool.virtual_machine_configuration
     return {
-        "id": pool.id, "state": text(pool.state), "allocation_state": text(pool.allocation_state),
-        "vm_size": pool.vm_size, "image_id": _image_id(pool),
+        "id": pool.id,
+        "state": text(pool.state),
+        "allocation_state": text(pool.allocation_state),
+        "vm_size": pool.vm_size,
+        "image_id": _image_id(pool),
         "node_agent_sku_id": config.node_agent_sku_id if config else None,
         "target_dedicated_nodes": pool.target_dedicated_nodes or 0,
         "target_low_priority_nodes": pool.target_low_priority_nodes or 0,
         "current_dedicated_nodes": pool.current_dedicated_nodes or 0,
         "current_low_priority_nodes": pool.current_low_priority_nodes or 0,
         "enable_auto_scale": bool(pool.enable_auto_scale),
-        "resize_errors": [{"code": e.code, "message": e.message,
-                           "values": {v.name: v.value for v in e.error_values or []}}
-                          for e in pool.resize_errors or []],
+        "resize_errors": [
+            {"code": e.code, "message": e.message, "values": {v.name: v.value for v in e.error_values or []}}
+            for e in pool.resize_errors or []
+        ],
     }
 
 
@@ -124,10 +129,14 @@ def _task_facts(task: models.BatchTask) -> dict[str, Any]:
     info = task.execution_info
     failure = info.failure_info if info else None
     node = task.node_info
-    return {"id": task.id, "state": text(task.state), "exit_code": info.exit_code if info else None,
-            "result": text(info.result) if info else None,
-            "failure": {"code": failure.code, "message": failure.message} if failure else None,
-            "node_id": node.node_id if node else None}
+    return {
+        "id": task.id,
+        "state": text(task.state),
+        "exit_code": info.exit_code if info else None,
+        "result": text(info.result) if info else None,
+        "failure": {"code": failure.code, "message": failure.message} if failure else None,
+        "node_id": node.node_id if node else None,
+    }
 
 
 def _failed_node_facts(node: models.BatchNode) -> dict[str, Any]:
@@ -137,8 +146,12 @@ def _failed_node_facts(node: models.BatchNode) -> dict[str, Any]:
     errors = [{"code": e.code, "message": e.message} for e in node.errors or []]
     if failure:
         errors.append({"code": failure.code, "message": failure.message})
-    return {"id": node.id, "state": text(node.state), "start_task_exit_code": start.exit_code if start else None,
-            "errors": errors}
+    return {
+        "id": node.id,
+        "state": text(node.state),
+        "start_task_exit_code": start.exit_code if start else None,
+        "errors": errors,
+    }
 
 
 def _counts_filter(pool_id: str) -> str:
@@ -165,8 +178,9 @@ class BatchHook(ImagepoolAzureHook):
 
     hook_name = "Azure Batch (imagepool)"
 
-    def __init__(self, azure_conn_id: str = ImagepoolAzureHook.default_conn_name, batch_account_url: str | None = None,
-                 **kwargs):
+    def __init__(
+        self, azure_conn_id: str = ImagepoolAzureHook.default_conn_name, batch_account_url: str | None = None, **kwargs
+    ):
         super().__init__(azure_conn_id, **kwargs)
         self.batch_account_url = batch_account_url
 
@@ -184,8 +198,10 @@ class BatchHook(ImagepoolAzureHook):
     def require_entra_id(self, purpose: str) -> None:
         """Refuse, before any call, work Batch does not accept from an account key."""
         if self.settings.credential_kind is CredentialKind.SHARED_KEY:
-            raise InvalidConnection(f"Connection '{self.azure_conn_id}' authenticates with the Batch account key, "
-                                   f"which cannot {purpose}. {SHARED_KEY_REFUSED}.")
+            raise InvalidConnection(
+                f"Connection '{self.azure_conn_id}' authenticates with the Batch account key, "
+                f"which cannot {purpose}. {SHARED_KEY_REFUSED}."
+            )
 
     # --- what the base class needs -----------------------------------------------------------------
     def _client_class(self):
@@ -204,8 +220,12 @@ class BatchHook(ImagepoolAzureHook):
         return super()._credential(settings, aio=aio)
 
     def _client_kwargs(self, credential) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "credential": credential,
-                "credential_scopes": [self.settings.cloud.batch_scope], **self._transport_kwargs()}
+        return {
+            "endpoint": self.endpoint,
+            "credential": credential,
+            "credential_scopes": [self.settings.cloud.batch_scope],
+            **self._transport_kwargs(),
+        }
 
     def _probe(self) -> str:
         images = self.connection.list_supported_images(max_results=1)
@@ -216,8 +236,10 @@ class BatchHook(ImagepoolAzureHook):
     def supported_node_agent_skus(self) -> dict[str, str]:
         """Node agent SKU id -> OS type (``linux`` / ``windows``) of every image the account supports."""
         try:
-            return {image.node_agent_sku_id: text(image.os_type).lower()
-                    for image in self.connection.list_supported_images()}
+            return {
+                image.node_agent_sku_id: text(image.os_type).lower()
+                for image in self.connection.list_supported_images()
+            }
         except HttpResponseError as exc:
             raise _failure(exc, f"Batch account {self.endpoint}") from exc
 
@@ -240,8 +262,9 @@ class BatchHook(ImagepoolAzureHook):
     def create_pool(self, spec: PoolSpec) -> bool:
         """Create the pool; False if a pool with its id already exists (the caller checks it matches)."""
         self.require_entra_id(f"create pool {spec.pool_id} from a Compute Gallery image")
-        return self._create(lambda: self.connection.create_pool(self._pool_body(spec)), "PoolExists",
-                            f"pool {spec.pool_id}")
+        return self._create(
+            lambda: self.connection.create_pool(self._pool_body(spec)), "PoolExists", f"pool {spec.pool_id}"
+        )
 
     @staticmethod
     def _pool_body(spec: PoolSpec) -> models.BatchPoolCreateOptions:
@@ -249,23 +272,32 @@ class BatchHook(ImagepoolAzureHook):
         if spec.security_type:
             security = models.SecurityProfile(
                 security_type=spec.security_type,
-                uefi_settings=models.BatchUefiSettings(secure_boot_enabled=spec.secure_boot,
-                                                       vtpm_enabled=spec.vtpm))
+                uefi_settings=models.BatchUefiSettings(secure_boot_enabled=spec.secure_boot, vtpm_enabled=spec.vtpm),
+            )
         start = None
         if spec.start_task:
             start = models.BatchStartTask(
-                command_line=spec.start_task.command_line, wait_for_success=spec.start_task.wait_for_success,
+                command_line=spec.start_task.command_line,
+                wait_for_success=spec.start_task.wait_for_success,
                 max_task_retry_count=spec.start_task.max_task_retry_count,
-                user_identity=_auto_user(spec.start_task.elevated))
+                user_identity=_auto_user(spec.start_task.elevated),
+            )
         return models.BatchPoolCreateOptions(
-            id=spec.pool_id, vm_size=spec.vm_size,
+            id=spec.pool_id,
+            vm_size=spec.vm_size,
             virtual_machine_configuration=models.VirtualMachineConfiguration(
                 image_reference=models.BatchVmImageReference(virtual_machine_image_id=spec.image_id),
-                node_agent_sku_id=spec.node_agent_sku_id, security_profile=security),
+                node_agent_sku_id=spec.node_agent_sku_id,
+                security_profile=security,
+            ),
             target_dedicated_nodes=spec.target_dedicated_nodes,
-            target_low_priority_nodes=spec.target_low_priority_nodes, resize_timeout=spec.resize_timeout,
-            enable_auto_scale=False, start_task=start, task_slots_per_node=spec.task_slots_per_node,
-            metadata=[models.BatchMetadataItem(name=k, value=v) for k, v in spec.metadata.items()] or None)
+            target_low_priority_nodes=spec.target_low_priority_nodes,
+            resize_timeout=spec.resize_timeout,
+            enable_auto_scale=False,
+            start_task=start,
+            task_slots_per_node=spec.task_slots_per_node,
+            metadata=[models.BatchMetadataItem(name=k, value=v) for k, v in spec.metadata.items()] or None,
+        )
 
     def get_pool(self, pool_id: str) -> dict[str, Any] | None:
         """The pool as plain data, or None if it does not exist."""
@@ -279,17 +311,26 @@ class BatchHook(ImagepoolAzureHook):
     def pool_node_counts(self, pool_id: str) -> dict[str, int]:
         """Node counts by state (dedicated + spot), from the account's node-counts API, never by listing nodes."""
         try:
-            return _summed_counts(_pick(self.connection.list_pool_node_counts(filter=_counts_filter(pool_id)),
-                                        pool_id))
+            return _summed_counts(_pick(self.connection.list_pool_node_counts(filter=_counts_filter(pool_id)), pool_id))
         except HttpResponseError as exc:
             raise _failure(exc, f"pool {pool_id}") from exc
 
-    def resize(self, pool_id: str, *, dedicated: int, low_priority: int, resize_timeout: timedelta | None = None,
-               node_deallocation_option: str | None = None) -> None:
+    def resize(
+        self,
+        pool_id: str,
+        *,
+        dedicated: int,
+        low_priority: int,
+        resize_timeout: timedelta | None = None,
+        node_deallocation_option: str | None = None,
+    ) -> None:
         """Start a resize (the pool must be steady); wait with a trigger."""
-        body = models.BatchPoolResizeOptions(target_dedicated_nodes=dedicated, target_low_priority_nodes=low_priority,
-                                             resize_timeout=resize_timeout,
-                                             node_deallocation_option=node_deallocation_option)
+        body = models.BatchPoolResizeOptions(
+            target_dedicated_nodes=dedicated,
+            target_low_priority_nodes=low_priority,
+            resize_timeout=resize_timeout,
+            node_deallocation_option=node_deallocation_option,
+        )
         self._send("POST", f"/pools/{pool_id}/resize", f"pool {pool_id}", body.as_dict())
 
     def stop_resize(self, pool_id: str) -> None:
@@ -323,8 +364,13 @@ class BatchHook(ImagepoolAzureHook):
         return True
 
     def _send(self, method: str, path: str, resource: str, body: dict | None = None) -> None:
-        request = HttpRequest(method, path, params={"api-version": API_VERSION}, json=body,
-                              headers=JSON_BODY if body is not None else None)
+        request = HttpRequest(
+            method,
+            path,
+            params={"api-version": API_VERSION},
+            json=body,
+            headers=JSON_BODY if body is not None else None,
+        )
         try:
             self.connection.send_request(request).raise_for_status()
         except HttpResponseError as exc:
@@ -336,12 +382,22 @@ class BatchHook(ImagepoolAzureHook):
         body = models.BatchJobCreateOptions(id=job_id, pool_info=models.BatchPoolInfo(pool_id=pool_id))
         return self._create(lambda: self.connection.create_job(body), "JobExists", f"job {job_id}")
 
-    def create_task(self, job_id: str, task_id: str, command_line: str, *, elevated: bool = False,
-                    max_wall_clock: timedelta | None = None) -> bool:
+    def create_task(
+        self,
+        job_id: str,
+        task_id: str,
+        command_line: str,
+        *,
+        elevated: bool = False,
+        max_wall_clock: timedelta | None = None,
+    ) -> bool:
         """Add a task to the job; False if it already exists."""
         body = models.BatchTaskCreateOptions(
-            id=task_id, command_line=command_line, user_identity=_auto_user(elevated),
-            constraints=models.BatchTaskConstraints(max_wall_clock_time=max_wall_clock, max_task_retry_count=0))
+            id=task_id,
+            command_line=command_line,
+            user_identity=_auto_user(elevated),
+            constraints=models.BatchTaskConstraints(max_wall_clock_time=max_wall_clock, max_task_retry_count=0),
+        )
         return self._create(lambda: self.connection.create_task(job_id, body), "TaskExists", f"task {job_id}/{task_id}")
 
     def get_task(self, job_id: str, task_id: str) -> dict[str, Any]:
@@ -400,6 +456,9 @@ class BatchHook(ImagepoolAzureHook):
 
 def _auto_user(elevated: bool) -> models.UserIdentity:
     """The pool-wide auto user, as an admin when the command needs root / Administrator."""
-    return models.UserIdentity(auto_user=models.AutoUserSpecification(
-        scope=models.AutoUserScope.POOL,
-        elevation_level=models.ElevationLevel.ADMIN if elevated else models.ElevationLevel.NON_ADMIN))
+    return models.UserIdentity(
+        auto_user=models.AutoUserSpecification(
+            scope=models.AutoUserScope.POOL,
+            elevation_level=models.ElevationLevel.ADMIN if elevated else models.ElevationLevel.NON_ADMIN,
+        )
+    )

@@ -24,7 +24,7 @@ class Cloud:
     def batch_account_url(self, account: str, location: str) -> str:
         return self.batch_endpoint_template.format(account=account, location=location)
 
-    def with_overrides(self, **overrides: str | None) -> "Cloud":
+    def with_overrides(self, **overrides: str | None) -> Cloud:
         return replace(self, **{k: v for k, v in overrides.items() if v})
 
 

@@ -10,15 +10,15 @@ example per credential kind.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from .clouds import CUSTOM, KNOWN_CLOUDS, Cloud
+from imagepool.hooks.clouds import CUSTOM, KNOWN_CLOUDS, Cloud
 
 
-class CredentialKind(str, Enum):
+class CredentialKind(StrEnum):
     CLIENT_SECRET = "client_secret"
     CLIENT_CERTIFICATE = "client_certificate"
     MANAGED_IDENTITY = "managed_identity"
@@ -60,10 +60,12 @@ class AzureConnection(BaseModel):
     batch_account_key: SecretStr | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "AzureConnection":
+    def _consistent(self) -> AzureConnection:
         if self.cloud_environment != CUSTOM and self.cloud_environment not in KNOWN_CLOUDS:
-            raise ValueError(f"cloud_environment {self.cloud_environment!r} is unknown: use one of "
-                             f"{', '.join([*KNOWN_CLOUDS, CUSTOM])}")
+            raise ValueError(
+                f"cloud_environment {self.cloud_environment!r} is unknown: use one of "
+                f"{', '.join([*KNOWN_CLOUDS, CUSTOM])}"
+            )
         if self.cloud_environment == CUSTOM and not (self.arm_endpoint and self.authority_host):
             raise ValueError("cloud_environment 'Custom' needs extras 'arm_endpoint' and 'authority_host'")
         kind = self.credential_kind
@@ -98,9 +100,15 @@ class AzureConnection(BaseModel):
     def cloud(self) -> Cloud:
         base = KNOWN_CLOUDS.get(self.cloud_environment, KNOWN_CLOUDS["AzurePublicCloud"])
         return base.with_overrides(
-            name=self.cloud_environment, arm_endpoint=self.arm_endpoint, arm_scope=self.arm_scope,
-            authority_host=self.authority_host, batch_scope=self.batch_scope, portal_url=self.portal_url,
-            batch_endpoint_template=self.batch_endpoint_template, ca_bundle=self.ca_bundle)
+            name=self.cloud_environment,
+            arm_endpoint=self.arm_endpoint,
+            arm_scope=self.arm_scope,
+            authority_host=self.authority_host,
+            batch_scope=self.batch_scope,
+            portal_url=self.portal_url,
+            batch_endpoint_template=self.batch_endpoint_template,
+            ca_bundle=self.ca_bundle,
+        )
 
     @property
     def is_custom_cloud(self) -> bool:
@@ -110,10 +118,15 @@ class AzureConnection(BaseModel):
         """Fail before any call when an operation needs a field this connection lacks."""
         missing = [f for f in fields if not getattr(self, f)]
         if missing:
-            hints = {"subscription_id": "extra 'subscriptionId'", "batch_account_url": "extra 'batch_account_url'",
-                     "resource_group": "extra 'resource_group' (or the operator's resource_group_name)"}
-            raise InvalidConnection(f"Connection '{self.conn_id}' has no {', '.join(hints.get(f, f) for f in missing)}; "
-                                   "add it to the connection.")
+            hints = {
+                "subscription_id": "extra 'subscriptionId'",
+                "batch_account_url": "extra 'batch_account_url'",
+                "resource_group": "extra 'resource_group' (or the operator's resource_group_name)",
+            }
+            raise InvalidConnection(
+                f"Connection '{self.conn_id}' has no {', '.join(hints.get(f, f) for f in missing)}; "
+                "add it to the connection."
+            )
 
 
 def parse_connection(conn: Any) -> AzureConnection:
@@ -132,5 +145,7 @@ def parse_connection(conn: Any) -> AzureConnection:
         return AzureConnection(**fields, **{k: v for k, v in extra.items() if v not in (None, "")})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'connection'}: {e['msg']}" for e in exc.errors())
-        raise InvalidConnection(f"Connection '{conn.conn_id}' is not usable: {problems}. Fix the connection's "
-                               "login/password or extra fields (see the README's Connections section).") from None
+        raise InvalidConnection(
+            f"Connection '{conn.conn_id}' is not usable: {problems}. Fix the connection's "
+            "login/password or extra fields (see the README's Connections section)."
+        ) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .connection import AzureConnection, CredentialKind
+from imagepool.hooks.connection import AzureConnection, CredentialKind
 
 
 def _common(conn: AzureConnection) -> dict[str, Any]:
@@ -34,12 +34,16 @@ def build_credential(conn: AzureConnection, *, aio: bool = False):
         return identity.ClientSecretCredential(conn.tenant_id, conn.client_id, secret, **common)
     if kind is CredentialKind.CLIENT_CERTIFICATE:
         password = conn.client_certificate_password.get_secret_value() if conn.client_certificate_password else None
-        return identity.CertificateCredential(conn.tenant_id, conn.client_id, conn.client_certificate_path,
-                                              password=password, **common)
+        return identity.CertificateCredential(
+            conn.tenant_id, conn.client_id, conn.client_certificate_path, password=password, **common
+        )
     if kind is CredentialKind.WORKLOAD_IDENTITY:
-        return identity.WorkloadIdentityCredential(tenant_id=conn.workload_identity_tenant_id or conn.tenant_id,
-                                                   client_id=conn.client_id, token_file_path=conn.federated_token_file,
-                                                   **common)
+        return identity.WorkloadIdentityCredential(
+            tenant_id=conn.workload_identity_tenant_id or conn.tenant_id,
+            client_id=conn.client_id,
+            token_file_path=conn.federated_token_file,
+            **common,
+        )
     if kind is CredentialKind.MANAGED_IDENTITY:
         # Passed through explicitly: the provider's helper drops the client id of a user-assigned identity.
         extra = {"connection_verify": common["connection_verify"]} if "connection_verify" in common else {}
@@ -47,8 +51,10 @@ def build_credential(conn: AzureConnection, *, aio: bool = False):
     if kind is CredentialKind.DEFAULT:
         # Only the ids the connection names: for the rest DefaultAzureCredential reads AZURE_CLIENT_ID /
         # AZURE_TENANT_ID, which an explicit None would switch off (a managed identity would become system-assigned).
-        ids = {"managed_identity_client_id": conn.managed_identity_client_id,
-               "workload_identity_client_id": conn.client_id,
-               "workload_identity_tenant_id": conn.workload_identity_tenant_id or conn.tenant_id}
+        ids = {
+            "managed_identity_client_id": conn.managed_identity_client_id,
+            "workload_identity_client_id": conn.client_id,
+            "workload_identity_tenant_id": conn.workload_identity_tenant_id or conn.tenant_id,
+        }
         return identity.DefaultAzureCredential(**{name: value for name, value in ids.items() if value}, **common)
     raise ValueError(f"connection '{conn.conn_id}' uses a Batch shared key, which is not an Entra ID credential")

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 
-from ..errors import AzureOperationFailed, AzureResourceNotFound
+from imagepool.errors import AzureOperationFailed, AzureResourceNotFound
 
 # Azure answers these when it is busy or a connection broke: about Azure's load, not the resource.
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
-BUSY_ADVICE = ("Azure is busy (the SDK's own retries ran out): the task retries; if this persists, check the "
-               "Azure status page or lower the pipeline's concurrency")
-UNANSWERED_ADVICE = ("the connection broke before Azure answered, so whether Azure acted is unknown: the task "
-                     "retries and carries on from what Azure did; if this persists, check the network path to Azure "
-                     "(proxy, firewall, DNS)")
+BUSY_ADVICE = (
+    "Azure is busy (the SDK's own retries ran out): the task retries; if this persists, check the "
+    "Azure status page or lower the pipeline's concurrency"
+)
+UNANSWERED_ADVICE = (
+    "the connection broke before Azure answered, so whether Azure acted is unknown: the task "
+    "retries and carries on from what Azure did; if this persists, check the network path to Azure "
+    "(proxy, firewall, DNS)"
+)
 # Azure error codes whose cure is known; anything else gets the generic advice.
 NEXT_STEPS = {
     "AuthorizationFailed": "grant the connection's identity the imagepool role on the resource group",
@@ -37,16 +41,22 @@ def message_of(exc: HttpResponseError) -> str:
 
 def unanswered(exc: AzureError, resource: str) -> AzureOperationFailed:
     """The imagepool error for a request that got no answer (the SDK's ``ServiceRequestError`` /
-    ``ServiceResponseError`` once its own retries ran out)."""
+    ``ServiceResponseError`` once its own retries ran out).
+    """
     return AzureOperationFailed(resource, type(exc).__name__, str(exc).split("\n")[0], UNANSWERED_ADVICE)
 
 
 def translate(exc: HttpResponseError, resource: str, action: str | None = None) -> AzureOperationFailed:
     """The imagepool error for ``exc``; ``action`` is the caller's advice for a failure of the resource itself,
-    which does not apply when Azure was merely busy."""
+    which does not apply when Azure was merely busy.
+    """
     code = code_of(exc)
     cls = AzureResourceNotFound if isinstance(exc, ResourceNotFoundError) else AzureOperationFailed
     if exc.status_code in TRANSIENT_STATUS:
         action = NEXT_STEPS.get(code, BUSY_ADVICE)
-    return cls(resource, code, message_of(exc), action or NEXT_STEPS.get(code, "see the Azure error above; "
-                                                                        "fix the cause and retry the task"))
+    return cls(
+        resource,
+        code,
+        message_of(exc),
+        action or NEXT_STEPS.get(code, "see the Azure error above; fix the cause and retry the task"),
+    )

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from azure.mgmt.compute.models import (Gallery, GalleryImage, GalleryImageFeature, GalleryImageIdentifier,
-                                       GalleryImageProperties, GalleryProperties)
+from azure.mgmt.compute.models import (
+    Gallery,
+    GalleryImage,
+    GalleryImageFeature,
+    GalleryImageIdentifier,
+    GalleryImageProperties,
+    GalleryProperties,
+)
 
-from ..errors import AzureOperationFailed
-from .arm import ArmHook, ArmOperation, text
+from imagepool.errors import AzureOperationFailed
+from imagepool.hooks.arm import ArmHook, ArmOperation, text
 
 
 def _definition_facts(image) -> dict:
     security = next((f.value for f in (image.features or []) if f.name == "SecurityType"), "Standard")
-    return {"os_type": text(image.os_type), "os_state": text(image.os_state),
-            "hyper_v_generation": text(image.hyper_v_generation) or "V1", "security_type": security,
-            "publisher": image.identifier.publisher, "offer": image.identifier.offer, "sku": image.identifier.sku}
+    return {
+        "os_type": text(image.os_type),
+        "os_state": text(image.os_state),
+        "hyper_v_generation": text(image.hyper_v_generation) or "V1",
+        "security_type": security,
+        "publisher": image.identifier.publisher,
+        "offer": image.identifier.offer,
+        "sku": image.identifier.sku,
+    }
 
 
 class GalleryHook(ArmHook):
@@ -25,34 +37,68 @@ class GalleryHook(ArmHook):
             return None
         return {"id": found.id, "location": found.location, "provisioning_state": found.provisioning_state}
 
-    def begin_gallery(self, resource_group: str, gallery: str, location: str, description: str | None,
-                      tags: dict[str, str]) -> ArmOperation:
+    def begin_gallery(
+        self, resource_group: str, gallery: str, location: str, description: str | None, tags: dict[str, str]
+    ) -> ArmOperation:
         body = Gallery(location=location, tags=tags, properties=GalleryProperties(description=description))
         return self.start(
             lambda **kw: self.connection.galleries.begin_create_or_update(resource_group, gallery, body, **kw),
-            resource_id=self.compute_id(resource_group, "galleries", gallery), description=f"gallery {gallery}")
+            resource_id=self.compute_id(resource_group, "galleries", gallery),
+            description=f"gallery {gallery}",
+        )
 
     def get_image_definition(self, resource_group: str, gallery: str, image: str) -> dict | None:
-        found = self.lookup(lambda: self.connection.gallery_images.get(resource_group, gallery, image),
-                            f"image definition {gallery}/{image}")
+        found = self.lookup(
+            lambda: self.connection.gallery_images.get(resource_group, gallery, image),
+            f"image definition {gallery}/{image}",
+        )
         if found is None:
             return None
-        return {"id": found.id, "provisioning_state": text(found.provisioning_state), "location": found.location,
-                "tags": dict(found.tags or {}), **_definition_facts(found)}
+        return {
+            "id": found.id,
+            "provisioning_state": text(found.provisioning_state),
+            "location": found.location,
+            "tags": dict(found.tags or {}),
+            **_definition_facts(found),
+        }
 
-    def begin_image_definition(self, resource_group: str, gallery: str, image: str, *, location: str, os_type: str,
-                               hyper_v_generation: str, security_type: str, publisher: str, offer: str, sku: str,
-                               tags: dict[str, str], description: str | None = None) -> ArmOperation:
+    def begin_image_definition(
+        self,
+        resource_group: str,
+        gallery: str,
+        image: str,
+        *,
+        location: str,
+        os_type: str,
+        hyper_v_generation: str,
+        security_type: str,
+        publisher: str,
+        offer: str,
+        sku: str,
+        tags: dict[str, str],
+        description: str | None = None,
+    ) -> ArmOperation:
         features = [GalleryImageFeature(name="SecurityType", value=security_type)]
-        body = GalleryImage(location=location, tags=tags, properties=GalleryImageProperties(
-            os_type=os_type, os_state="Generalized", hyper_v_generation=hyper_v_generation, features=features,
-            identifier=GalleryImageIdentifier(publisher=publisher, offer=offer, sku=sku), description=description))
+        body = GalleryImage(
+            location=location,
+            tags=tags,
+            properties=GalleryImageProperties(
+                os_type=os_type,
+                os_state="Generalized",
+                hyper_v_generation=hyper_v_generation,
+                features=features,
+                identifier=GalleryImageIdentifier(publisher=publisher, offer=offer, sku=sku),
+                description=description,
+            ),
+        )
         return self.start(
-            lambda **kw: self.connection.gallery_images.begin_create_or_update(resource_group, gallery, image, body,
-                                                                               **kw),
+            lambda **kw: self.connection.gallery_images.begin_create_or_update(
+                resource_group, gallery, image, body, **kw
+            ),
             resource_id=self.compute_id(resource_group, "galleries", gallery, "images", image),
             description=f"image definition {gallery}/{image}",
-            action="image definitions cannot change OS type, generation or identifier: use a new definition name")
+            action="image definitions cannot change OS type, generation or identifier: use a new definition name",
+        )
 
 
 def definition_mismatch(existing: dict, wanted: dict) -> AzureOperationFailed | None:
@@ -61,6 +107,9 @@ def definition_mismatch(existing: dict, wanted: dict) -> AzureOperationFailed | 
     if not differing:
         return None
     detail = ", ".join(f"{k} is {have!r}, spec wants {want!r}" for k, (have, want) in differing.items())
-    return AzureOperationFailed(f"image definition {existing['id']}", "DefinitionMismatch", detail,
-                                "these properties cannot change on an existing definition: fix the spec, or name a "
-                                "new image definition")
+    return AzureOperationFailed(
+        f"image definition {existing['id']}",
+        "DefinitionMismatch",
+        detail,
+        "these properties cannot change on an existing definition: fix the spec, or name a new image definition",
+    )

@@ -8,9 +8,9 @@ the worker (``defer_after``) before it defers.
 
 from __future__ import annotations
 
-from .arm import ArmHook
-from .batch import BatchHook
-from .credentials import identity_module
+from imagepool.hooks.arm import ArmHook
+from imagepool.hooks.batch import BatchHook
+from imagepool.hooks.credentials import identity_module
 
 
 def preload_sdks() -> None:

@@ -68,5 +68,12 @@ class BatchPoolLink(AzurePortalLink):
     key = "batch_pool_portal_url"
 
 
-ALL_LINKS = [GalleryLink, ImageDefinitionLink, BuildVmLink, SnapshotLink, ManagedImageLink, ImageVersionLink,
-             BatchPoolLink]
+ALL_LINKS = [
+    GalleryLink,
+    ImageDefinitionLink,
+    BuildVmLink,
+    SnapshotLink,
+    ManagedImageLink,
+    ImageVersionLink,
+    BatchPoolLink,
+]

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from ..errors import AzureOperationFailed
-from ..triggers.base import FAILED, SUCCESS, WAITING, AzurePollingTrigger
+from imagepool.triggers.base import FAILED, SUCCESS, WAITING, AzurePollingTrigger
+
+if TYPE_CHECKING:
+    from imagepool.errors import AzureOperationFailed
 
 # The triggerer reports the reason itself at the deadline; Airflow's own timeout is a backstop.
 DEFERRAL_GRACE = timedelta(minutes=5)
@@ -42,9 +45,16 @@ class ImagepoolBaseOperator(BaseOperator):
     template_fields: Sequence[str] = ("azure_conn_id",)
     ui_color = "#cfe8fc"
 
-    def __init__(self, *, azure_conn_id: str = "azure_default", deferrable: bool = True,
-                 poll_interval: float = 15.0, max_poll_interval: float = 120.0, defer_after: float = 0.0,
-                 **kwargs):
+    def __init__(
+        self,
+        *,
+        azure_conn_id: str = "azure_default",
+        deferrable: bool = True,
+        poll_interval: float = 15.0,
+        max_poll_interval: float = 120.0,
+        defer_after: float = 0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.azure_conn_id = azure_conn_id
         self.deferrable = deferrable
@@ -54,24 +64,44 @@ class ImagepoolBaseOperator(BaseOperator):
 
     def polling(self, timeout_seconds: float, timeout_hint: str = "") -> dict[str, Any]:
         """The common trigger arguments for a wait of ``timeout_seconds`` starting now."""
-        return {"azure_conn_id": self.azure_conn_id, "deadline": time.time() + timeout_seconds,
-                "poll_interval": self.poll_interval, "max_poll_interval": self.max_poll_interval,
-                "timeout_hint": timeout_hint}
+        return {
+            "azure_conn_id": self.azure_conn_id,
+            "deadline": time.time() + timeout_seconds,
+            "poll_interval": self.poll_interval,
+            "max_poll_interval": self.max_poll_interval,
+            "timeout_hint": timeout_hint,
+        }
 
-    def wait_for(self, context, trigger: AzurePollingTrigger, method_name: str = "execute_complete",
-                 kwargs: dict[str, Any] | None = None):
+    def wait_for(
+        self,
+        context,
+        trigger: AzurePollingTrigger,
+        method_name: str = "execute_complete",
+        kwargs: dict[str, Any] | None = None,
+    ):
         """Wait for ``trigger``'s condition, then call ``method_name(context, event, **kwargs)``.
 
         ``kwargs`` (plain JSON) carry the operator's own progress across a deferral.
         """
         first = asyncio.run(_look_for(trigger, self.defer_after))
         if first.state in (SUCCESS, FAILED) or not self.deferrable:
-            event = asyncio.run(trigger.wait()) if first.state not in (SUCCESS, FAILED) else {
-                "status": "success" if first.state == SUCCESS else "error", "message": first.message, **first.details}
+            event = (
+                asyncio.run(trigger.wait())
+                if first.state not in (SUCCESS, FAILED)
+                else {
+                    "status": "success" if first.state == SUCCESS else "error",
+                    "message": first.message,
+                    **first.details,
+                }
+            )
             return getattr(self, method_name)(context, event, **(kwargs or {}))
         trigger.not_before = time.time() + SETTLE_S
-        self.defer(trigger=trigger, method_name=method_name, kwargs=kwargs,
-                   timeout=timedelta(seconds=max(0.0, trigger.deadline - time.time())) + DEFERRAL_GRACE)
+        self.defer(
+            trigger=trigger,
+            method_name=method_name,
+            kwargs=kwargs,
+            timeout=timedelta(seconds=max(0.0, trigger.deadline - time.time())) + DEFERRAL_GRACE,
+        )
 
     def reject(self, problems: list[str]) -> None:
         """Fail at once, before any Azure call, naming every bad parameter: a retry cannot mend input."""

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Sequence
+from typing import Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
-from .. import pool_sizing
-from ..errors import AzureOperationFailed
-from ..hooks.batch import BatchHook, PoolSpec, StartTask
-from ..links.portal import BatchPoolLink
-from ..triggers.batch import PoolDeletedTrigger, PoolResizeTrigger, TaskTrigger
-from .base import ImagepoolBaseOperator
+from imagepool import pool_sizing
+from imagepool.errors import AzureOperationFailed
+from imagepool.hooks.batch import BatchHook, PoolSpec, StartTask
+from imagepool.links.portal import BatchPoolLink
+from imagepool.operators.base import ImagepoolBaseOperator
+from imagepool.triggers.batch import PoolDeletedTrigger, PoolResizeTrigger, TaskTrigger
 
-GALLERY_VERSION_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/"
-                                r"[^/]+/images/[^/]+/versions/[^/]+$", re.IGNORECASE)
+GALLERY_VERSION_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/"
+    r"[^/]+/images/[^/]+/versions/[^/]+$",
+    re.IGNORECASE,
+)
 OS_TYPES = ("linux", "windows")
 POOL_SECURITY_TYPES = {"trustedlaunch": "trustedLaunch", "confidentialvm": "confidentialvm"}
 # Gallery image definition security type -> the pool security types its versions can boot as
@@ -39,8 +43,10 @@ IMAGE_SECURITY = {
 
 def pool_resource_id(subscription_id: str, resource_group: str, account: str, pool_id: str) -> str:
     """The ARM id the portal opens a Batch pool by: the account's id plus ``/pools/{pool}``."""
-    return (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Batch/"
-            f"batchAccounts/{account}/pools/{pool_id}")
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Batch/"
+        f"batchAccounts/{account}/pools/{pool_id}"
+    )
 
 
 def security_problem(image_security_type: str | None, security_type: str | None) -> str | None:
@@ -52,8 +58,10 @@ def security_problem(image_security_type: str | None, security_type: str | None)
         return f"image_security_type {image_security_type!r} is not a gallery security type"
     if security_type not in allowed:
         wanted = " or ".join(sorted(repr(s) if s else "none (a standard VM)" for s in allowed))
-        return (f"security_type {security_type or 'none'!r} cannot boot an image whose definition is "
-                f"{image_security_type!r}: use security_type {wanted}")
+        return (
+            f"security_type {security_type or 'none'!r} cannot boot an image whose definition is "
+            f"{image_security_type!r}: use security_type {wanted}"
+        )
     return None
 
 
@@ -115,20 +123,52 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        *ImagepoolBaseOperator.template_fields, "pool_id", "image_version_id", "vm_size", "node_agent_sku_id",
-        "target_dedicated_nodes", "target_low_priority_nodes", "resize_timeout", "start_task_command",
-        "task_slots_per_node", "os_type", "image_security_type", "security_type", "metadata", "batch_account_url",
-        "batch_account_name", "resource_group_name")
+        *ImagepoolBaseOperator.template_fields,
+        "pool_id",
+        "image_version_id",
+        "vm_size",
+        "node_agent_sku_id",
+        "target_dedicated_nodes",
+        "target_low_priority_nodes",
+        "resize_timeout",
+        "start_task_command",
+        "task_slots_per_node",
+        "os_type",
+        "image_security_type",
+        "security_type",
+        "metadata",
+        "batch_account_url",
+        "batch_account_name",
+        "resource_group_name",
+    )
     operator_extra_links = (BatchPoolLink(),)
 
-    def __init__(self, *, pool_id: str, image_version_id: str, vm_size: str, node_agent_sku_id: str,
-                 target_dedicated_nodes: int = 0, target_low_priority_nodes: int = 0,
-                 resize_timeout: float | None = None, start_task_command: str | None = None,
-                 start_task_wait_for_success: bool = True, start_task_elevated: bool = False,
-                 start_task_max_retries: int = 0, task_slots_per_node: int = 1, os_type: str | None = None,
-                 image_security_type: str | None = None, security_type: str | None = None, secure_boot: bool = True,
-                 vtpm: bool = True, metadata: dict[str, str] | None = None, batch_account_url: str | None = None,
-                 batch_account_name: str | None = None, resource_group_name: str | None = None, **kwargs):
+    def __init__(
+        self,
+        *,
+        pool_id: str,
+        image_version_id: str,
+        vm_size: str,
+        node_agent_sku_id: str,
+        target_dedicated_nodes: int = 0,
+        target_low_priority_nodes: int = 0,
+        resize_timeout: float | None = None,
+        start_task_command: str | None = None,
+        start_task_wait_for_success: bool = True,
+        start_task_elevated: bool = False,
+        start_task_max_retries: int = 0,
+        task_slots_per_node: int = 1,
+        os_type: str | None = None,
+        image_security_type: str | None = None,
+        security_type: str | None = None,
+        secure_boot: bool = True,
+        vtpm: bool = True,
+        metadata: dict[str, str] | None = None,
+        batch_account_url: str | None = None,
+        batch_account_name: str | None = None,
+        resource_group_name: str | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.pool_id = pool_id
         self.image_version_id = image_version_id
@@ -156,24 +196,30 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
         """The rendered arguments as a pool spec; every invalid value is named at once."""
         problems = [pool_sizing.pool_id_problem(self.pool_id)]
         if not GALLERY_VERSION_ID.match(str(self.image_version_id or "")):
-            problems.append(f"image_version_id {self.image_version_id!r} is not a gallery image version id "
-                            "(/subscriptions/.../galleries/G/images/I/versions/X.Y.Z)")
+            problems.append(
+                f"image_version_id {self.image_version_id!r} is not a gallery image version id "
+                "(/subscriptions/.../galleries/G/images/I/versions/X.Y.Z)"
+            )
         if not self.vm_size:
             problems.append("vm_size is empty")
         if not self.node_agent_sku_id:
             problems.append("node_agent_sku_id is empty")
         dedicated, spot = (_whole(self.target_dedicated_nodes), _whole(self.target_low_priority_nodes))
         if dedicated is None or dedicated < 0 or spot is None or spot < 0:
-            problems.append(f"target_dedicated_nodes {self.target_dedicated_nodes!r} and target_low_priority_nodes "
-                            f"{self.target_low_priority_nodes!r} must be whole numbers >= 0")
+            problems.append(
+                f"target_dedicated_nodes {self.target_dedicated_nodes!r} and target_low_priority_nodes "
+                f"{self.target_low_priority_nodes!r} must be whole numbers >= 0"
+            )
             dedicated, spot = 0, 0
         timeout = pool_sizing.resize_timeout(dedicated + spot)
         if self.resize_timeout is not None:
             seconds = _number(self.resize_timeout)
             timeout = timedelta(seconds=seconds or 0)
             if timeout < pool_sizing.MIN_RESIZE_TIMEOUT:
-                problems.append(f"resize_timeout {self.resize_timeout!r} must be at least Batch's minimum of "
-                                f"{int(pool_sizing.MIN_RESIZE_TIMEOUT.total_seconds())} seconds")
+                problems.append(
+                    f"resize_timeout {self.resize_timeout!r} must be at least Batch's minimum of "
+                    f"{int(pool_sizing.MIN_RESIZE_TIMEOUT.total_seconds())} seconds"
+                )
         slots = _whole(self.task_slots_per_node)
         if slots is None or not 1 <= slots <= 256:
             problems.append(f"task_slots_per_node {self.task_slots_per_node!r} must be 1-256")
@@ -184,13 +230,31 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
             problems.append(f"security_type {self.security_type!r} must be trustedLaunch or confidentialVM")
         problems.append(security_problem(self.image_security_type, security))
         self.reject([p for p in problems if p])
-        start = StartTask(self.start_task_command, self.start_task_wait_for_success, self.start_task_elevated,
-                          self.start_task_max_retries) if self.start_task_command else None
-        return PoolSpec(pool_id=self.pool_id, vm_size=self.vm_size, image_id=self.image_version_id,
-                        node_agent_sku_id=self.node_agent_sku_id, target_dedicated_nodes=dedicated,
-                        target_low_priority_nodes=spot, resize_timeout=timeout, start_task=start,
-                        task_slots_per_node=slots, security_type=security, secure_boot=self.secure_boot,
-                        vtpm=self.vtpm, metadata={str(k): str(v) for k, v in self.metadata.items()})
+        start = (
+            StartTask(
+                self.start_task_command,
+                self.start_task_wait_for_success,
+                self.start_task_elevated,
+                self.start_task_max_retries,
+            )
+            if self.start_task_command
+            else None
+        )
+        return PoolSpec(
+            pool_id=self.pool_id,
+            vm_size=self.vm_size,
+            image_id=self.image_version_id,
+            node_agent_sku_id=self.node_agent_sku_id,
+            target_dedicated_nodes=dedicated,
+            target_low_priority_nodes=spot,
+            resize_timeout=timeout,
+            start_task=start,
+            task_slots_per_node=slots,
+            security_type=security,
+            secure_boot=self.secure_boot,
+            vtpm=self.vtpm,
+            metadata={str(k): str(v) for k, v in self.metadata.items()},
+        )
 
     def execute(self, context) -> dict[str, str]:
         spec = self._spec()
@@ -198,15 +262,24 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
         hook.require_entra_id(f"create pool {spec.pool_id} from a Compute Gallery image")
         problem = node_agent_problem(spec.node_agent_sku_id, hook.supported_node_agent_skus(), self.os_type)
         if problem:
-            raise AzureOperationFailed(f"pool {spec.pool_id}", "UnsupportedNodeAgentSku", problem,
-                                       "use a node agent SKU the account lists for the image's OS "
-                                       "(Batch supported images)")
+            raise AzureOperationFailed(
+                f"pool {spec.pool_id}",
+                "UnsupportedNodeAgentSku",
+                problem,
+                "use a node agent SKU the account lists for the image's OS (Batch supported images)",
+            )
         created = hook.create_pool(spec)
         self._persist_link(context, hook, spec.pool_id)
         if created:
-            self.log.info("Pool %s created on %s: %s x %s dedicated + %s spot, resize timeout %s", spec.pool_id,
-                          hook.endpoint, spec.vm_size, spec.target_dedicated_nodes, spec.target_low_priority_nodes,
-                          spec.resize_timeout)
+            self.log.info(
+                "Pool %s created on %s: %s x %s dedicated + %s spot, resize timeout %s",
+                spec.pool_id,
+                hook.endpoint,
+                spec.vm_size,
+                spec.target_dedicated_nodes,
+                spec.target_low_priority_nodes,
+                spec.resize_timeout,
+            )
         else:
             self._reuse(hook, spec)
         return {"pool_id": spec.pool_id, "batch_account_url": hook.endpoint}
@@ -215,12 +288,19 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
         """Reuse the pool with this id if it boots the same image, resized to the spec's targets."""
         existing = hook.get_pool(spec.pool_id)
         if existing is None or existing["state"] == "deleting":
-            raise AzureOperationFailed(f"pool {spec.pool_id}", "PoolBeingDeleted", "a pool with this id is being "
-                                       "deleted", "wait until it is gone, then re-run the task")
+            raise AzureOperationFailed(
+                f"pool {spec.pool_id}",
+                "PoolBeingDeleted",
+                "a pool with this id is being deleted",
+                "wait until it is gone, then re-run the task",
+            )
         if (existing["image_id"] or "").lower() != spec.image_id.lower():
-            raise AzureOperationFailed(f"pool {spec.pool_id}", "PoolExists", f"the pool exists with image "
-                                       f"{existing['image_id']}, not {spec.image_id}",
-                                       "derive the pool id from the image version, or retire the existing pool first")
+            raise AzureOperationFailed(
+                f"pool {spec.pool_id}",
+                "PoolExists",
+                f"the pool exists with image {existing['image_id']}, not {spec.image_id}",
+                "derive the pool id from the image version, or retire the existing pool first",
+            )
         self.log.info("Pool %s already exists with image %s; reusing it", spec.pool_id, spec.image_id)
         wanted = (spec.target_dedicated_nodes, spec.target_low_priority_nodes)
         targets = (existing["target_dedicated_nodes"], existing["target_low_priority_nodes"])
@@ -228,8 +308,13 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
         # (quota since raised, capacity back) is resized again; one still resizing is the sensor's to watch.
         if existing["allocation_state"] == "steady" and (targets != wanted or existing["resize_errors"]):
             errors = ", ".join(e["code"] for e in existing["resize_errors"]) or "none"
-            self.log.info("Pool %s targets %s dedicated + %s spot nodes (last resize errors: %s); resizing to %s + %s",
-                          spec.pool_id, *targets, errors, *wanted)
+            self.log.info(
+                "Pool %s targets %s dedicated + %s spot nodes (last resize errors: %s); resizing to %s + %s",
+                spec.pool_id,
+                *targets,
+                errors,
+                *wanted,
+            )
             hook.resize(spec.pool_id, dedicated=wanted[0], low_priority=wanted[1], resize_timeout=spec.resize_timeout)
 
     def _persist_link(self, context, hook: BatchHook, pool_id: str) -> None:
@@ -237,8 +322,11 @@ class AzureBatchPoolCreateOperator(ImagepoolBaseOperator):
         if not (hook.settings.subscription_id and group):
             self.log.info("No portal link: the connection has no subscriptionId or resource group")
             return
-        BatchPoolLink.persist(context, hook.settings, pool_resource_id(
-            hook.settings.subscription_id, group, hook.account_name(self.batch_account_name), pool_id))
+        BatchPoolLink.persist(
+            context,
+            hook.settings,
+            pool_resource_id(hook.settings.subscription_id, group, hook.account_name(self.batch_account_name), pool_id),
+        )
 
 
 class AzureBatchSmokeJobOperator(ImagepoolBaseOperator):
@@ -260,12 +348,26 @@ class AzureBatchSmokeJobOperator(ImagepoolBaseOperator):
         also stops the task after this long.
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "pool_id", "command_line", "job_id",
-                                      "batch_account_url")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "pool_id",
+        "command_line",
+        "job_id",
+        "batch_account_url",
+    )
 
-    def __init__(self, *, pool_id: str, command_line: str, elevated: bool = False, job_id: str | None = None,
-                 task_id_in_job: str = "smoke", batch_account_url: str | None = None, timeout: float = 1800,
-                 **kwargs):
+    def __init__(
+        self,
+        *,
+        pool_id: str,
+        command_line: str,
+        elevated: bool = False,
+        job_id: str | None = None,
+        task_id_in_job: str = "smoke",
+        batch_account_url: str | None = None,
+        timeout: float = 1800,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.pool_id = pool_id
         self.command_line = command_line
@@ -285,9 +387,11 @@ class AzureBatchSmokeJobOperator(ImagepoolBaseOperator):
 
     def execute(self, context):
         problems = [pool_sizing.pool_id_problem(self.pool_id)]
-        problems += [f"{name} {value!r} must be 1-64 letters, digits, '-' or '_'"
-                     for name, value in (("job_id", self._job), ("task_id_in_job", self.task_id_in_job))
-                     if pool_sizing.pool_id_problem(value)]
+        problems += [
+            f"{name} {value!r} must be 1-64 letters, digits, '-' or '_'"
+            for name, value in (("job_id", self._job), ("task_id_in_job", self.task_id_in_job))
+            if pool_sizing.pool_id_problem(value)
+        ]
         if not (self.command_line or "").strip():
             problems.append("command_line is empty")
         self.reject([p for p in problems if p])
@@ -297,12 +401,20 @@ class AzureBatchSmokeJobOperator(ImagepoolBaseOperator):
         else:
             self.log.info("Job %s already exists; reusing it", self._job)
         with self._deleting_job(hook):
-            if not hook.create_task(self._job, self.task_id_in_job, self.command_line, elevated=self.elevated,
-                                    max_wall_clock=timedelta(seconds=self.timeout)):
+            if not hook.create_task(
+                self._job,
+                self.task_id_in_job,
+                self.command_line,
+                elevated=self.elevated,
+                max_wall_clock=timedelta(seconds=self.timeout),
+            ):
                 self.log.info("Task %s already exists in job %s; waiting for it", self.task_id_in_job, self._job)
-            trigger = TaskTrigger(job_id=self._job, task_id=self.task_id_in_job, batch_account_url=hook.endpoint,
-                                  **self.polling(self.timeout, f"Check pool {self.pool_id}'s nodes: the task waits "
-                                                               "for an idle node."))
+            trigger = TaskTrigger(
+                job_id=self._job,
+                task_id=self.task_id_in_job,
+                batch_account_url=hook.endpoint,
+                **self.polling(self.timeout, f"Check pool {self.pool_id}'s nodes: the task waits for an idle node."),
+            )
             return self.wait_for(context, trigger)
 
     def execute_complete(self, context, event=None):
@@ -317,11 +429,21 @@ class AzureBatchSmokeJobOperator(ImagepoolBaseOperator):
                 raise error(
                     f"Smoke task {event['task_id']} in job {event['job_id']} on pool {self.pool_id} exited with "
                     f"{event['exit_code']}{why} on node {event.get('node_id')}; the pool stays un-promoted. Run the "
-                    "check command on one of the pool's nodes to see why, fix the image or the command, and re-run.")
-            self.log.info("Smoke task %s on pool %s exited with 0 on node %s", event["task_id"], self.pool_id,
-                          event.get("node_id"))
-            return {"pool_id": self.pool_id, "job_id": event["job_id"], "task_id": event["task_id"],
-                    "exit_code": 0, "node_id": event.get("node_id")}
+                    "check command on one of the pool's nodes to see why, fix the image or the command, and re-run."
+                )
+            self.log.info(
+                "Smoke task %s on pool %s exited with 0 on node %s",
+                event["task_id"],
+                self.pool_id,
+                event.get("node_id"),
+            )
+            return {
+                "pool_id": self.pool_id,
+                "job_id": event["job_id"],
+                "task_id": event["task_id"],
+                "exit_code": 0,
+                "node_id": event.get("node_id"),
+            }
 
     def on_kill(self) -> None:
         self._delete_job(self._hook())
@@ -368,8 +490,15 @@ class AzureBatchPoolRetireOperator(ImagepoolBaseOperator):
 
     template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "pool_id", "batch_account_url")
 
-    def __init__(self, *, pool_id: str, batch_account_url: str | None = None, drain_timeout: float = 6 * 3600,
-                 delete_timeout: float = 1800, **kwargs):
+    def __init__(
+        self,
+        *,
+        pool_id: str,
+        batch_account_url: str | None = None,
+        drain_timeout: float = 6 * 3600,
+        delete_timeout: float = 1800,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.pool_id = pool_id
         self.batch_account_url = batch_account_url
@@ -399,13 +528,15 @@ class AzureBatchPoolRetireOperator(ImagepoolBaseOperator):
                 # Batch resizes only steady pools: stop the growth first, then shrink.
                 self.log.info("Pool %s is %s; stopping that resize", self.pool_id, pool["allocation_state"])
                 hook.stop_resize(self.pool_id)
-            trigger = PoolResizeTrigger(**common, **self.polling(self.drain_timeout, "Tasks still run on the "
-                                                                                     "pool's nodes."))
+            trigger = PoolResizeTrigger(
+                **common, **self.polling(self.drain_timeout, "Tasks still run on the pool's nodes.")
+            )
         elif pool["current_dedicated_nodes"] or pool["current_low_priority_nodes"]:
             self.log.info("Pool %s: no new tasks; removing its nodes as their running tasks complete", self.pool_id)
             hook.resize(self.pool_id, dedicated=0, low_priority=0, node_deallocation_option="taskcompletion")
-            trigger = PoolResizeTrigger(**common, **self.polling(self.drain_timeout, "Tasks still run on the "
-                                                                                     "pool's nodes."))
+            trigger = PoolResizeTrigger(
+                **common, **self.polling(self.drain_timeout, "Tasks still run on the pool's nodes.")
+            )
         else:
             self.log.info("Pool %s has no nodes; deleting it", self.pool_id)
             hook.delete_pool(self.pool_id)

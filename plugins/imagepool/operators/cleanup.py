@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
 
-from ..errors import AzureOperationFailed
-from ..hooks.arm import ArmOperation
-from ..hooks.disks import DiskHook
-from ..hooks.vm import VmHook
-from ..triggers.arm import ArmOperationsTrigger
-from .base import ImagepoolBaseOperator
-from .disks import IMAGE_ID, SNAPSHOT_ID
-from .vm import vm_name_problems
+from imagepool.errors import AzureOperationFailed
+from imagepool.hooks.disks import DiskHook
+from imagepool.hooks.vm import VmHook
+from imagepool.operators.base import ImagepoolBaseOperator
+from imagepool.operators.disks import IMAGE_ID, SNAPSHOT_ID
+from imagepool.operators.vm import vm_name_problems
+from imagepool.triggers.arm import ArmOperationsTrigger
+
+if TYPE_CHECKING:
+    from imagepool.hooks.arm import ArmOperation
 
 LEFT_BEHIND = "they still cost money: re-run this task, or delete them in the portal"
 
@@ -37,12 +40,27 @@ class AzureBuildResourcesCleanupOperator(ImagepoolBaseOperator):
     :param timeout: seconds to wait for the deletions (default 3600).
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "vm_name", "snapshot_ids", "image_id",
-                                      "keep", "resource_group_name")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "vm_name",
+        "snapshot_ids",
+        "image_id",
+        "keep",
+        "resource_group_name",
+    )
     ui_color = "#f6e3d3"
 
-    def __init__(self, *, vm_name: str, snapshot_ids: list[Any] | None = None, image_id: str | None = None,
-                 keep: bool = False, resource_group_name: str | None = None, timeout: float = 3600, **kwargs):
+    def __init__(
+        self,
+        *,
+        vm_name: str,
+        snapshot_ids: list[Any] | None = None,
+        image_id: str | None = None,
+        keep: bool = False,
+        resource_group_name: str | None = None,
+        timeout: float = 3600,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.vm_name = vm_name
         self.snapshot_ids = snapshot_ids
@@ -55,8 +73,11 @@ class AzureBuildResourcesCleanupOperator(ImagepoolBaseOperator):
         """(ids of the given snapshots and image, problems)."""
         entries = [self.snapshot_ids] if isinstance(self.snapshot_ids, str) else list(self.snapshot_ids or [])
         ids = [e.get("snapshot_id") if isinstance(e, dict) else e for e in entries]
-        problems = [f"snapshot_ids entry {i!r} must be a snapshot resource id" for i in ids
-                    if i is not None and not (isinstance(i, str) and SNAPSHOT_ID.match(i))]
+        problems = [
+            f"snapshot_ids entry {i!r} must be a snapshot resource id"
+            for i in ids
+            if i is not None and not (isinstance(i, str) and SNAPSHOT_ID.match(i))
+        ]
         if self.image_id is not None and not (isinstance(self.image_id, str) and IMAGE_ID.match(self.image_id)):
             problems.append(f"image_id {self.image_id!r} must be a managed image resource id")
         if str(self.keep).lower() not in ("true", "false"):
@@ -76,8 +97,11 @@ class AzureBuildResourcesCleanupOperator(ImagepoolBaseOperator):
         leftovers = disks.disk_leftovers(group, self.vm_name) + vms.network_leftovers(group, self.vm_name)
         if str(self.keep).lower() == "true":
             kept = ([vm["vm_id"]] if vm else []) + made_from_vm + leftovers
-            self.log.warning("keep is set: nothing deleted. Kept for debugging (%s when done): %s", LEFT_BEHIND,
-                             ", ".join(kept) or "nothing found")
+            self.log.warning(
+                "keep is set: nothing deleted. Kept for debugging (%s when done): %s",
+                LEFT_BEHIND,
+                ", ".join(kept) or "nothing found",
+            )
             return {"deleted": [], "kept": kept}
         starts = [lambda: vms.begin_delete_vm(group, self.vm_name)] if vm else []
         starts += [lambda i=i: disks.begin_delete(i) for i in made_from_vm]
@@ -100,8 +124,10 @@ class AzureBuildResourcesCleanupOperator(ImagepoolBaseOperator):
 
     @staticmethod
     def _leftover_starts(vms: VmHook, disks: DiskHook, leftovers: list[str]) -> list[Callable[[], ArmOperation]]:
-        return [lambda i=i: vms.begin_delete_network(i) if "/Microsoft.Network/" in i else disks.begin_delete(i)
-                for i in leftovers]
+        return [
+            lambda i=i: vms.begin_delete_network(i) if "/Microsoft.Network/" in i else disks.begin_delete(i)
+            for i in leftovers
+        ]
 
     def _start(self, starts: list[Callable[[], ArmOperation]]) -> tuple[list[ArmOperation], list[str]]:
         """Start every deletion; one refused does not stop the others."""
@@ -119,17 +145,20 @@ class AzureBuildResourcesCleanupOperator(ImagepoolBaseOperator):
             operations.append(operation)
         return operations, errors
 
-    def _wait(self, context, operations: list[ArmOperation], method_name: str, *, deleted: list[str],
-              errors: list[str]):
-        trigger = ArmOperationsTrigger(operations=[o.to_dict() for o in operations], action=LEFT_BEHIND,
-                                       **self.polling(self.timeout))
+    def _wait(
+        self, context, operations: list[ArmOperation], method_name: str, *, deleted: list[str], errors: list[str]
+    ):
+        trigger = ArmOperationsTrigger(
+            operations=[o.to_dict() for o in operations], action=LEFT_BEHIND, **self.polling(self.timeout)
+        )
         return self.wait_for(context, trigger, method_name, kwargs={"deleted": deleted, "errors": errors})
 
     def _finish(self, deleted: list[str], errors: list[str]) -> dict:
         self.log.info("Deleted %d build resources: %s", len(deleted), ", ".join(deleted) or "none were left")
         if errors:
-            raise AirflowException(f"cleanup of build VM {self.vm_name} left resources behind ({LEFT_BEHIND}): "
-                                   + "; ".join(errors))
+            raise AirflowException(
+                f"cleanup of build VM {self.vm_name} left resources behind ({LEFT_BEHIND}): " + "; ".join(errors)
+            )
         return {"deleted": deleted, "kept": []}
 
 

@@ -1,23 +1,26 @@
 """Capture the generalized build VM: one snapshot per disk, then (documented path) a managed image
-made from the snapshots."""
+made from the snapshots.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from ..errors import AzureOperationFailed, AzureResourceNotFound
-from ..hooks.disks import DiskHook
-from ..hooks.vm import BUILD_TAG
-from ..links.portal import ManagedImageLink, SnapshotLink
-from ..triggers.arm import ArmOperationTrigger
-from .base import ImagepoolBaseOperator
+from imagepool.errors import AzureOperationFailed, AzureResourceNotFound
+from imagepool.hooks.disks import DiskHook
+from imagepool.hooks.vm import BUILD_TAG
+from imagepool.links.portal import ManagedImageLink, SnapshotLink
+from imagepool.operators.base import ImagepoolBaseOperator
+from imagepool.triggers.arm import ArmOperationTrigger
 
 
 def _compute_id(kind: str) -> re.Pattern:
-    return re.compile(rf"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/{kind}/[^/]+$",
-                      re.IGNORECASE)
+    return re.compile(
+        rf"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/{kind}/[^/]+$", re.IGNORECASE
+    )
 
 
 DISK_ID, SNAPSHOT_ID, IMAGE_ID = _compute_id("disks"), _compute_id("snapshots"), _compute_id("images")
@@ -27,10 +30,14 @@ RESOURCE_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_.-]{0,78}[a-z0-9_])?$", re.IGNO
 NAME_LIMIT = 80
 MAX_LUN = 63
 # What to do when Azure keeps failing a snapshot or an image, after the task's own retries.
-PERSISTENT_ADVICE = ("if every try fails, check Azure's status for the region (and the activity log of the resource "
-                     "group), then run the build again")
-TRUSTED_LAUNCH_REFUSED = ("Azure refuses managed images from Trusted Launch VMs: publish the gallery image version "
-                          "straight from the snapshots (the direct path) instead")
+PERSISTENT_ADVICE = (
+    "if every try fails, check Azure's status for the region (and the activity log of the resource "
+    "group), then run the build again"
+)
+TRUSTED_LAUNCH_REFUSED = (
+    "Azure refuses managed images from Trusted Launch VMs: publish the gallery image version "
+    "straight from the snapshots (the direct path) instead"
+)
 
 
 def snapshot_name(disk_name: str, run_key: str) -> str:
@@ -38,7 +45,7 @@ def snapshot_name(disk_name: str, run_key: str) -> str:
     name = f"{disk_name}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', run_key).strip('-.')}"
     if len(name) > NAME_LIMIT:
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-        name = f"{name[:NAME_LIMIT - 9].rstrip('-.')}-{digest}"
+        name = f"{name[: NAME_LIMIT - 9].rstrip('-.')}-{digest}"
     return name
 
 
@@ -64,12 +71,27 @@ class AzureSnapshotCreateOperator(ImagepoolBaseOperator):
     :param timeout: seconds to wait for the snapshot (default 3600).
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "disk_id", "lun", "run_key",
-                                      "resource_group_name", "tags")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "disk_id",
+        "lun",
+        "run_key",
+        "resource_group_name",
+        "tags",
+    )
     operator_extra_links = (SnapshotLink(),)
 
-    def __init__(self, *, disk_id: str, lun: str | int, run_key: str, resource_group_name: str | None = None,
-                 tags: dict[str, str] | None = None, timeout: float = 3600, **kwargs):
+    def __init__(
+        self,
+        *,
+        disk_id: str,
+        lun: str | int,
+        run_key: str,
+        resource_group_name: str | None = None,
+        tags: dict[str, str] | None = None,
+        timeout: float = 3600,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.disk_id = disk_id
         self.lun = lun
@@ -81,8 +103,10 @@ class AzureSnapshotCreateOperator(ImagepoolBaseOperator):
     def _problems(self) -> list[str]:
         problems = lun_problems("lun", self.lun)
         if not isinstance(self.disk_id, str) or not DISK_ID.match(self.disk_id):
-            problems.append(f"disk_id {self.disk_id!r} must be a managed disk resource id (/subscriptions/.../"
-                            "providers/Microsoft.Compute/disks/<name>)")
+            problems.append(
+                f"disk_id {self.disk_id!r} must be a managed disk resource id (/subscriptions/.../"
+                "providers/Microsoft.Compute/disks/<name>)"
+            )
         if not isinstance(self.run_key, str) or not re.search(r"[A-Za-z0-9]", self.run_key):
             problems.append(f"run_key {self.run_key!r} must contain letters or digits")
         return problems
@@ -94,28 +118,43 @@ class AzureSnapshotCreateOperator(ImagepoolBaseOperator):
         name = snapshot_name(self.disk_id.rsplit("/", 1)[-1], self.run_key)
         existing = hook.get_snapshot(group, name)
         if existing and existing["source_id"].lower() != self.disk_id.lower():
-            raise AzureOperationFailed(f"snapshot {existing['id']}", "SnapshotSourceMismatch",
-                                       f"it copies {existing['source_id']}, not {self.disk_id}",
-                                       "a snapshot of another disk has this name: delete it, or use another run_key")
+            raise AzureOperationFailed(
+                f"snapshot {existing['id']}",
+                "SnapshotSourceMismatch",
+                f"it copies {existing['source_id']}, not {self.disk_id}",
+                "a snapshot of another disk has this name: delete it, or use another run_key",
+            )
         if existing and existing["provisioning_state"] == "Succeeded":
             SnapshotLink.persist(context, hook.settings, existing["id"])
             self.log.info("Snapshot %s of %s already exists; reusing it", existing["id"], self.disk_id)
             return self._result(existing["id"])
         disk = hook.get_disk(self.disk_id)
         if disk is None:
-            raise AzureResourceNotFound(f"disk {self.disk_id}", "ResourceNotFound", "the disk does not exist",
-                                        "snapshot the disks of an existing build VM (did its cleanup run early?)")
+            raise AzureResourceNotFound(
+                f"disk {self.disk_id}",
+                "ResourceNotFound",
+                "the disk does not exist",
+                "snapshot the disks of an existing build VM (did its cleanup run early?)",
+            )
         if existing:
-            self.log.info("Snapshot %s is %s after an earlier try; taking it again", existing["id"],
-                          existing["provisioning_state"])
+            self.log.info(
+                "Snapshot %s is %s after an earlier try; taking it again",
+                existing["id"],
+                existing["provisioning_state"],
+            )
         tags = dict(self.tags)
         if disk["managed_by"]:
             tags[BUILD_TAG] = disk["managed_by"].rsplit("/", 1)[-1]
         operation = hook.begin_snapshot(group, name, location=disk["location"], disk_id=disk["id"], tags=tags)
         SnapshotLink.persist(context, hook.settings, operation.resource_id)
-        return self.wait_for(context, ArmOperationTrigger(
-            operation=operation.to_dict(), action=f"a retry of the task takes it again; {PERSISTENT_ADVICE}",
-            **self.polling(self.timeout)))
+        return self.wait_for(
+            context,
+            ArmOperationTrigger(
+                operation=operation.to_dict(),
+                action=f"a retry of the task takes it again; {PERSISTENT_ADVICE}",
+                **self.polling(self.timeout),
+            ),
+        )
 
     def execute_complete(self, context, event=None):
         return self._result(self.check_event(event)["resource_id"])
@@ -138,12 +177,25 @@ class AzureManagedImageCreateOperator(ImagepoolBaseOperator):
     :param timeout: seconds to wait for the image (default 3600).
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "image_name", "snapshots",
-                                      "resource_group_name", "tags")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "image_name",
+        "snapshots",
+        "resource_group_name",
+        "tags",
+    )
     operator_extra_links = (ManagedImageLink(),)
 
-    def __init__(self, *, image_name: str, snapshots: list[dict], resource_group_name: str | None = None,
-                 tags: dict[str, str] | None = None, timeout: float = 3600, **kwargs):
+    def __init__(
+        self,
+        *,
+        image_name: str,
+        snapshots: list[dict],
+        resource_group_name: str | None = None,
+        tags: dict[str, str] | None = None,
+        timeout: float = 3600,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.image_name = image_name
         self.snapshots = snapshots
@@ -155,8 +207,10 @@ class AzureManagedImageCreateOperator(ImagepoolBaseOperator):
         """(snapshot id by LUN, problems) from the rendered ``snapshots``."""
         problems = []
         if not isinstance(self.image_name, str) or not RESOURCE_NAME.match(self.image_name):
-            problems.append(f"image_name {self.image_name!r} must be 1-80 letters, digits, '_', '.' or '-', "
-                            "starting with a letter or digit and ending with a letter, digit or '_'")
+            problems.append(
+                f"image_name {self.image_name!r} must be 1-80 letters, digits, '_', '.' or '-', "
+                "starting with a letter or digit and ending with a letter, digit or '_'"
+            )
         sources: dict[str, str] = {}
         # A mapped task's results arrive as a lazy sequence, not a list.
         iterable = hasattr(self.snapshots, "__iter__") and not isinstance(self.snapshots, (str, dict))
@@ -172,8 +226,9 @@ class AzureManagedImageCreateOperator(ImagepoolBaseOperator):
             if not entry_problems:
                 sources[str(lun)] = snapshot_id
         if "os" not in sources:
-            problems.append("snapshots must be a list of {snapshot_id, lun} with exactly one lun 'os' "
-                            f"(got {self.snapshots!r})")
+            problems.append(
+                f"snapshots must be a list of {{snapshot_id, lun}} with exactly one lun 'os' (got {self.snapshots!r})"
+            )
         return sources, problems
 
     def execute(self, context):
@@ -183,18 +238,29 @@ class AzureManagedImageCreateOperator(ImagepoolBaseOperator):
         group = hook.resource_group(self.resource_group_name)
         os_snapshot = hook.get_snapshot_by_id(sources["os"])
         if os_snapshot is None:
-            raise AzureResourceNotFound(f"snapshot {sources['os']}", "ResourceNotFound", "the OS snapshot is gone",
-                                        "take the snapshots again (retry the snapshot tasks)")
+            raise AzureResourceNotFound(
+                f"snapshot {sources['os']}",
+                "ResourceNotFound",
+                "the OS snapshot is gone",
+                "take the snapshots again (retry the snapshot tasks)",
+            )
         if os_snapshot["security_type"] != "Standard":
-            raise AzureOperationFailed(f"snapshot {sources['os']}", "TrustedLaunchNotSupported",
-                                       f"its disk's security type is {os_snapshot['security_type']}",
-                                       TRUSTED_LAUNCH_REFUSED)
+            raise AzureOperationFailed(
+                f"snapshot {sources['os']}",
+                "TrustedLaunchNotSupported",
+                f"its disk's security type is {os_snapshot['security_type']}",
+                TRUSTED_LAUNCH_REFUSED,
+            )
         existing = hook.get_image(group, self.image_name)
         if existing and {k: v.lower() for k, v in existing["sources"].items() if v} != {
-                k: v.lower() for k, v in sources.items()}:
-            raise AzureOperationFailed(f"managed image {existing['id']}", "ImageSourceMismatch",
-                                       f"it was made from {existing['sources']}, not {sources}",
-                                       "an image's sources cannot change: delete it, or choose another image_name")
+            k: v.lower() for k, v in sources.items()
+        }:
+            raise AzureOperationFailed(
+                f"managed image {existing['id']}",
+                "ImageSourceMismatch",
+                f"it was made from {existing['sources']}, not {sources}",
+                "an image's sources cannot change: delete it, or choose another image_name",
+            )
         if existing and existing["provisioning_state"] == "Succeeded":
             ManagedImageLink.persist(context, hook.settings, existing["id"])
             self.log.info("Managed image %s already exists; reusing it", existing["id"])
@@ -202,14 +268,24 @@ class AzureManagedImageCreateOperator(ImagepoolBaseOperator):
         tags = dict(self.tags)
         if BUILD_TAG in os_snapshot["tags"]:
             tags[BUILD_TAG] = os_snapshot["tags"][BUILD_TAG]
-        operation = hook.begin_image(group, self.image_name, location=os_snapshot["location"],
-                                     os_type=os_snapshot["os_type"],
-                                     hyper_v_generation=os_snapshot["hyper_v_generation"] or "V1",
-                                     sources=sources, tags=tags)
+        operation = hook.begin_image(
+            group,
+            self.image_name,
+            location=os_snapshot["location"],
+            os_type=os_snapshot["os_type"],
+            hyper_v_generation=os_snapshot["hyper_v_generation"] or "V1",
+            sources=sources,
+            tags=tags,
+        )
         ManagedImageLink.persist(context, hook.settings, operation.resource_id)
-        return self.wait_for(context, ArmOperationTrigger(
-            operation=operation.to_dict(), action=f"a retry of the task makes it again; {PERSISTENT_ADVICE}",
-            **self.polling(self.timeout)))
+        return self.wait_for(
+            context,
+            ArmOperationTrigger(
+                operation=operation.to_dict(),
+                action=f"a retry of the task makes it again; {PERSISTENT_ADVICE}",
+                **self.polling(self.timeout),
+            ),
+        )
 
     def execute_complete(self, context, event=None):
         return self.check_event(event)["resource_id"]

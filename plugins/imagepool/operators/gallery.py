@@ -1,14 +1,15 @@
 """Ensure the gallery and the image definition exist (created when missing, never changed behind
-the user's back)."""
+the user's back).
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from ..hooks.gallery import GalleryHook, definition_mismatch
-from ..links.portal import GalleryLink, ImageDefinitionLink
-from ..triggers.arm import ArmOperationTrigger
-from .base import ImagepoolBaseOperator
+from imagepool.hooks.gallery import GalleryHook, definition_mismatch
+from imagepool.links.portal import GalleryLink, ImageDefinitionLink
+from imagepool.operators.base import ImagepoolBaseOperator
+from imagepool.triggers.arm import ArmOperationTrigger
 
 
 class AzureGalleryEnsureOperator(ImagepoolBaseOperator):
@@ -22,12 +23,26 @@ class AzureGalleryEnsureOperator(ImagepoolBaseOperator):
     :param timeout: seconds to wait for creation (default 1800).
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "gallery_name", "location",
-                                      "resource_group_name", "tags")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "gallery_name",
+        "location",
+        "resource_group_name",
+        "tags",
+    )
     operator_extra_links = (GalleryLink(),)
 
-    def __init__(self, *, gallery_name: str, location: str, resource_group_name: str | None = None,
-                 description: str | None = None, tags: dict[str, str] | None = None, timeout: float = 1800, **kwargs):
+    def __init__(
+        self,
+        *,
+        gallery_name: str,
+        location: str,
+        resource_group_name: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        timeout: float = 1800,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.gallery_name = gallery_name
         self.location = location
@@ -72,14 +87,34 @@ class AzureGalleryImageDefinitionEnsureOperator(ImagepoolBaseOperator):
     :param timeout: seconds to wait for creation (default 1800).
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "gallery_name", "image_name",
-                                      "location", "resource_group_name", "tags")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "gallery_name",
+        "image_name",
+        "location",
+        "resource_group_name",
+        "tags",
+    )
     operator_extra_links = (ImageDefinitionLink(),)
 
-    def __init__(self, *, gallery_name: str, image_name: str, location: str, os_type: str, hyper_v_generation: str,
-                 security_type: str, publisher: str, offer: str, sku: str, resource_group_name: str | None = None,
-                 description: str | None = None, tags: dict[str, str] | None = None, timeout: float = 1800,
-                 **kwargs):
+    def __init__(
+        self,
+        *,
+        gallery_name: str,
+        image_name: str,
+        location: str,
+        os_type: str,
+        hyper_v_generation: str,
+        security_type: str,
+        publisher: str,
+        offer: str,
+        sku: str,
+        resource_group_name: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        timeout: float = 1800,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.gallery_name = gallery_name
         self.image_name = image_name
@@ -96,12 +131,19 @@ class AzureGalleryImageDefinitionEnsureOperator(ImagepoolBaseOperator):
     def execute(self, context):
         hook = GalleryHook(self.azure_conn_id)
         group = hook.resource_group(self.resource_group_name)
-        wanted = {"os_type": self.os_type, "os_state": "Generalized", "hyper_v_generation": self.hyper_v_generation,
-                  "security_type": self.security_type, "publisher": self.publisher, "offer": self.offer,
-                  "sku": self.sku}
+        wanted = {
+            "os_type": self.os_type,
+            "os_state": "Generalized",
+            "hyper_v_generation": self.hyper_v_generation,
+            "security_type": self.security_type,
+            "publisher": self.publisher,
+            "offer": self.offer,
+            "sku": self.sku,
+        }
         existing = hook.get_image_definition(group, self.gallery_name, self.image_name)
-        ImageDefinitionLink.persist(context, hook.settings,
-                                    hook.compute_id(group, "galleries", self.gallery_name, "images", self.image_name))
+        ImageDefinitionLink.persist(
+            context, hook.settings, hook.compute_id(group, "galleries", self.gallery_name, "images", self.image_name)
+        )
         tags = dict(self.tags)
         if existing:
             mismatch = definition_mismatch(existing, wanted)
@@ -112,9 +154,19 @@ class AzureGalleryImageDefinitionEnsureOperator(ImagepoolBaseOperator):
                 self.log.info("Image definition %s already exists and matches", existing["id"])
                 return existing["id"]
         operation = hook.begin_image_definition(
-            group, self.gallery_name, self.image_name, location=self.location, os_type=self.os_type,
-            hyper_v_generation=self.hyper_v_generation, security_type=self.security_type, publisher=self.publisher,
-            offer=self.offer, sku=self.sku, tags=tags, description=self.description)
+            group,
+            self.gallery_name,
+            self.image_name,
+            location=self.location,
+            os_type=self.os_type,
+            hyper_v_generation=self.hyper_v_generation,
+            security_type=self.security_type,
+            publisher=self.publisher,
+            offer=self.offer,
+            sku=self.sku,
+            tags=tags,
+            description=self.description,
+        )
         return self.wait_for(context, ArmOperationTrigger(operation=operation.to_dict(), **self.polling(self.timeout)))
 
     def execute_complete(self, context, event=None):

@@ -7,16 +7,17 @@ task needs, so a pool can start in one region while another still replicates.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from ..errors import AzureOperationFailed
-from ..hooks.batch import BatchHook
-from ..hooks.versions import BUSY_STATES, ImageVersionHook, parse_version, same_source, version_source
-from ..links.portal import ImageVersionLink
-from ..replicas import MAX_REPLICAS, normalize_region, pool_nodes, replica_plan
-from ..triggers.arm import ArmOperationTrigger
-from .base import ImagepoolBaseOperator
+from imagepool.errors import AzureOperationFailed
+from imagepool.hooks.batch import BatchHook
+from imagepool.hooks.versions import BUSY_STATES, ImageVersionHook, parse_version, same_source, version_source
+from imagepool.links.portal import ImageVersionLink
+from imagepool.operators.base import ImagepoolBaseOperator
+from imagepool.replicas import MAX_REPLICAS, normalize_region, pool_nodes, replica_plan
+from imagepool.triggers.arm import ArmOperationTrigger
 
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS")
 # Replication has been seen to fail after 2 h 17 min and to run for hours with many regions.
@@ -57,17 +58,40 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
     :return: ``{"image_version_id", "version", "location", "regions": [...], "replica_counts": {region: n}}``.
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "gallery_name", "image_name", "version",
-                                      "target_regions", "source_image_id", "os_snapshot_id", "data_snapshot_ids",
-                                      "end_of_life_date", "location", "resource_group_name", "tags")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "gallery_name",
+        "image_name",
+        "version",
+        "target_regions",
+        "source_image_id",
+        "os_snapshot_id",
+        "data_snapshot_ids",
+        "end_of_life_date",
+        "location",
+        "resource_group_name",
+        "tags",
+    )
     operator_extra_links = (ImageVersionLink(),)
 
-    def __init__(self, *, gallery_name: str, image_name: str, version: str, target_regions: list,
-                 source_image_id: str | None = None, os_snapshot_id: str | None = None,
-                 data_snapshot_ids: dict | None = None, storage_account_type: str = "Standard_LRS",
-                 exclude_from_latest: bool = False, end_of_life_date: str | datetime | None = None,
-                 location: str | None = None, resource_group_name: str | None = None,
-                 tags: dict[str, str] | None = None, **kwargs):
+    def __init__(
+        self,
+        *,
+        gallery_name: str,
+        image_name: str,
+        version: str,
+        target_regions: list,
+        source_image_id: str | None = None,
+        os_snapshot_id: str | None = None,
+        data_snapshot_ids: dict | None = None,
+        storage_account_type: str = "Standard_LRS",
+        exclude_from_latest: bool = False,
+        end_of_life_date: str | datetime | None = None,
+        location: str | None = None,
+        resource_group_name: str | None = None,
+        tags: dict[str, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.gallery_name = gallery_name
         self.image_name = image_name
@@ -86,9 +110,11 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
     # --- validation of rendered values ------------------------------------------------------------
     def _source(self, problems: list[str]) -> dict:
         if bool(self.source_image_id) == bool(self.os_snapshot_id):
-            problems.append("give exactly one source: source_image_id (a managed image) or os_snapshot_id "
-                            f"(snapshots); got source_image_id={self.source_image_id!r}, "
-                            f"os_snapshot_id={self.os_snapshot_id!r}")
+            problems.append(
+                "give exactly one source: source_image_id (a managed image) or os_snapshot_id "
+                f"(snapshots); got source_image_id={self.source_image_id!r}, "
+                f"os_snapshot_id={self.os_snapshot_id!r}"
+            )
         if self.data_snapshot_ids and not self.os_snapshot_id:
             problems.append("data_snapshot_ids go with os_snapshot_id: a managed image brings its own data disks")
         luns = {}
@@ -97,32 +123,36 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
                 problems.append(f"data_snapshot_ids: LUN {lun!r} must be a whole number")
             else:
                 luns[int(lun)] = snapshot_id
-        return version_source(image_id=self.source_image_id, os_snapshot_id=self.os_snapshot_id,
-                              data_snapshot_ids=luns)
+        return version_source(image_id=self.source_image_id, os_snapshot_id=self.os_snapshot_id, data_snapshot_ids=luns)
 
     def _targets(self, problems: list[str]) -> list[dict]:
         if self.storage_account_type not in STORAGE_ACCOUNT_TYPES:
-            problems.append(f"storage_account_type {self.storage_account_type!r} is not one of "
-                            f"{', '.join(STORAGE_ACCOUNT_TYPES)}")
+            problems.append(
+                f"storage_account_type {self.storage_account_type!r} is not one of {', '.join(STORAGE_ACCOUNT_TYPES)}"
+            )
         targets: list[dict] = []
-        for entry in self.target_regions or []:
-            entry = {"name": entry} if isinstance(entry, str) else entry
+        for given in self.target_regions or []:
+            entry = {"name": given} if isinstance(given, str) else given
             if not isinstance(entry, dict) or not entry.get("name"):
                 problems.append(f"target region {entry!r} has no name")
                 continue
             name = normalize_region(entry["name"])
             count = entry.get("regional_replica_count", 1)
             if not is_whole(count):
-                problems.append(f"target region {name}: regional_replica_count {count!r} must be a whole number of "
-                                "at least 1")
+                problems.append(
+                    f"target region {name}: regional_replica_count {count!r} must be a whole number of at least 1"
+                )
             elif count > MAX_REPLICAS:
-                self.log.warning("Target region %s: %d replicas asked, capped at Azure's maximum of %d", name, count,
-                                 MAX_REPLICAS)
+                self.log.warning(
+                    "Target region %s: %d replicas asked, capped at Azure's maximum of %d", name, count, MAX_REPLICAS
+                )
                 count = MAX_REPLICAS
             storage = entry.get("storage_account_type") or self.storage_account_type
             if storage not in STORAGE_ACCOUNT_TYPES:
-                problems.append(f"target region {name}: storage_account_type {storage!r} is not one of "
-                                f"{', '.join(STORAGE_ACCOUNT_TYPES)}")
+                problems.append(
+                    f"target region {name}: storage_account_type {storage!r} is not one of "
+                    f"{', '.join(STORAGE_ACCOUNT_TYPES)}"
+                )
             if any(t["name"] == name for t in targets):
                 problems.append(f"target region {name} is listed twice; Azure refuses duplicate regions")
             targets.append({"name": name, "regional_replica_count": count, "storage_account_type": storage})
@@ -132,13 +162,16 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
         if not self.end_of_life_date:
             return None
         try:
-            when = (self.end_of_life_date if isinstance(self.end_of_life_date, datetime)
-                    else datetime.fromisoformat(str(self.end_of_life_date)))
+            when = (
+                self.end_of_life_date
+                if isinstance(self.end_of_life_date, datetime)
+                else datetime.fromisoformat(str(self.end_of_life_date))
+            )
         except ValueError:
             problems.append(f"end_of_life_date {self.end_of_life_date!r} is not an ISO 8601 date-time")
             return None
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-        if when <= datetime.now(timezone.utc):
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        if when <= datetime.now(UTC):
             problems.append(f"end_of_life_date {self.end_of_life_date!r} is in the past; Azure wants a future date")
         return when
 
@@ -162,49 +195,83 @@ class AzureImageVersionPublishOperator(ImagepoolBaseOperator):
             return self._reuse(existing, source, targets)
         location = normalize_region(self.location or self._gallery_location(hook, group))
         if location not in [t["name"] for t in targets]:
-            self.log.info("Adding the gallery's region %s to the target regions: Azure keeps the version's source "
-                          "replica there", location)
-            targets.append({"name": location, "regional_replica_count": 1,
-                            "storage_account_type": self.storage_account_type})
+            self.log.info(
+                "Adding the gallery's region %s to the target regions: Azure keeps the version's source replica there",
+                location,
+            )
+            targets.append(
+                {"name": location, "regional_replica_count": 1, "storage_account_type": self.storage_account_type}
+            )
         version_id = hook.begin_version(
-            group, self.gallery_name, self.image_name, self.version, location=location, source=source,
-            target_regions=targets, exclude_from_latest=self.exclude_from_latest, end_of_life_date=end_of_life,
-            tags=self.tags).resource_id
+            group,
+            self.gallery_name,
+            self.image_name,
+            self.version,
+            location=location,
+            source=source,
+            target_regions=targets,
+            exclude_from_latest=self.exclude_from_latest,
+            end_of_life_date=end_of_life,
+            tags=self.tags,
+        ).resource_id
         ImageVersionLink.persist(context, hook.settings, version_id)
-        self.log.info("Publishing %s to %s; replication is waited for by AzureImageVersionReplicationSensor", version_id,
-                      ", ".join(f"{t['name']} ({t['regional_replica_count']} replicas)" for t in targets))
+        self.log.info(
+            "Publishing %s to %s; replication is waited for by AzureImageVersionReplicationSensor",
+            version_id,
+            ", ".join(f"{t['name']} ({t['regional_replica_count']} replicas)" for t in targets),
+        )
         return self._published(version_id, location, targets)
 
     def _published(self, version_id: str, location: str, targets: list[dict]) -> dict:
         """What the task returns (XCom), for a new version and a reused one alike."""
-        return {"image_version_id": version_id, "version": self.version, "location": location,
-                "regions": [t["name"] for t in targets], "replica_counts": _counts(targets)}
+        return {
+            "image_version_id": version_id,
+            "version": self.version,
+            "location": location,
+            "regions": [t["name"] for t in targets],
+            "replica_counts": _counts(targets),
+        }
 
     def _gallery_location(self, hook: ImageVersionHook, group: str) -> str:
         gallery = hook.get_gallery(group, self.gallery_name)
         if gallery is None:
-            raise AzureOperationFailed(f"gallery {self.gallery_name}", "ResourceNotFound",
-                                       f"the gallery does not exist in resource group {group}",
-                                       "create it first (AzureGalleryEnsureOperator), or fix gallery_name")
+            raise AzureOperationFailed(
+                f"gallery {self.gallery_name}",
+                "ResourceNotFound",
+                f"the gallery does not exist in resource group {group}",
+                "create it first (AzureGalleryEnsureOperator), or fix gallery_name",
+            )
         return gallery["location"]
 
     def _reuse(self, existing: dict, source: dict, targets: list[dict]) -> dict:
         if existing["provisioning_state"] == "Deleting":
-            raise AzureOperationFailed(existing["id"], "Deleting", "the version is being deleted",
-                                       "publish under a new version number, or re-run once the deletion has ended")
+            raise AzureOperationFailed(
+                existing["id"],
+                "Deleting",
+                "the version is being deleted",
+                "publish under a new version number, or re-run once the deletion has ended",
+            )
         if not same_source(existing["source"], source):
             raise AzureOperationFailed(
-                existing["id"], "PropertyChangeNotAllowed",
+                existing["id"],
+                "PropertyChangeNotAllowed",
                 f"the version already exists with source {existing['source']}, not {source}; Azure never "
-                "changes a version's source", f"versions are never overwritten: bump the version (for example "
-                f"{_next_patch(self.version)}) and publish again")
+                "changes a version's source",
+                f"versions are never overwritten: bump the version (for example "
+                f"{_next_patch(self.version)}) and publish again",
+            )
         regions = _counts(existing["target_regions"])
         missing = [t["name"] for t in targets if t["name"] not in regions]
-        self.log.info("%s already exists from the same source (%s); reusing it", existing["id"],
-                      existing["provisioning_state"])
+        self.log.info(
+            "%s already exists from the same source (%s); reusing it", existing["id"], existing["provisioning_state"]
+        )
         if missing:
-            self.log.warning("%s does not target %s; a pool there needs AzureImageVersionReplicasScaleOperator "
-                             "(which adds its region) or a new version", existing["id"], ", ".join(missing))
+            self.log.warning(
+                "%s does not target %s; a pool there needs AzureImageVersionReplicasScaleOperator "
+                "(which adds its region) or a new version",
+                existing["id"],
+                ", ".join(missing),
+            )
         return self._published(existing["id"], existing["location"], existing["target_regions"])
 
 
@@ -237,14 +304,32 @@ class AzureImageVersionReplicasScaleOperator(ImagepoolBaseOperator):
     :return: ``{region: replica count}`` after the update.
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "gallery_name", "image_name", "version",
-                                      "pools", "replica_counts", "resource_group_name")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "gallery_name",
+        "image_name",
+        "version",
+        "pools",
+        "replica_counts",
+        "resource_group_name",
+    )
     operator_extra_links = (ImageVersionLink(),)
 
-    def __init__(self, *, gallery_name: str, image_name: str, version: str, pools: list[dict] | None = None,
-                 replica_counts: dict[str, int] | None = None, vms_per_replica: int = 300, minimum_replicas: int = 1,
-                 allow_lowering: bool = False, resource_group_name: str | None = None,
-                 timeout: float = REPLICATION_TIMEOUT, **kwargs):
+    def __init__(
+        self,
+        *,
+        gallery_name: str,
+        image_name: str,
+        version: str,
+        pools: list[dict] | None = None,
+        replica_counts: dict[str, int] | None = None,
+        vms_per_replica: int = 300,
+        minimum_replicas: int = 1,
+        allow_lowering: bool = False,
+        resource_group_name: str | None = None,
+        timeout: float = REPLICATION_TIMEOUT,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.gallery_name = gallery_name
         self.image_name = image_name
@@ -269,13 +354,16 @@ class AzureImageVersionReplicasScaleOperator(ImagepoolBaseOperator):
                 if not pool.get("region") or pool_nodes(pool) < 0:
                     raise ValueError
             except (TypeError, ValueError):
-                problems.append(f"pools[{i}] = {pool!r} needs a region and whole, non-negative "
-                                "target_dedicated_nodes / target_low_priority_nodes")
+                problems.append(
+                    f"pools[{i}] = {pool!r} needs a region and whole, non-negative "
+                    "target_dedicated_nodes / target_low_priority_nodes"
+                )
         if not is_whole(self.vms_per_replica):
             problems.append(f"vms_per_replica={self.vms_per_replica!r} must be a whole number of at least 1")
         if not is_whole(self.minimum_replicas) or self.minimum_replicas > MAX_REPLICAS:
-            problems.append(f"minimum_replicas={self.minimum_replicas!r} must be a whole number from 1 to "
-                            f"{MAX_REPLICAS}")
+            problems.append(
+                f"minimum_replicas={self.minimum_replicas!r} must be a whole number from 1 to {MAX_REPLICAS}"
+            )
         bad = {r: c for r, c in (self.replica_counts or {}).items() if not is_whole(c)}
         if bad:
             problems.append(f"replica_counts {bad} must be whole numbers of at least 1")
@@ -288,26 +376,36 @@ class AzureImageVersionReplicasScaleOperator(ImagepoolBaseOperator):
         group = hook.resource_group(self.resource_group_name)
         existing = hook.get_version(group, self.gallery_name, self.image_name, self.version)
         if existing is None:
-            raise AzureOperationFailed(f"image version {self.gallery_name}/{self.image_name}/{self.version}",
-                                       "ResourceNotFound", "the version does not exist",
-                                       "publish it first (AzureImageVersionPublishOperator)")
+            raise AzureOperationFailed(
+                f"image version {self.gallery_name}/{self.image_name}/{self.version}",
+                "ResourceNotFound",
+                "the version does not exist",
+                "publish it first (AzureImageVersionPublishOperator)",
+            )
         ImageVersionLink.persist(context, hook.settings, existing["id"])
         current = {t["name"]: t for t in existing["target_regions"]}
-        plan = replica_plan(current, self.pools or [], vms_per_replica=self.vms_per_replica,
-                            minimum=self.minimum_replicas)
+        plan = replica_plan(
+            current, self.pools or [], vms_per_replica=self.vms_per_replica, minimum=self.minimum_replicas
+        )
         for region, count in wanted.items():
             plan[region] = max(plan.get(region, self.minimum_replicas), count)
         pool_regions = {normalize_region(p["region"]) for p in self.pools or []}
         targets, changes = [], []
-        for name, target in current.items():
+        for name, held in current.items():
+            target = held
             have, want = target["regional_replica_count"], plan[name]
             lower = want < have and self.allow_lowering and name not in pool_regions
             if want > have or lower:
                 changes.append(f"{name} {have} -> {want}")
                 target = dict(target, regional_replica_count=want)
             elif want < have:
-                self.log.info("%s keeps %d replicas (the plan needs %d): %s", name, have, want,
-                              "a pool uses the region" if name in pool_regions else "lowering is not allowed")
+                self.log.info(
+                    "%s keeps %d replicas (the plan needs %d): %s",
+                    name,
+                    have,
+                    want,
+                    "a pool uses the region" if name in pool_regions else "lowering is not allowed",
+                )
             targets.append(target)
         for name in plan.keys() - current.keys():
             changes.append(f"{name} added with {plan[name]}")
@@ -316,25 +414,32 @@ class AzureImageVersionReplicasScaleOperator(ImagepoolBaseOperator):
             self.log.info("%s already has the replicas it needs: %s", existing["id"], _counts(targets))
             return _counts(targets)
         if existing["provisioning_state"] in BUSY_STATES:
-            raise AzureOperationFailed(existing["id"], "OperationNotAllowed",
-                                       f"the version is {existing['provisioning_state']} and Azure refuses updates "
-                                       "until the running operation ends",
-                                       "wait for replication (AzureImageVersionReplicationSensor), then re-run")
+            raise AzureOperationFailed(
+                existing["id"],
+                "OperationNotAllowed",
+                f"the version is {existing['provisioning_state']} and Azure refuses updates "
+                "until the running operation ends",
+                "wait for replication (AzureImageVersionReplicationSensor), then re-run",
+            )
         self.log.info("Scaling replicas of %s: %s", existing["id"], ", ".join(changes))
         operation = hook.begin_target_regions(group, self.gallery_name, self.image_name, self.version, targets)
         trigger = ArmOperationTrigger(
             operation=operation.to_dict(),
             action="a region failed to replicate: AzureImageVersionReplicationSensor removes and re-adds failed "
-                   "regions; then re-run this task",
-            **self.polling(self.timeout, "Replication of new replicas can take hours; see the version's replication "
-                                         "status in the portal."))
+            "regions; then re-run this task",
+            **self.polling(
+                self.timeout,
+                "Replication of new replicas can take hours; see the version's replication status in the portal.",
+            ),
+        )
         return self.wait_for(context, trigger)
 
     def execute_complete(self, context, event=None):
         self.check_event(event)
         hook = ImageVersionHook(self.azure_conn_id)
-        found = hook.get_version(hook.resource_group(self.resource_group_name), self.gallery_name, self.image_name,
-                                 self.version)
+        found = hook.get_version(
+            hook.resource_group(self.resource_group_name), self.gallery_name, self.image_name, self.version
+        )
         counts = _counts(found["target_regions"])
         self.log.info("Replicas of %s are now %s", found["id"], counts)
         return counts
@@ -388,13 +493,29 @@ class AzureImageVersionPruneOperator(ImagepoolBaseOperator):
     :return: ``{"kept": {version: reason}, "deleted": [version, ...]}``.
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "gallery_name", "image_name",
-                                      "promoted_version", "in_use_image_ids", "batch_account_urls",
-                                      "resource_group_name")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "gallery_name",
+        "image_name",
+        "promoted_version",
+        "in_use_image_ids",
+        "batch_account_urls",
+        "resource_group_name",
+    )
 
-    def __init__(self, *, gallery_name: str, image_name: str, keep: int = 3, promoted_version: str | None = None,
-                 in_use_image_ids: list[str] | None = None, batch_account_urls: list[str] | None = None,
-                 resource_group_name: str | None = None, timeout: float = 1800, **kwargs):
+    def __init__(
+        self,
+        *,
+        gallery_name: str,
+        image_name: str,
+        keep: int = 3,
+        promoted_version: str | None = None,
+        in_use_image_ids: list[str] | None = None,
+        batch_account_urls: list[str] | None = None,
+        resource_group_name: str | None = None,
+        timeout: float = 1800,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.gallery_name = gallery_name
         self.image_name = image_name
@@ -429,8 +550,9 @@ class AzureImageVersionPruneOperator(ImagepoolBaseOperator):
         for name, reason in kept.items():
             self.log.info("Keeping %s/%s/%s: %s", self.gallery_name, self.image_name, name, reason)
         doomed = sorted((v["name"] for v in versions if v["name"] not in kept), key=parse_version)
-        operations = [hook.begin_delete_version(group, self.gallery_name, self.image_name, name).to_dict()
-                      for name in doomed]
+        operations = [
+            hook.begin_delete_version(group, self.gallery_name, self.image_name, name).to_dict() for name in doomed
+        ]
         self.log.info("Deleting %s", ", ".join(doomed) if doomed else "nothing")
         return self._wait_next(context, operations, {"kept": kept, "deleted": doomed})
 
@@ -442,7 +564,8 @@ class AzureImageVersionPruneOperator(ImagepoolBaseOperator):
         trigger = ArmOperationTrigger(operation=pending[0], **self.polling(self.timeout))
         return self.wait_for(context, trigger, kwargs={"operations": pending[1:], "result": result})
 
-    def execute_complete(self, context, event=None, operations: list[dict] | None = None,
-                         result: dict[str, Any] | None = None):
+    def execute_complete(
+        self, context, event=None, operations: list[dict] | None = None, result: dict[str, Any] | None = None
+    ):
         self.log.info("%s", self.check_event(event)["message"])
         return self._wait_next(context, operations or [], result or {})

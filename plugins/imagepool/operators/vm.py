@@ -1,33 +1,68 @@
 """The build VM: create it from a Marketplace image with the user's build script, then, once the
-script has powered it off, deallocate and generalize it."""
+script has powered it off, deallocate and generalize it.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from airflow.sdk.log import mask_secret
 
-from ..errors import AzureOperationFailed, AzureResourceNotFound
-from ..hooks.vm import POWERED_OFF, BuildVm, VmHook, custom_data
-from ..links.portal import BuildVmLink
-from ..triggers.arm import ArmOperationTrigger
-from .base import ImagepoolBaseOperator, for_good
+from imagepool.errors import AzureOperationFailed, AzureResourceNotFound
+from imagepool.hooks.vm import POWERED_OFF, BuildVm, VmHook, custom_data
+from imagepool.links.portal import BuildVmLink
+from imagepool.operators.base import ImagepoolBaseOperator, for_good
+from imagepool.triggers.arm import ArmOperationTrigger
 
 # Azure VM names are 1-64 characters; the build VM's also name its disks, NIC and snapshots, so
 # they keep to characters every one of those accepts.
 VM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", re.IGNORECASE)
-SUBNET_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/"
-                       r"[^/]+/subnets/[^/]+$", re.IGNORECASE)
+SUBNET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/"
+    r"[^/]+/subnets/[^/]+$",
+    re.IGNORECASE,
+)
 IMAGE_VERSION = re.compile(r"^(latest|\d+\.\d+\.\d+)$", re.IGNORECASE)
 SSH_PUBLIC_KEY = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*( \S.*)?$")
 ADMIN_USERNAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$", re.IGNORECASE)
 # Names Azure refuses for the admin account.
-RESERVED_USERNAMES = {"administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1",
-                      "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john",
-                      "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3",
-                      "user4", "user5"}
+RESERVED_USERNAMES = {
+    "administrator",
+    "admin",
+    "user",
+    "user1",
+    "test",
+    "user2",
+    "test1",
+    "user3",
+    "admin1",
+    "1",
+    "123",
+    "a",
+    "actuser",
+    "adm",
+    "admin2",
+    "aspnet",
+    "backup",
+    "console",
+    "david",
+    "guest",
+    "john",
+    "owner",
+    "root",
+    "server",
+    "sql",
+    "support",
+    "support_388945a0",
+    "sys",
+    "test2",
+    "test3",
+    "user4",
+    "user5",
+}
 # Azure's limit on osProfile.customData, counted in base64 characters.
 CUSTOM_DATA_LIMIT = 87380
 OS_TYPES = ("Linux", "Windows")
@@ -41,8 +76,7 @@ CLEANUP_ADVICE = "delete it with the cleanup task (AzureBuildResourcesCleanupOpe
 def vm_name_problems(vm_name: Any) -> list[str]:
     if isinstance(vm_name, str) and VM_NAME.match(vm_name):
         return []
-    return [f"vm_name {vm_name!r} must be 1-64 letters, digits or hyphens, starting and ending with a letter or "
-            "digit"]
+    return [f"vm_name {vm_name!r} must be 1-64 letters, digits or hyphens, starting and ending with a letter or digit"]
 
 
 def password_problems(password: str) -> list[str]:
@@ -50,8 +84,10 @@ def password_problems(password: str) -> list[str]:
     classes = sum(bool(re.search(p, password)) for p in (r"[A-Z]", r"[a-z]", r"\d", r"[^A-Za-z0-9]"))
     if 12 <= len(password) <= 123 and classes >= 3 and not re.search(r"[\x00-\x1f]", password):
         return []
-    return ["admin_password must be 12-123 characters with at least 3 of: upper case, lower case, digit, special "
-            "character (its value is not shown)"]
+    return [
+        "admin_password must be 12-123 characters with at least 3 of: upper case, lower case, digit, special "
+        "character (its value is not shown)"
+    ]
 
 
 def random_password() -> str:
@@ -63,10 +99,19 @@ def build_vm_result(vm: dict, resource_group: str) -> dict:
     """The create operator's return value (plain JSON); ``disks`` feeds the snapshot task's ``expand_kwargs``."""
     data = sorted(vm["data_disk_ids"].items(), key=lambda item: int(item[0]))
     return {
-        "vm_id": vm["vm_id"], "vm_name": vm["vm_name"], "resource_group": resource_group, "location": vm["location"],
-        "vm_size": vm["vm_size"], "os_type": vm["os_type"], "hyper_v_generation": vm["hyper_v_generation"],
-        "security_type": vm["security_type"], "image": vm["image"], "image_version": vm["image"]["version"],
-        "os_disk_id": vm["os_disk_id"], "data_disk_ids": dict(data), "nic_id": vm["nic_id"],
+        "vm_id": vm["vm_id"],
+        "vm_name": vm["vm_name"],
+        "resource_group": resource_group,
+        "location": vm["location"],
+        "vm_size": vm["vm_size"],
+        "os_type": vm["os_type"],
+        "hyper_v_generation": vm["hyper_v_generation"],
+        "security_type": vm["security_type"],
+        "image": vm["image"],
+        "image_version": vm["image"]["version"],
+        "os_disk_id": vm["os_disk_id"],
+        "data_disk_ids": dict(data),
+        "nic_id": vm["nic_id"],
         "disks": [{"disk_id": vm["os_disk_id"], "lun": "os"}] + [{"disk_id": i, "lun": int(lun)} for lun, i in data],
     }
 
@@ -110,21 +155,52 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
     :param timeout: seconds to wait for the VM to be provisioned (default 1800).
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "vm_name", "location", "vm_size",
-                                      "image_publisher", "image_offer", "image_sku", "image_version", "subnet_id",
-                                      "build_script", "ssh_public_key", "admin_password", "data_disk_sizes_gb",
-                                      "resource_group_name", "tags")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "vm_name",
+        "location",
+        "vm_size",
+        "image_publisher",
+        "image_offer",
+        "image_sku",
+        "image_version",
+        "subnet_id",
+        "build_script",
+        "ssh_public_key",
+        "admin_password",
+        "data_disk_sizes_gb",
+        "resource_group_name",
+        "tags",
+    )
     template_ext: Sequence[str] = (".sh", ".ps1")
     operator_extra_links = (BuildVmLink(),)
 
-    def __init__(self, *, vm_name: str, location: str, vm_size: str, image_publisher: str, image_offer: str,
-                 image_sku: str, subnet_id: str, build_script: str, image_version: str = "latest",
-                 os_type: str = "Linux", security_type: str = "Standard", admin_username: str = "azureuser",
-                 ssh_public_key: str | None = None, admin_password: str | None = None,
-                 os_disk_size_gb: int | None = None, data_disk_sizes_gb: list[int] | None = None,
-                 storage_account_type: str = "StandardSSD_LRS", public_ip: bool = False,
-                 resource_group_name: str | None = None, tags: dict[str, str] | None = None, timeout: float = 1800,
-                 **kwargs):
+    def __init__(
+        self,
+        *,
+        vm_name: str,
+        location: str,
+        vm_size: str,
+        image_publisher: str,
+        image_offer: str,
+        image_sku: str,
+        subnet_id: str,
+        build_script: str,
+        image_version: str = "latest",
+        os_type: str = "Linux",
+        security_type: str = "Standard",
+        admin_username: str = "azureuser",
+        ssh_public_key: str | None = None,
+        admin_password: str | None = None,
+        os_disk_size_gb: int | None = None,
+        data_disk_sizes_gb: list[int] | None = None,
+        storage_account_type: str = "StandardSSD_LRS",
+        public_ip: bool = False,
+        resource_group_name: str | None = None,
+        tags: dict[str, str] | None = None,
+        timeout: float = 1800,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.vm_name = vm_name
         self.location = location
@@ -155,10 +231,15 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
         if not isinstance(self.image_version, str) or not IMAGE_VERSION.match(self.image_version):
             problems.append(f"image_version {self.image_version!r} must be 'latest' or MAJOR.MINOR.PATCH")
         if not isinstance(self.subnet_id, str) or not SUBNET_ID.match(self.subnet_id):
-            problems.append(f"subnet_id {self.subnet_id!r} must be a subnet resource id (/subscriptions/.../"
-                            "virtualNetworks/<vnet>/subnets/<subnet>)")
-        for name, allowed in (("os_type", OS_TYPES), ("security_type", SECURITY_TYPES),
-                              ("storage_account_type", STORAGE_TYPES)):
+            problems.append(
+                f"subnet_id {self.subnet_id!r} must be a subnet resource id (/subscriptions/.../"
+                "virtualNetworks/<vnet>/subnets/<subnet>)"
+            )
+        for name, allowed in (
+            ("os_type", OS_TYPES),
+            ("security_type", SECURITY_TYPES),
+            ("storage_account_type", STORAGE_TYPES),
+        ):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name} {getattr(self, name)!r} must be one of {', '.join(allowed)}")
         problems += self._login_problems() + self._disk_problems() + self._script_problems()
@@ -168,17 +249,25 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
 
     def _login_problems(self) -> list[str]:
         problems = []
-        if (not isinstance(self.admin_username, str) or not ADMIN_USERNAME.match(self.admin_username)
-                or self.admin_username.lower() in RESERVED_USERNAMES):
-            problems.append(f"admin_username {self.admin_username!r} must be 1-32 letters, digits, '_' or '-' and "
-                            "not a name Azure reserves (admin, root, administrator, ...)")
+        if (
+            not isinstance(self.admin_username, str)
+            or not ADMIN_USERNAME.match(self.admin_username)
+            or self.admin_username.lower() in RESERVED_USERNAMES
+        ):
+            problems.append(
+                f"admin_username {self.admin_username!r} must be 1-32 letters, digits, '_' or '-' and "
+                "not a name Azure reserves (admin, root, administrator, ...)"
+            )
         if self.os_type == "Linux":
             if not isinstance(self.ssh_public_key, str) or not SSH_PUBLIC_KEY.match(self.ssh_public_key.strip()):
-                problems.append("ssh_public_key is required for a Linux build VM and must be an OpenSSH public key "
-                                "(ssh-rsa / ssh-ed25519 / ecdsa-sha2-*)")
+                problems.append(
+                    "ssh_public_key is required for a Linux build VM and must be an OpenSSH public key "
+                    "(ssh-rsa / ssh-ed25519 / ecdsa-sha2-*)"
+                )
             if self.admin_password:
-                problems.append("admin_password must not be set for a Linux build VM: it logs in with "
-                                "ssh_public_key only")
+                problems.append(
+                    "admin_password must not be set for a Linux build VM: it logs in with ssh_public_key only"
+                )
         elif self.os_type == "Windows":
             if self.admin_password is not None and not isinstance(self.admin_password, str):
                 problems.append("admin_password must be a string")
@@ -191,14 +280,20 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
     def _disk_problems(self) -> list[str]:
         problems = []
         size = self.os_disk_size_gb
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool)
-                                 or not 1 <= size <= MAX_OS_DISK_GB):
+        if size is not None and (
+            not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_OS_DISK_GB
+        ):
             problems.append(f"os_disk_size_gb {size!r} must be a whole number of GiB, 1-{MAX_OS_DISK_GB}")
         sizes = self.data_disk_sizes_gb
-        if not isinstance(sizes, (list, tuple)) or len(sizes) > MAX_DATA_DISKS or not all(
-                isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_DATA_DISK_GB for s in sizes):
-            problems.append(f"data_disk_sizes_gb {sizes!r} must list at most {MAX_DATA_DISKS} whole numbers of GiB, "
-                            f"each 1-{MAX_DATA_DISK_GB}")
+        if (
+            not isinstance(sizes, (list, tuple))
+            or len(sizes) > MAX_DATA_DISKS
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_DATA_DISK_GB for s in sizes)
+        ):
+            problems.append(
+                f"data_disk_sizes_gb {sizes!r} must list at most {MAX_DATA_DISKS} whole numbers of GiB, "
+                f"each 1-{MAX_DATA_DISK_GB}"
+            )
         return problems
 
     def _script_problems(self) -> list[str]:
@@ -206,25 +301,36 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
             return ["build_script is empty: it must install the software, deprovision and power the VM off"]
         encoded = len(custom_data(self.build_script))
         if encoded > CUSTOM_DATA_LIMIT:
-            return [f"build_script is {encoded} characters in base64; Azure's custom data limit is "
-                    f"{CUSTOM_DATA_LIMIT}: download the bulk of the build from storage instead"]
+            return [
+                f"build_script is {encoded} characters in base64; Azure's custom data limit is "
+                f"{CUSTOM_DATA_LIMIT}: download the bulk of the build from storage instead"
+            ]
         return []
 
     def _mismatch(self, vm: dict) -> AzureOperationFailed | None:
         """The error to raise when the existing VM was made with other settings, else None."""
-        wanted = {"vm_size": self.vm_size, "os_type": self.os_type, "security_type": self.security_type,
-                  "image.publisher": self.image_publisher, "image.offer": self.image_offer,
-                  "image.sku": self.image_sku}
+        wanted = {
+            "vm_size": self.vm_size,
+            "os_type": self.os_type,
+            "security_type": self.security_type,
+            "image.publisher": self.image_publisher,
+            "image.offer": self.image_offer,
+            "image.sku": self.image_sku,
+        }
         if self.image_version.lower() != "latest":
             wanted["image.version"] = self.image_version
         have = {**vm, **{f"image.{k}": v for k, v in vm["image"].items()}}
-        differing = [f"{k} is {have[k]!r}, wanted {v!r}" for k, v in wanted.items()
-                     if str(have[k] or "").lower() != v.lower()]
+        differing = [
+            f"{k} is {have[k]!r}, wanted {v!r}" for k, v in wanted.items() if str(have[k] or "").lower() != v.lower()
+        ]
         if not differing:
             return None
-        return AzureOperationFailed(f"build VM {vm['vm_id']}", "BuildVmMismatch", "; ".join(differing),
-                                    f"a VM of this name exists with other settings: {CLEANUP_ADVICE}, or choose "
-                                    "another vm_name")
+        return AzureOperationFailed(
+            f"build VM {vm['vm_id']}",
+            "BuildVmMismatch",
+            "; ".join(differing),
+            f"a VM of this name exists with other settings: {CLEANUP_ADVICE}, or choose another vm_name",
+        )
 
     # --- execution -----------------------------------------------------------------------------------
     def execute(self, context):
@@ -240,29 +346,48 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
         if existing:
             if existing["provisioning_state"] == "Failed":
                 # Azure never repairs a Failed VM in place: trying again here would only find it Failed again.
-                raise for_good(AzureOperationFailed(
-                    f"build VM {existing['vm_id']}", existing["error_code"] or "Failed",
-                    existing["error_message"] or "the VM is in provisioning state Failed",
-                    f"an earlier try left it broken: {CLEANUP_ADVICE}"))
+                raise for_good(
+                    AzureOperationFailed(
+                        f"build VM {existing['vm_id']}",
+                        existing["error_code"] or "Failed",
+                        existing["error_message"] or "the VM is in provisioning state Failed",
+                        f"an earlier try left it broken: {CLEANUP_ADVICE}",
+                    )
+                )
             mismatch = self._mismatch(existing)
             if mismatch:
                 raise mismatch
             if existing["provisioning_state"] == "Succeeded":
                 BuildVmLink.persist(context, hook.settings, existing["vm_id"])
-                self.log.info("Build VM %s already exists (image version %s); reusing it", existing["vm_id"],
-                              existing["image"]["version"])
+                self.log.info(
+                    "Build VM %s already exists (image version %s); reusing it",
+                    existing["vm_id"],
+                    existing["image"]["version"],
+                )
                 return build_vm_result(existing, group)
         # A VM an earlier try started keeps the image version it was created with, even if `latest` moved on.
         version = existing["image"]["version"] if existing else self.image_version
         image = hook.resolve_image(self.location, self.image_publisher, self.image_offer, self.image_sku, version)
         self.reject(self._image_problems(image))
-        self.log.info("Building from %s:%s:%s:%s (%s, Hyper-V %s)", image["publisher"], image["offer"],
-                      image["sku"], image["version"], image["os_type"], image["hyper_v_generation"])
+        self.log.info(
+            "Building from %s:%s:%s:%s (%s, Hyper-V %s)",
+            image["publisher"],
+            image["offer"],
+            image["sku"],
+            image["version"],
+            image["os_type"],
+            image["hyper_v_generation"],
+        )
         operation = hook.begin_create_vm(group, self.vm_name, self._spec(image))
         BuildVmLink.persist(context, hook.settings, operation.resource_id)
-        return self.wait_for(context, ArmOperationTrigger(
-            operation=operation.to_dict(), action=f"the VM is left in state Failed: {CLEANUP_ADVICE}",
-            **self.polling(self.timeout)))
+        return self.wait_for(
+            context,
+            ArmOperationTrigger(
+                operation=operation.to_dict(),
+                action=f"the VM is left in state Failed: {CLEANUP_ADVICE}",
+                **self.polling(self.timeout),
+            ),
+        )
 
     def _image_problems(self, image: dict) -> list[str]:
         urn = ":".join(image[k] for k in ("publisher", "offer", "sku", "version"))
@@ -270,19 +395,30 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
         if image["os_type"] != self.os_type:
             problems.append(f"os_type is {self.os_type!r} but image {urn} is {image['os_type']}")
         if self.security_type == "TrustedLaunch" and not image["trusted_launch"]:
-            problems.append(f"security_type 'TrustedLaunch' needs a Gen2 image that supports it; {urn} is "
-                            f"Hyper-V {image['hyper_v_generation']}: choose its Gen2 SKU or security_type 'Standard'")
+            problems.append(
+                f"security_type 'TrustedLaunch' needs a Gen2 image that supports it; {urn} is "
+                f"Hyper-V {image['hyper_v_generation']}: choose its Gen2 SKU or security_type 'Standard'"
+            )
         return problems
 
     def _spec(self, image: dict) -> BuildVm:
         return BuildVm(
-            location=self.location, vm_size=self.vm_size, os_type=self.os_type,
-            image={k: image[k] for k in ("publisher", "offer", "sku", "version")}, security_type=self.security_type,
-            subnet_id=self.subnet_id, admin_username=self.admin_username, build_script=self.build_script,
+            location=self.location,
+            vm_size=self.vm_size,
+            os_type=self.os_type,
+            image={k: image[k] for k in ("publisher", "offer", "sku", "version")},
+            security_type=self.security_type,
+            subnet_id=self.subnet_id,
+            admin_username=self.admin_username,
+            build_script=self.build_script,
             ssh_public_key=self.ssh_public_key.strip() if self.ssh_public_key else None,
-            admin_password=self.admin_password, os_disk_size_gb=self.os_disk_size_gb,
-            data_disk_sizes_gb=tuple(self.data_disk_sizes_gb), storage_account_type=self.storage_account_type,
-            public_ip=self.public_ip, tags=self.tags)
+            admin_password=self.admin_password,
+            os_disk_size_gb=self.os_disk_size_gb,
+            data_disk_sizes_gb=tuple(self.data_disk_sizes_gb),
+            storage_account_type=self.storage_account_type,
+            public_ip=self.public_ip,
+            tags=self.tags,
+        )
 
     def execute_complete(self, context, event=None):
         # Azure ending the creation Failed is final: the VM stays Failed; the message says what can mend it.
@@ -291,9 +427,12 @@ class AzureBuildVmCreateOperator(ImagepoolBaseOperator):
         group = hook.resource_group(self.resource_group_name)
         vm = hook.get_vm(group, self.vm_name)
         if vm is None:
-            raise AzureResourceNotFound(f"build VM {self.vm_name}", "ResourceNotFound",
-                                        "the VM vanished right after it was created",
-                                        "check the activity log for who deleted it, then retry")
+            raise AzureResourceNotFound(
+                f"build VM {self.vm_name}",
+                "ResourceNotFound",
+                "the VM vanished right after it was created",
+                "check the activity log for who deleted it, then retry",
+            )
         return build_vm_result(vm, group)
 
 
@@ -324,17 +463,23 @@ class AzureBuildVmGeneralizeOperator(ImagepoolBaseOperator):
         group = hook.resource_group(self.resource_group_name)
         vm = hook.get_vm(group, self.vm_name)
         if vm is None:
-            raise AzureResourceNotFound(f"build VM {self.vm_name} in {group}", "ResourceNotFound",
-                                        "the VM does not exist", "create it first (AzureBuildVmCreateOperator)")
+            raise AzureResourceNotFound(
+                f"build VM {self.vm_name} in {group}",
+                "ResourceNotFound",
+                "the VM does not exist",
+                "create it first (AzureBuildVmCreateOperator)",
+            )
         BuildVmLink.persist(context, hook.settings, vm["vm_id"])
         if vm["generalized"]:
             self.log.info("Build VM %s is already generalized", vm["vm_id"])
             return vm["vm_id"]
         if vm["power_state"] not in (*POWERED_OFF, "deallocating"):
-            raise AzureOperationFailed(f"build VM {vm['vm_id']}", "BuildNotFinished",
-                                       f"the VM is {vm['power_state'] or 'in an unknown power state'}",
-                                       "wait for AzureBuildVmFinishedSensor: the build script must power the VM off "
-                                       "when it is done")
+            raise AzureOperationFailed(
+                f"build VM {vm['vm_id']}",
+                "BuildNotFinished",
+                f"the VM is {vm['power_state'] or 'in an unknown power state'}",
+                "wait for AzureBuildVmFinishedSensor: the build script must power the VM off when it is done",
+            )
         if vm["power_state"] == "deallocated":
             return self._generalize(hook, group)
         operation = hook.begin_deallocate(group, self.vm_name)

@@ -8,16 +8,16 @@ reads; the resize a retryable error calls for happens here, in the worker, betwe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Sequence
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from .. import pool_sizing
-from ..errors import AzureResourceNotFound
-from ..hooks.batch import BatchHook
-from ..operators.base import ImagepoolBaseOperator
-from ..triggers.batch import PoolSteadyTrigger
+from imagepool import pool_sizing
+from imagepool.errors import AzureResourceNotFound
+from imagepool.hooks.batch import BatchHook
+from imagepool.operators.base import ImagepoolBaseOperator
+from imagepool.triggers.batch import PoolSteadyTrigger
 
 
 class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
@@ -44,13 +44,27 @@ class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
         node start-up.
     """
 
-    template_fields: Sequence[str] = (*ImagepoolBaseOperator.template_fields, "pool_id", "batch_account_url",
-                                      "min_healthy_fraction", "max_failed_fraction")
+    template_fields: Sequence[str] = (
+        *ImagepoolBaseOperator.template_fields,
+        "pool_id",
+        "batch_account_url",
+        "min_healthy_fraction",
+        "max_failed_fraction",
+    )
     ui_color = "#e0f0d8"
 
-    def __init__(self, *, pool_id: str, batch_account_url: str | None = None, min_healthy_fraction: float = 0.95,
-                 max_failed_fraction: float = 0.05, max_resizes: int = 2, resize_timeout: float | None = None,
-                 timeout: float | None = None, **kwargs):
+    def __init__(
+        self,
+        *,
+        pool_id: str,
+        batch_account_url: str | None = None,
+        min_healthy_fraction: float = 0.95,
+        max_failed_fraction: float = 0.05,
+        max_resizes: int = 2,
+        resize_timeout: float | None = None,
+        timeout: float | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.pool_id = pool_id
         self.batch_account_url = batch_account_url
@@ -72,30 +86,45 @@ class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
 
     def execute(self, context):
         problems = [pool_sizing.pool_id_problem(self.pool_id)]
-        problems += [f"{name} {getattr(self, name)!r} must be a number from 0 to 1"
-                     for name in ("min_healthy_fraction", "max_failed_fraction") if self._fraction(name) is None]
+        problems += [
+            f"{name} {getattr(self, name)!r} must be a number from 0 to 1"
+            for name in ("min_healthy_fraction", "max_failed_fraction")
+            if self._fraction(name) is None
+        ]
         if not isinstance(self.max_resizes, int) or self.max_resizes < 0:
             problems.append(f"max_resizes {self.max_resizes!r} must be a whole number >= 0")
         if self.resize_timeout is not None and self.resize_timeout < pool_sizing.MIN_RESIZE_TIMEOUT.total_seconds():
-            problems.append(f"resize_timeout {self.resize_timeout!r} must be at least "
-                            f"{int(pool_sizing.MIN_RESIZE_TIMEOUT.total_seconds())} seconds")
+            problems.append(
+                f"resize_timeout {self.resize_timeout!r} must be at least "
+                f"{int(pool_sizing.MIN_RESIZE_TIMEOUT.total_seconds())} seconds"
+            )
         self.reject([p for p in problems if p])
         return self._wait(context, self._hook(), resizes=0)
 
     def _wait(self, context, hook: BatchHook, resizes: int):
         pool = hook.get_pool(self.pool_id)
         if pool is None:
-            raise AzureResourceNotFound(f"pool {self.pool_id}", "PoolNotFound", "the pool does not exist",
-                                        "create it first (AzureBatchPoolCreateOperator)")
+            raise AzureResourceNotFound(
+                f"pool {self.pool_id}",
+                "PoolNotFound",
+                "the pool does not exist",
+                "create it first (AzureBatchPoolCreateOperator)",
+            )
         target = pool["target_dedicated_nodes"] + pool["target_low_priority_nodes"]
-        timeout = (timedelta(seconds=self.timeout) if self.timeout is not None
-                   else pool_sizing.steady_timeout(target, self._resize_timeout(target)))
+        timeout = (
+            timedelta(seconds=self.timeout)
+            if self.timeout is not None
+            else pool_sizing.steady_timeout(target, self._resize_timeout(target))
+        )
         trigger = PoolSteadyTrigger(
-            pool_id=self.pool_id, batch_account_url=hook.endpoint,
+            pool_id=self.pool_id,
+            batch_account_url=hook.endpoint,
             min_healthy_fraction=self._fraction("min_healthy_fraction"),
             max_failed_fraction=self._fraction("max_failed_fraction"),
-            **self.polling(timeout.total_seconds(), f"See pool {self.pool_id}'s nodes and resize errors in the "
-                                                    "portal."))
+            **self.polling(
+                timeout.total_seconds(), f"See pool {self.pool_id}'s nodes and resize errors in the portal."
+            ),
+        )
         return self.wait_for(context, trigger, kwargs={"resizes": resizes})
 
     def _resize_timeout(self, target: int) -> timedelta:
@@ -114,18 +143,33 @@ class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
         if done.get("warning"):
             self.log.warning("Pool %s is usable, but %s", self.pool_id, done["warning"])
         hook = self._hook()
-        return {"pool_id": self.pool_id, "batch_account_url": hook.endpoint, "healthy_nodes": done["healthy"],
-                "target_nodes": done["target"]}
+        return {
+            "pool_id": self.pool_id,
+            "batch_account_url": hook.endpoint,
+            "healthy_nodes": done["healthy"],
+            "target_nodes": done["target"],
+        }
 
     def _resize_again(self, context, event: dict, attempt: int):
         hook = self._hook()
         pool = hook.get_pool(self.pool_id)
         if pool is None:
-            raise AzureResourceNotFound(f"pool {self.pool_id}", "PoolNotFound", "the pool disappeared while "
-                                        "allocating", "re-run the pool's create task")
+            raise AzureResourceNotFound(
+                f"pool {self.pool_id}",
+                "PoolNotFound",
+                "the pool disappeared while allocating",
+                "re-run the pool's create task",
+            )
         dedicated, spot = pool["target_dedicated_nodes"], pool["target_low_priority_nodes"]
-        self.log.warning("%s; resizing to %s dedicated + %s spot nodes again (%d of %d)", event["message"], dedicated,
-                         spot, attempt, self.max_resizes)
-        hook.resize(self.pool_id, dedicated=dedicated, low_priority=spot,
-                    resize_timeout=self._resize_timeout(dedicated + spot))
+        self.log.warning(
+            "%s; resizing to %s dedicated + %s spot nodes again (%d of %d)",
+            event["message"],
+            dedicated,
+            spot,
+            attempt,
+            self.max_resizes,
+        )
+        hook.resize(
+            self.pool_id, dedicated=dedicated, low_priority=spot, resize_timeout=self._resize_timeout(dedicated + spot)
+        )
         return self._wait(context, hook, resizes=attempt)

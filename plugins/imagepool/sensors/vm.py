@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
-from ..hooks.vm import VmHook
-from ..links.portal import BuildVmLink
-from ..operators.base import ImagepoolBaseOperator
-from ..operators.vm import vm_name_problems
-from ..triggers.vm import BUILD_TIMEOUT_HINT, VmPowerStateTrigger
+from imagepool.hooks.vm import VmHook
+from imagepool.links.portal import BuildVmLink
+from imagepool.operators.base import ImagepoolBaseOperator
+from imagepool.operators.vm import vm_name_problems
+from imagepool.triggers.vm import BUILD_TIMEOUT_HINT, VmPowerStateTrigger
 
 
 class AzureBuildVmFinishedSensor(ImagepoolBaseOperator):
@@ -41,8 +41,12 @@ class AzureBuildVmFinishedSensor(ImagepoolBaseOperator):
         hook = VmHook(self.azure_conn_id)
         group = hook.resource_group(self.resource_group_name)
         BuildVmLink.persist(context, hook.settings, hook.compute_id(group, "virtualMachines", self.vm_name))
-        return self.wait_for(context, VmPowerStateTrigger(
-            resource_group=group, vm_name=self.vm_name, **self.polling(self.timeout, BUILD_TIMEOUT_HINT)))
+        return self.wait_for(
+            context,
+            VmPowerStateTrigger(
+                resource_group=group, vm_name=self.vm_name, **self.polling(self.timeout, BUILD_TIMEOUT_HINT)
+            ),
+        )
 
     def execute_complete(self, context, event=None):
         if event and event.get("status") == "timeout":

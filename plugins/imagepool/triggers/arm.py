@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..hooks.arm import ArmHook
-from .base import FAILED, WAITING, AzurePollingTrigger, Poll
+from imagepool.hooks.arm import ArmHook
+from imagepool.triggers.base import FAILED, WAITING, AzurePollingTrigger, Poll
 
 
 class ArmOperationTrigger(AzurePollingTrigger):
@@ -72,8 +72,11 @@ def operation_poll(operation: dict, found: dict, action: str = "") -> Poll:
     if status in ("failed", "canceled"):
         error = found.get("error") or {}
         action = action or "see the Azure error; fix the cause and retry the task"
-        return Poll.failed(f"{what}: Azure error {error.get('code', status)}: {error.get('message', '')} "
-                           f"-> {action}", resource_id=operation["resource_id"], code=error.get("code", status))
+        return Poll.failed(
+            f"{what}: Azure error {error.get('code', status)}: {error.get('message', '')} -> {action}",
+            resource_id=operation["resource_id"],
+            code=error.get("code", status),
+        )
     return Poll.waiting(f"{what}: {found['status']}", retry_after=found.get("retry_after"))
 
 
@@ -86,7 +89,9 @@ def operations_poll(operations: list[dict], ended: dict[str, Poll]) -> Poll:
         return Poll.waiting(f"{len(ids) - len(running)}/{len(ids)} operations ended; waiting for: {names}")
     failures = [ended[i] for i in ids if ended[i].state == FAILED]
     if failures:
-        return Poll.failed(f"{len(failures)} of {len(ids)} operations failed: "
-                           + "; ".join(f.message for f in failures),
-                           resource_ids=ids, failed_ids=[f.details["resource_id"] for f in failures])
+        return Poll.failed(
+            f"{len(failures)} of {len(ids)} operations failed: " + "; ".join(f.message for f in failures),
+            resource_ids=ids,
+            failed_ids=[f.details["resource_id"] for f in failures],
+        )
     return Poll.done(f"all {len(ids)} operations succeeded", resource_ids=ids)

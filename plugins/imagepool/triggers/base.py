@@ -19,14 +19,15 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from ..errors import AzureOperationFailed
-from ..hooks.errors import TRANSIENT_STATUS
+from imagepool.errors import AzureOperationFailed
+from imagepool.hooks.errors import TRANSIENT_STATUS
 
 SUCCESS, WAITING, FAILED = "success", "waiting", "failed"
 NUMBERS = re.compile(r"\d+(?:\.\d+)?")
@@ -42,15 +43,15 @@ class Poll:
     retry_after: float | None = None
 
     @classmethod
-    def done(cls, message: str, **details) -> "Poll":
+    def done(cls, message: str, **details) -> Poll:
         return cls(SUCCESS, message, details)
 
     @classmethod
-    def waiting(cls, message: str, retry_after: float | None = None, **details) -> "Poll":
+    def waiting(cls, message: str, retry_after: float | None = None, **details) -> Poll:
         return cls(WAITING, message, details, retry_after)
 
     @classmethod
-    def failed(cls, message: str, **details) -> "Poll":
+    def failed(cls, message: str, **details) -> Poll:
         return cls(FAILED, message, details)
 
 
@@ -80,8 +81,16 @@ class AzurePollingTrigger(BaseTrigger):
 
     hook_class: type
 
-    def __init__(self, *, azure_conn_id: str, deadline: float, poll_interval: float = 15.0,
-                 max_poll_interval: float = 120.0, timeout_hint: str = "", not_before: float | None = None):
+    def __init__(
+        self,
+        *,
+        azure_conn_id: str,
+        deadline: float,
+        poll_interval: float = 15.0,
+        max_poll_interval: float = 120.0,
+        timeout_hint: str = "",
+        not_before: float | None = None,
+    ):
         super().__init__()
         self.azure_conn_id = azure_conn_id
         self.deadline = float(deadline)
@@ -103,9 +112,14 @@ class AzurePollingTrigger(BaseTrigger):
 
     # --- serialization -----------------------------------------------------------------------------
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        common = {"azure_conn_id": self.azure_conn_id, "deadline": self.deadline, "poll_interval": self.poll_interval,
-                  "max_poll_interval": self.max_poll_interval, "timeout_hint": self.timeout_hint,
-                  "not_before": self.not_before}
+        common = {
+            "azure_conn_id": self.azure_conn_id,
+            "deadline": self.deadline,
+            "poll_interval": self.poll_interval,
+            "max_poll_interval": self.max_poll_interval,
+            "timeout_hint": self.timeout_hint,
+            "not_before": self.not_before,
+        }
         kwargs = {k: v for k, v in {**common, **self._kwargs()}.items() if v is not None}
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
@@ -118,8 +132,9 @@ class AzurePollingTrigger(BaseTrigger):
 
     async def wait(self) -> dict[str, Any]:
         # Logged at every start: a triggerer that takes the wait over after a restart names the same instant.
-        self.log.info("Waiting until %s at the latest",
-                      datetime.fromtimestamp(self.deadline, timezone.utc).isoformat(timespec="seconds"))
+        self.log.info(
+            "Waiting until %s at the latest", datetime.fromtimestamp(self.deadline, UTC).isoformat(timespec="seconds")
+        )
         try:
             async with self.make_hook() as hook:
                 return await self._loop(hook)
@@ -150,8 +165,11 @@ class AzurePollingTrigger(BaseTrigger):
             remaining = self.deadline - time.time()
             if remaining <= 0:
                 hint = f" {self.timeout_hint}" if self.timeout_hint else ""
-                return {"status": "timeout", "message": f"Timed out; last seen: {result.message}.{hint}",
-                        **result.details}
+                return {
+                    "status": "timeout",
+                    "message": f"Timed out; last seen: {result.message}.{hint}",
+                    **result.details,
+                }
             wait = result.retry_after if result.retry_after is not None else delay
             await asyncio.sleep(max(0.0, min(wait, remaining)))
 
@@ -162,6 +180,7 @@ class AzurePollingTrigger(BaseTrigger):
             return Poll.failed(str(exc))
         except Exception as exc:
             if is_transient(exc):
-                return Poll.waiting(f"Azure busy or unreachable ({type(exc).__name__}: "
-                                    f"{str(exc).splitlines()[0][:200]}); trying again")
+                return Poll.waiting(
+                    f"Azure busy or unreachable ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); trying again"
+                )
             raise

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import pool_sizing
-from ..hooks.batch import BatchHook
-from .base import AzurePollingTrigger, Poll
+from imagepool import pool_sizing
+from imagepool.hooks.batch import BatchHook
+from imagepool.triggers.base import AzurePollingTrigger, Poll
 
 FAILED_NODES_HINT = (
     "Look at the start task's stdout.txt and stderr.txt on a failed node (Azure portal > Batch account > Pools > "
     "{pool} > Nodes > a node > Files, or `az batch node file download`). Unusable nodes on a custom image usually "
-    "mean the image was not generalized, has VM extensions, or its node agent SKU does not match its OS")
+    "mean the image was not generalized, has VM extensions, or its node agent SKU does not match its OS"
+)
 
 
 def _target(pool: dict) -> int:
@@ -44,17 +45,34 @@ def _failed_node_text(node: dict | None) -> str:
     return f" (node {node['id']}: {', '.join(parts) or node['state']})"
 
 
-def steady_poll(pool_id: str, pool: dict | None, counts: dict[str, int] | None, *, min_healthy_fraction: float,
-                max_failed_fraction: float, failed_node: dict | None = None, account: str = "") -> Poll:
+def steady_poll(
+    pool_id: str,
+    pool: dict | None,
+    counts: dict[str, int] | None,
+    *,
+    min_healthy_fraction: float,
+    max_failed_fraction: float,
+    failed_node: dict | None = None,
+    account: str = "",
+) -> Poll:
     """Whether a pool is steady with enough healthy nodes. ``counts`` is only read once steady; ``failed_node``
     (one unusable or startTaskFailed node, when the caller read one) tells why nodes failed; ``account`` (its
-    endpoint) is named with resize errors, which quotas and capacity of the account cause."""
+    endpoint) is named with resize errors, which quotas and capacity of the account cause.
+    """
     if pool is None:
-        return Poll.failed(f"pool {pool_id}: Azure error PoolNotFound: the pool does not exist -> create it first "
-                           "(AzureBatchPoolCreateOperator)", pool_id=pool_id, code="PoolNotFound")
+        return Poll.failed(
+            f"pool {pool_id}: Azure error PoolNotFound: the pool does not exist -> create it first "
+            "(AzureBatchPoolCreateOperator)",
+            pool_id=pool_id,
+            code="PoolNotFound",
+        )
     if pool["state"] == "deleting":
-        return Poll.failed(f"pool {pool_id}: Azure error PoolBeingDeleted: the pool is being deleted -> re-run the "
-                           "pool's create task once it is gone", pool_id=pool_id, code="PoolBeingDeleted")
+        return Poll.failed(
+            f"pool {pool_id}: Azure error PoolBeingDeleted: the pool is being deleted -> re-run the "
+            "pool's create task once it is gone",
+            pool_id=pool_id,
+            code="PoolBeingDeleted",
+        )
     target = _target(pool)
     if pool["allocation_state"] != "steady" or counts is None:
         return Poll.waiting(f"pool {pool_id}: {pool['allocation_state']}, {_current(pool)}/{target} nodes allocated")
@@ -64,27 +82,40 @@ def steady_poll(pool_id: str, pool: dict | None, counts: dict[str, int] | None, 
         fatal = [e for e in errors if not pool_sizing.resize_error_rule(e["code"]).retryable]
         chosen = (fatal or errors)[0]
         where = f"pool {pool_id}" + (f" in Batch account {account}" if account else "")
-        return Poll.failed(f"{where}: Azure error {_resize_errors_text(errors)}; {_current(pool)}/{target} "
-                           f"nodes allocated -> {pool_sizing.resize_error_rule(chosen['code']).next_step}",
-                           pool_id=pool_id, code=chosen["code"], retryable=not fatal, counts=counts)
+        return Poll.failed(
+            f"{where}: Azure error {_resize_errors_text(errors)}; {_current(pool)}/{target} "
+            f"nodes allocated -> {pool_sizing.resize_error_rule(chosen['code']).next_step}",
+            pool_id=pool_id,
+            code=chosen["code"],
+            retryable=not fatal,
+            counts=counts,
+        )
     health = pool_sizing.assess(counts, target, min_healthy_fraction, max_failed_fraction)
     seen = f"pool {pool_id}: steady, {pool_sizing.describe_counts(counts, target)}"
     details = {"pool_id": pool_id, "counts": counts, "healthy": health.healthy, "target": target}
     if health.verdict == pool_sizing.FAILED:
-        return Poll.failed(f"{seen}: {health.failed} of {target} nodes are unusable or failed their start task, more "
-                           f"than the {health.tolerated} tolerated{_failed_node_text(failed_node)} -> "
-                           f"{FAILED_NODES_HINT.format(pool=pool_id)}",
-                           code="NodesFailed", **details)
+        return Poll.failed(
+            f"{seen}: {health.failed} of {target} nodes are unusable or failed their start task, more "
+            f"than the {health.tolerated} tolerated{_failed_node_text(failed_node)} -> "
+            f"{FAILED_NODES_HINT.format(pool=pool_id)}",
+            code="NodesFailed",
+            **details,
+        )
     if health.verdict == pool_sizing.HEALTHY:
-        warning = (f"{target - health.healthy} of {target} nodes are not idle or running"
-                   if health.healthy < target else "")
-        return Poll.done(f"{seen}: healthy ({health.healthy} >= {health.required} required)", warning=warning,
-                         **details)
+        warning = (
+            f"{target - health.healthy} of {target} nodes are not idle or running" if health.healthy < target else ""
+        )
+        return Poll.done(
+            f"{seen}: healthy ({health.healthy} >= {health.required} required)", warning=warning, **details
+        )
     if health.verdict == pool_sizing.SHORT:
-        return Poll.failed(f"{seen}: only {health.healthy} of the {health.required} required nodes are idle or "
-                           "running and none are on the way -> check preempted spot nodes and the pool's nodes in "
-                           "the portal, then resize the pool or lower min_healthy_fraction", code="PoolShort",
-                           **details)
+        return Poll.failed(
+            f"{seen}: only {health.healthy} of the {health.required} required nodes are idle or "
+            "running and none are on the way -> check preempted spot nodes and the pool's nodes in "
+            "the portal, then resize the pool or lower min_healthy_fraction",
+            code="PoolShort",
+            **details,
+        )
     return Poll.waiting(seen)
 
 
@@ -93,11 +124,13 @@ def settled_poll(pool_id: str, pool: dict | None, counts: dict[str, int] | None)
     if pool is None:
         return Poll.done(f"pool {pool_id}: does not exist", pool_id=pool_id, exists=False)
     if pool["allocation_state"] == "steady":
-        return Poll.done(f"pool {pool_id}: steady with {_current(pool)} nodes", pool_id=pool_id, exists=True,
-                         nodes=_current(pool))
+        return Poll.done(
+            f"pool {pool_id}: steady with {_current(pool)} nodes", pool_id=pool_id, exists=True, nodes=_current(pool)
+        )
     left = pool_sizing.describe_states(counts or {})
-    return Poll.waiting(f"pool {pool_id}: {pool['allocation_state']} to {_target(pool)} nodes"
-                        + (f", {left}" if left else ""))
+    return Poll.waiting(
+        f"pool {pool_id}: {pool['allocation_state']} to {_target(pool)} nodes" + (f", {left}" if left else "")
+    )
 
 
 def deleted_poll(pool_id: str, pool: dict | None) -> Poll:
@@ -110,9 +143,15 @@ def task_poll(job_id: str, task: dict) -> Poll:
     """Whether a task has completed; the caller judges its exit code."""
     where = f"task {task['id']} in job {job_id}"
     if task["state"] == "completed":
-        return Poll.done(f"{where}: completed with exit code {task['exit_code']}", job_id=job_id, task_id=task["id"],
-                         exit_code=task["exit_code"], result=task["result"], failure=task["failure"],
-                         node_id=task["node_id"])
+        return Poll.done(
+            f"{where}: completed with exit code {task['exit_code']}",
+            job_id=job_id,
+            task_id=task["id"],
+            exit_code=task["exit_code"],
+            result=task["result"],
+            failure=task["failure"],
+            node_id=task["node_id"],
+        )
     node = f" on node {task['node_id']}" if task["node_id"] else ""
     return Poll.waiting(f"{where}: {task['state']}{node}")
 
@@ -163,15 +202,21 @@ class PoolSteadyTrigger(PoolTrigger):
         self.max_failed_fraction = float(max_failed_fraction)
 
     def _kwargs(self) -> dict[str, Any]:
-        return {**super()._kwargs(), "min_healthy_fraction": self.min_healthy_fraction,
-                "max_failed_fraction": self.max_failed_fraction}
+        return {
+            **super()._kwargs(),
+            "min_healthy_fraction": self.min_healthy_fraction,
+            "max_failed_fraction": self.max_failed_fraction,
+        }
 
     async def poll(self, hook: BatchHook) -> Poll:
         pool = await hook.aget_pool(self.pool_id)
         steady = pool is not None and pool["allocation_state"] == "steady"
         counts = await hook.apool_node_counts(self.pool_id) if steady else None
-        judge = {"min_healthy_fraction": self.min_healthy_fraction, "max_failed_fraction": self.max_failed_fraction,
-                 "account": self.batch_account_url or hook.endpoint}
+        judge = {
+            "min_healthy_fraction": self.min_healthy_fraction,
+            "max_failed_fraction": self.max_failed_fraction,
+            "account": self.batch_account_url or hook.endpoint,
+        }
         found = steady_poll(self.pool_id, pool, counts, **judge)
         if found.details.get("code") != "NodesFailed":
             return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -12,27 +13,53 @@ from azure.core.exceptions import HttpResponseError
 from tests.integration import clients
 
 # A pool reaches idle nodes in well under a second of real time at the test emulator's speed (600).
-FAST = {"pool_allocation_start": 30, "pool_allocation_per_replica_batch": 60, "node_boot": 30,
-        "node_agent_start": 12, "start_task": 12, "pool_delete": 30, "node_remove": 12, "pool_resize_stop": 12,
-        "task_schedule": 3, "task_run": 12, "job_delete": 6, "job_terminate": 6}
+FAST = {
+    "pool_allocation_start": 30,
+    "pool_allocation_per_replica_batch": 60,
+    "node_boot": 30,
+    "node_agent_start": 12,
+    "start_task": 12,
+    "pool_delete": 30,
+    "node_remove": 12,
+    "pool_resize_stop": 12,
+    "task_schedule": 3,
+    "task_run": 12,
+    "job_delete": 6,
+    "job_terminate": 6,
+}
 UBUNTU = {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts", "version": "latest"}
 UBUNTU_AGENT = "batch.node.ubuntu 22.04"
 POLL = 0.05
 
 
-def marketplace_pool(pool_id: str, dedicated: int | None = 2, *, image: dict | None = None, agent: str = UBUNTU_AGENT,
-                     vm_size: str = "Standard_D2s_v3", **options) -> bm.BatchPoolCreateOptions:
-    config = bm.VirtualMachineConfiguration(image_reference=bm.BatchVmImageReference(**(image or UBUNTU)),
-                                            node_agent_sku_id=agent)
-    return bm.BatchPoolCreateOptions(id=pool_id, vm_size=vm_size, virtual_machine_configuration=config,
-                                     target_dedicated_nodes=dedicated, **options)
+def marketplace_pool(
+    pool_id: str,
+    dedicated: int | None = 2,
+    *,
+    image: dict | None = None,
+    agent: str = UBUNTU_AGENT,
+    vm_size: str = "Standard_D2s_v3",
+    **options,
+) -> bm.BatchPoolCreateOptions:
+    config = bm.VirtualMachineConfiguration(
+        image_reference=bm.BatchVmImageReference(**(image or UBUNTU)), node_agent_sku_id=agent
+    )
+    return bm.BatchPoolCreateOptions(
+        id=pool_id, vm_size=vm_size, virtual_machine_configuration=config, target_dedicated_nodes=dedicated, **options
+    )
 
 
 def gallery_pool(pool_id: str, image_id: str, dedicated: int = 2, **options) -> bm.BatchPoolCreateOptions:
-    config = bm.VirtualMachineConfiguration(image_reference=bm.BatchVmImageReference(virtual_machine_image_id=image_id),
-                                            node_agent_sku_id=UBUNTU_AGENT)
-    return bm.BatchPoolCreateOptions(id=pool_id, vm_size="Standard_D2s_v3", virtual_machine_configuration=config,
-                                     target_dedicated_nodes=dedicated, **options)
+    config = bm.VirtualMachineConfiguration(
+        image_reference=bm.BatchVmImageReference(virtual_machine_image_id=image_id), node_agent_sku_id=UBUNTU_AGENT
+    )
+    return bm.BatchPoolCreateOptions(
+        id=pool_id,
+        vm_size="Standard_D2s_v3",
+        virtual_machine_configuration=config,
+        target_dedicated_nodes=dedicated,
+        **options,
+    )
 
 
 def wait_until(check, timeout: float = 10.0):
@@ -49,8 +76,9 @@ def wait_until(check, timeout: float = 10.0):
 
 def resize(client, pool_id: str, dedicated: int, **options) -> None:
     """Resize through the SDK's poller and wait for it (steady)."""
-    client.begin_resize_pool(pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=dedicated, **options),
-                             polling_interval=POLL).result()
+    client.begin_resize_pool(
+        pool_id, bm.BatchPoolResizeOptions(target_dedicated_nodes=dedicated, **options), polling_interval=POLL
+    ).result()
 
 
 def steady(client, pool_id: str):
@@ -108,10 +136,8 @@ class PoolCleanup:
 
     def delete_all(self) -> None:
         for client, pool_id in self.made:
-            try:
+            with contextlib.suppress(HttpResponseError):
                 client.begin_delete_pool(pool_id, polling_interval=POLL).result()
-            except HttpResponseError:
-                pass
 
 
 @pytest.fixture

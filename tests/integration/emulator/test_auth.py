@@ -26,11 +26,13 @@ def emulator_key(info):
 
 def forged(info, credential, *, key=None, scope: str = "arm_scope", **claims) -> str:
     """A genuine token's claims (ARM's unless ``scope`` names another) with ``claims`` changed, signed with
-    ``key`` (the emulator's by default)."""
+    ``key`` (the emulator's by default).
+    """
     genuine = credential.get_token(info[scope]).token
     body = {**jwt.decode(genuine, options={"verify_signature": False}), **claims}
-    return jwt.encode(body, key or emulator_key(info), algorithm="RS256",
-                      headers={"kid": jwt.get_unverified_header(genuine)["kid"]})
+    return jwt.encode(
+        body, key or emulator_key(info), algorithm="RS256", headers={"kid": jwt.get_unverified_header(genuine)["kid"]}
+    )
 
 
 def expired() -> dict:
@@ -76,8 +78,9 @@ def test_arm_refuses_a_token_signed_by_another_key(info, credential):
 
 
 def test_arm_refuses_a_token_from_another_tenant(info, credential):
-    err = rejected_by_arm(info, forged(info, credential, tid=OTHER_TENANT,
-                                       iss=f"https://sts.windows.net/{OTHER_TENANT}/"))
+    err = rejected_by_arm(
+        info, forged(info, credential, tid=OTHER_TENANT, iss=f"https://sts.windows.net/{OTHER_TENANT}/")
+    )
     assert err.error.code == "InvalidAuthenticationTokenTenant"
     assert OTHER_TENANT in err.error.message
 
@@ -89,9 +92,13 @@ def test_arm_refuses_a_token_that_is_not_a_jwt(info):
 @pytest.mark.parametrize("authorization", [None, "Basic dXNlcjpwYXNz", "Bearer"])
 def test_arm_refuses_requests_without_a_bearer_token(info, authorization):
     headers = {"Authorization": authorization} if authorization else {}
-    response = requests.get(f"{info['arm_endpoint']}subscriptions/{info['subscription_id']}/resourcegroups",
-                            params={"api-version": "2024-11-01"}, headers=headers, verify=info["ca_bundle"],
-                            timeout=10)
+    response = requests.get(
+        f"{info['arm_endpoint']}subscriptions/{info['subscription_id']}/resourcegroups",
+        params={"api-version": "2024-11-01"},
+        headers=headers,
+        verify=info["ca_bundle"],
+        timeout=10,
+    )
     assert_arm_error(response, 401, "AuthenticationFailed")
 
 
@@ -120,8 +127,12 @@ def test_batch_refuses_a_token_signed_by_another_key(info, credential):
 
 
 def test_batch_refuses_requests_without_credentials(info):
-    response = requests.get(f"{info['batch_endpoint']}/supportedimages", params={"api-version": "2025-06-01"},
-                            verify=info["ca_bundle"], timeout=10)
+    response = requests.get(
+        f"{info['batch_endpoint']}/supportedimages",
+        params={"api-version": "2025-06-01"},
+        verify=info["ca_bundle"],
+        timeout=10,
+    )
     assert_batch_error(response, 401, "AuthenticationFailed")
 
 
@@ -132,13 +143,14 @@ def test_batch_accepts_its_own_audience(info, batch):
 def test_batch_shared_key_with_the_account_key_is_accepted(info):
     with clients.batch(info, AzureNamedKeyCredential(info["batch_account"], info["batch_account_key"])) as batch:
         images = list(batch.list_supported_images())
-    assert images and all(image.node_agent_sku_id.startswith("batch.node.") for image in images)
+    assert images
+    assert all(image.node_agent_sku_id.startswith("batch.node.") for image in images)
 
 
 @pytest.mark.parametrize("which", ["wrong-key", "other-account"])
 def test_batch_shared_key_with_a_wrong_key_is_refused(info, which):
     other = info["batch_accounts"][1]
-    name, key = ((info["batch_account"], other["key"]) if which == "wrong-key" else (other["name"], other["key"]))
+    name, key = (info["batch_account"], other["key"]) if which == "wrong-key" else (other["name"], other["key"])
     with clients.batch(info, AzureNamedKeyCredential(name, key)) as batch:
         with pytest.raises(HttpResponseError) as err:
             list(batch.list_supported_images())

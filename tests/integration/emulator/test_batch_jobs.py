@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from azure.batch import models as bm
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
 from tests.integration import clients
-from tests.integration.emulator.batch_support import (POLL, counts, error_values, fast, marketplace_pool,  # noqa: F401
-                                                      pools, resize, wait_until)
+from tests.integration.emulator.batch_support import POLL, counts, error_values, marketplace_pool, resize, wait_until
 
 
 def job(job_id: str, pool_id: str, **options) -> bm.BatchJobCreateOptions:
@@ -28,10 +29,8 @@ def jobs(batch):
     made = []
     yield made
     for job_id in made:
-        try:
+        with contextlib.suppress(HttpResponseError):
             batch.begin_delete_job(job_id, polling_interval=POLL).result()
-        except HttpResponseError:
-            pass
 
 
 def test_smoke_job_succeeds(batch, pools, jobs, control):
@@ -40,8 +39,11 @@ def test_smoke_job_succeeds(batch, pools, jobs, control):
     batch.create_job(job("smoke_job", "smoke"))
     jobs.append("smoke_job")
     created = batch.get_job("smoke_job")
-    assert (created.state, created.pool_info.pool_id, created.url.endswith("/jobs/smoke_job")) == ("active", "smoke",
-                                                                                                    True)
+    assert (created.state, created.pool_info.pool_id, created.url.endswith("/jobs/smoke_job")) == (
+        "active",
+        "smoke",
+        True,
+    )
     assert "smoke_job" in [j.id for j in batch.list_jobs()]
     batch.create_task("smoke_job", task("check"))
     assert batch.get_task("smoke_job", "check").state == "active"  # the node is not idle yet
@@ -66,15 +68,18 @@ def test_failing_tasks_report_their_exit_code(batch, pools, jobs, control):
     pools.add(batch, marketplace_pool("failing", 2))
     batch.create_job(job("failing_job", "failing"))
     jobs.append("failing_job")
-    control.post("/faults", json={"kind": "task_failed", "match": {"job": "^failing_job$", "task": "^faulted$"},
-                                  "exit_code": 42})
+    control.post(
+        "/faults", json={"kind": "task_failed", "match": {"job": "^failing_job$", "task": "^faulted$"}, "exit_code": 42}
+    )
     batch.create_task("failing_job", task("exits", "/bin/bash -c 'test -x /opt/tool || exit 3'"))
     batch.create_task("failing_job", task("faulted"))
     for task_id, code in (("exits", 3), ("faulted", 42)):
         info = completed(batch, "failing_job", task_id).execution_info
         assert (info.exit_code, info.result, info.failure_info.code) == (code, "failure", "FailureExitCode")
     assert {t.id: t.execution_info.result for t in batch.list_tasks("failing_job", filter="state eq 'completed'")} == {
-        "exits": "failure", "faulted": "failure"}
+        "exits": "failure",
+        "faulted": "failure",
+    }
 
 
 def test_task_waits_until_a_node_is_idle(batch, pools, jobs):

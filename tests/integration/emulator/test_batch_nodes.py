@@ -11,8 +11,7 @@ from azure.batch import models as bm
 from azure.core.exceptions import ResourceNotFoundError
 
 from tests.integration import clients
-from tests.integration.emulator.batch_support import (POLL, counts, fast, marketplace_pool, pools,  # noqa: F401
-                                                      steady, wait_until)
+from tests.integration.emulator.batch_support import POLL, counts, marketplace_pool, steady, wait_until
 
 NODE_ID = re.compile(r"^tvmps_[0-9a-f]{64}_[dp]$")
 
@@ -24,8 +23,10 @@ def with_start_task(pool: bm.BatchPoolCreateOptions, wait: bool = True) -> bm.Ba
 
 def test_nodes_go_through_their_states_to_idle(batch, pools, control):
     # Slow enough to see every state: allocation at 30 s, creating 120 s, starting 60 s, start task 60 s.
-    control.patch("/durations", json={"pool_allocation_per_replica_batch": 0, "node_boot": 120,
-                                      "node_agent_start": 60, "start_task": 60})
+    control.patch(
+        "/durations",
+        json={"pool_allocation_per_replica_batch": 0, "node_boot": 120, "node_agent_start": 60, "start_task": 60},
+    )
     pools.add(batch, with_start_task(marketplace_pool("states", 2)))
     seen = []
     deadline = time.monotonic() + 10
@@ -41,10 +42,13 @@ def test_nodes_go_through_their_states_to_idle(batch, pools, control):
     pool = batch.get_pool("states")
     assert (pool.allocation_state, pool.current_dedicated_nodes) == ("steady", 2)
     node = next(iter(batch.list_nodes("states")))
-    assert NODE_ID.match(node.id) and node.id.endswith("_d") and node.is_dedicated
+    assert NODE_ID.match(node.id)
+    assert node.id.endswith("_d")
+    assert node.is_dedicated
     assert (node.state, node.scheduling_state, node.vm_size) == ("idle", "enabled", "standard_d2s_v3")
     assert node.allocation_time <= node.last_boot_time <= node.state_transition_time
-    assert node.ip_address and node.affinity_id == f"TVM:{node.id}"
+    assert node.ip_address
+    assert node.affinity_id == f"TVM:{node.id}"
     info = node.start_task_info
     assert (info.state, info.exit_code, info.result, info.failure_info) == ("completed", 0, "success", None)
     assert node.start_task.command_line.startswith("/bin/bash")
@@ -53,12 +57,14 @@ def test_nodes_go_through_their_states_to_idle(batch, pools, control):
 
 
 def test_start_task_failures_and_unusable_nodes_show_in_node_counts(batch, pools, control):
-    control.post("/faults", json={"kind": "start_task_failed", "match": {"pool": "^faulty$"}, "fraction": 0.5,
-                                  "exit_code": 7})
+    control.post(
+        "/faults", json={"kind": "start_task_failed", "match": {"pool": "^faulty$"}, "fraction": 0.5, "exit_code": 7}
+    )
     control.post("/faults", json={"kind": "unusable_nodes", "match": {"pool": "^faulty$"}, "fraction": 0.25})
     pools.add(batch, with_start_task(marketplace_pool("faulty", 4)))
-    dedicated = wait_until(lambda: (found := counts(batch, "faulty")[0]).get("idle") == 1
-                           and found.get("startTaskFailed") == 2 and found)
+    dedicated = wait_until(
+        lambda: (found := counts(batch, "faulty")[0]).get("idle") == 1 and found.get("startTaskFailed") == 2 and found
+    )
     assert dedicated == {"idle": 1, "startTaskFailed": 2, "unusable": 1, "total": 4}
     assert steady(batch, "faulty").resize_errors is None  # allocation itself succeeded
     by_state = {}
@@ -67,18 +73,20 @@ def test_start_task_failures_and_unusable_nodes_show_in_node_counts(batch, pools
     failed = by_state["starttaskfailed"][0].start_task_info
     assert (failed.exit_code, failed.result, failed.failure_info.code) == (7, "failure", "FailureExitCode")
     unusable = by_state["unusable"][0]
-    assert unusable.errors and unusable.errors[0].code and unusable.start_task_info is None
+    assert unusable.errors
+    assert unusable.errors[0].code
+    assert unusable.start_task_info is None
     # The same pool with the same faults fails the same nodes: the choice is deterministic.
     assert sorted(n.id for n in by_state["starttaskfailed"]) == sorted(
-        n.id for n in batch.list_nodes("faulty", filter="state eq 'starttaskfailed'"))
+        n.id for n in batch.list_nodes("faulty", filter="state eq 'starttaskfailed'")
+    )
 
 
 def test_start_task_without_wait_leaves_nodes_idle(batch, pools, control):
     control.post("/faults", json={"kind": "start_task_failed", "match": {"pool": "^no_wait$"}, "fraction": 1})
     pools.add(batch, with_start_task(marketplace_pool("no_wait", 1), wait=False))
     wait_until(lambda: counts(batch, "no_wait")[0] == {"idle": 1, "total": 1})
-    node = wait_until(lambda: (n := next(iter(batch.list_nodes("no_wait")))).start_task_info.state == "completed"
-                      and n)
+    node = wait_until(lambda: (n := next(iter(batch.list_nodes("no_wait")))).start_task_info.state == "completed" and n)
     assert (node.state, node.start_task_info.exit_code) == ("idle", 1)
 
 
@@ -113,8 +121,9 @@ def test_shrinking_removes_nodes_through_leaving_pool(batch, pools, control):
     pools.add(batch, marketplace_pool("shrunk", 3))
     wait_until(lambda: counts(batch, "shrunk")[0].get("idle") == 3)
     control.patch("/durations", json={"node_remove": 300})
-    poller = batch.begin_resize_pool("shrunk", bm.BatchPoolResizeOptions(target_dedicated_nodes=1),
-                                     polling_interval=POLL)
+    poller = batch.begin_resize_pool(
+        "shrunk", bm.BatchPoolResizeOptions(target_dedicated_nodes=1), polling_interval=POLL
+    )
     assert counts(batch, "shrunk")[0] == {"idle": 1, "leavingPool": 2, "total": 3}
     poller.result()
     assert counts(batch, "shrunk")[0] == {"idle": 1, "total": 1}
@@ -127,10 +136,16 @@ def test_supported_images_cover_the_catalogue(batch):
     assert agents[("Canonical", "22_04-lts")] == "batch.node.ubuntu 22.04"
     assert agents[("MicrosoftWindowsServer", "2022-datacenter-g2")] == "batch.node.windows amd64"
     assert {i.os_type for i in images} == {"linux", "windows"}
-    assert all(i.verification_type == "verified" and i.batch_support_end_of_life and i.capabilities is not None
-               and i.image_reference.version == "latest" for i in images)
+    assert all(
+        i.verification_type == "verified"
+        and i.batch_support_end_of_life
+        and i.capabilities is not None
+        and i.image_reference.version == "latest"
+        for i in images
+    )
     windows = list(batch.list_supported_images(filter="osType eq 'windows'"))
-    assert windows and all(i.node_agent_sku_id == "batch.node.windows amd64" for i in windows)
+    assert windows
+    assert all(i.node_agent_sku_id == "batch.node.windows amd64" for i in windows)
     assert len([page for page in batch.list_supported_images(max_results=3).by_page()]) == -(-len(images) // 3)
 
 

@@ -1,5 +1,6 @@
 """Batch pools through the real azure-batch clients (sync and aio) over HTTPS: add, get, list, delete,
-resize, stop resize, update, the allocation model, faults, accounts and authentication rules."""
+resize, stop resize, update, the allocation model, faults, accounts and authentication rules.
+"""
 
 from __future__ import annotations
 
@@ -9,43 +10,72 @@ import datetime as dt
 import pytest
 from azure.batch import models as bm
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.mgmt.compute.models import (Gallery, GalleryDiskImageSource, GalleryImage, GalleryImageIdentifier,
-                                       GalleryImageProperties, GalleryImageVersion, GalleryImageVersionProperties,
-                                       GalleryImageVersionPublishingProfile, GalleryImageVersionStorageProfile,
-                                       GalleryImageVersionUpdate, GalleryOSDiskImage, TargetRegion)
+from azure.mgmt.compute.models import (
+    Gallery,
+    GalleryDiskImageSource,
+    GalleryImage,
+    GalleryImageIdentifier,
+    GalleryImageProperties,
+    GalleryImageVersion,
+    GalleryImageVersionProperties,
+    GalleryImageVersionPublishingProfile,
+    GalleryImageVersionStorageProfile,
+    GalleryImageVersionUpdate,
+    GalleryOSDiskImage,
+    TargetRegion,
+)
 
 from tests.integration import clients
 from tests.integration.emulator import builders
-from tests.integration.emulator.batch_support import (POLL, counts, error_values, fast, gallery_pool,  # noqa: F401
-                                                      marketplace_pool, pools, resize, second_batch, shared_key,
-                                                      shared_key_batch, steady, wait_until)
+from tests.integration.emulator.batch_support import (
+    POLL,
+    counts,
+    error_values,
+    gallery_pool,
+    marketplace_pool,
+    resize,
+    shared_key,
+    steady,
+    wait_until,
+)
 
-
-UBUNTU_GEN2 = {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2",
-               "version": "22.04.202410020"}
+UBUNTU_GEN2 = {
+    "publisher": "Canonical",
+    "offer": "0001-com-ubuntu-server-jammy",
+    "sku": "22_04-lts-gen2",
+    "version": "22.04.202410020",
+}
 
 
 def trusted_launch(pool: bm.BatchPoolCreateOptions) -> bm.BatchPoolCreateOptions:
     pool.virtual_machine_configuration.security_profile = bm.SecurityProfile(
-        security_type="trustedLaunch", uefi_settings=bm.BatchUefiSettings(secure_boot_enabled=True, vtpm_enabled=True))
+        security_type="trustedLaunch", uefi_settings=bm.BatchUefiSettings(secure_boot_enabled=True, vtpm_enabled=True)
+    )
     return pool
 
 
 def test_create_get_list_delete(batch, pools, control):
     control.patch("/durations", json={"pool_allocation_start": 300})  # half a second to look at the new pool
     headers = {}
-    batch.create_pool(marketplace_pool("crud", 2, display_name="first pool"),
-                      cls=lambda response, _, found: headers.update(found))
+    batch.create_pool(
+        marketplace_pool("crud", 2, display_name="first pool"), cls=lambda response, _, found: headers.update(found)
+    )
     pools.made.append((batch, "crud"))
-    assert headers["ETag"].startswith("0x") and headers["Last-Modified"] is not None
+    assert headers["ETag"].startswith("0x")
+    assert headers["Last-Modified"] is not None
     assert headers["DataServiceId"].endswith("/pools/crud")
     pool = batch.get_pool("crud")
-    assert (pool.id, pool.display_name, pool.state, pool.allocation_state) == ("crud", "first pool", "active",
-                                                                               "resizing")
+    assert (pool.id, pool.display_name, pool.state, pool.allocation_state) == (
+        "crud",
+        "first pool",
+        "active",
+        "resizing",
+    )
     assert (pool.vm_size, pool.target_dedicated_nodes, pool.current_dedicated_nodes) == ("standard_d2s_v3", 2, 0)
     assert pool.resize_timeout == dt.timedelta(minutes=15)
     assert (pool.task_slots_per_node, pool.task_scheduling_policy.node_fill_type) == (1, "spread")
-    assert pool.url.endswith("/pools/crud") and pool.etag == headers["ETag"]
+    assert pool.url.endswith("/pools/crud")
+    assert pool.etag == headers["ETag"]
     assert pool.virtual_machine_configuration.node_agent_sku_id == "batch.node.ubuntu 22.04"
     assert batch.get_pool("CRUD").id == "crud"  # ids are case-insensitive, case-preserving
     assert batch.pool_exists("crud") is True
@@ -89,21 +119,33 @@ def test_pool_id_must_be_unique_case_insensitively(batch, pools):
     assert (err.value.status_code, err.value.error.code) == (409, "PoolExists")
 
 
-@pytest.mark.parametrize("pool, prop", [
-    (marketplace_pool("bad id"), "id"),
-    (marketplace_pool("x" * 65), "id"),
-    (marketplace_pool("bad_size", vm_size="Standard_Z99"), "vmSize"),
-    (marketplace_pool("bad_agent_os", agent="batch.node.windows amd64"), "nodeAgentSKUId"),
-    (marketplace_pool("unknown_agent", agent="batch.node.centos 7"), "nodeAgentSKUId"),
-    (marketplace_pool("short_timeout", resize_timeout=dt.timedelta(minutes=4)), "resizeTimeout"),
-    (marketplace_pool("many_slots", task_slots_per_node=9), "taskSlotsPerNode"),
-    (marketplace_pool("old_version", image=dict(publisher="Canonical", offer="0001-com-ubuntu-server-jammy",
-                                                sku="22_04-lts", version="1.0.0")), "imageReference.version"),
-    (marketplace_pool("not_batch", image=dict(publisher="contoso", offer="x", sku="y", version="latest")),
-     "imageReference"),
-    (trusted_launch(marketplace_pool("tl_gen1")), "securityProfile.securityType"),  # needs a Gen2 image
-    (trusted_launch(marketplace_pool("tl_a2", image=UBUNTU_GEN2, vm_size="Standard_A2_v2")), "vmSize"),
-])
+@pytest.mark.parametrize(
+    ("pool", "prop"),
+    [
+        (marketplace_pool("bad id"), "id"),
+        (marketplace_pool("x" * 65), "id"),
+        (marketplace_pool("bad_size", vm_size="Standard_Z99"), "vmSize"),
+        (marketplace_pool("bad_agent_os", agent="batch.node.windows amd64"), "nodeAgentSKUId"),
+        (marketplace_pool("unknown_agent", agent="batch.node.centos 7"), "nodeAgentSKUId"),
+        (marketplace_pool("short_timeout", resize_timeout=dt.timedelta(minutes=4)), "resizeTimeout"),
+        (marketplace_pool("many_slots", task_slots_per_node=9), "taskSlotsPerNode"),
+        (
+            marketplace_pool(
+                "old_version",
+                image=dict(
+                    publisher="Canonical", offer="0001-com-ubuntu-server-jammy", sku="22_04-lts", version="1.0.0"
+                ),
+            ),
+            "imageReference.version",
+        ),
+        (
+            marketplace_pool("not_batch", image=dict(publisher="contoso", offer="x", sku="y", version="latest")),
+            "imageReference",
+        ),
+        (trusted_launch(marketplace_pool("tl_gen1")), "securityProfile.securityType"),  # needs a Gen2 image
+        (trusted_launch(marketplace_pool("tl_a2", image=UBUNTU_GEN2, vm_size="Standard_A2_v2")), "vmSize"),
+    ],
+)
 def test_invalid_pools_are_refused_before_anything_exists(batch, pool, prop):
     with pytest.raises(HttpResponseError) as err:
         batch.create_pool(pool)
@@ -128,22 +170,28 @@ def test_trusted_launch_on_gen2_image(batch, pools):
 def test_resize_and_stop_resize_pollers(batch, pools, control):
     pools.add(batch, marketplace_pool("resized", 1))
     steady(batch, "resized")
-    batch.begin_resize_pool("resized", bm.BatchPoolResizeOptions(target_dedicated_nodes=3, target_low_priority_nodes=1),
-                            polling_interval=POLL).result()
+    batch.begin_resize_pool(
+        "resized",
+        bm.BatchPoolResizeOptions(target_dedicated_nodes=3, target_low_priority_nodes=1),
+        polling_interval=POLL,
+    ).result()
     pool = batch.get_pool("resized")
     assert (pool.allocation_state, pool.current_dedicated_nodes, pool.current_low_priority_nodes) == ("steady", 3, 1)
     assert pool.resize_errors is None
 
-    batch.begin_resize_pool("resized", bm.BatchPoolResizeOptions(target_dedicated_nodes=1,
-                                                                 node_deallocation_option="requeue"),
-                            polling_interval=POLL).result()
+    batch.begin_resize_pool(
+        "resized",
+        bm.BatchPoolResizeOptions(target_dedicated_nodes=1, node_deallocation_option="requeue"),
+        polling_interval=POLL,
+    ).result()
     pool = batch.get_pool("resized")
     assert (pool.current_dedicated_nodes, pool.target_low_priority_nodes, pool.current_low_priority_nodes) == (1, 1, 1)
 
     # A slow allocation, stopped half way: the nodes allocated so far stay.
     control.patch("/durations", json={"pool_allocation_per_replica_batch": 600, "pool_resize_stop": 300})
-    poller = batch.begin_resize_pool("resized", bm.BatchPoolResizeOptions(target_dedicated_nodes=9),
-                                     polling_interval=POLL)
+    poller = batch.begin_resize_pool(
+        "resized", bm.BatchPoolResizeOptions(target_dedicated_nodes=9), polling_interval=POLL
+    )
     assert batch.get_pool("resized").allocation_state == "resizing"
     with pytest.raises(ResourceExistsError) as err:
         batch.begin_resize_pool("resized", bm.BatchPoolResizeOptions(target_dedicated_nodes=2))
@@ -154,7 +202,8 @@ def test_resize_and_stop_resize_pollers(batch, pools, control):
     stop.result()
     poller.result()
     pool = batch.get_pool("resized")
-    assert pool.allocation_state == "steady" and 3 <= pool.current_dedicated_nodes < 9
+    assert pool.allocation_state == "steady"
+    assert 3 <= pool.current_dedicated_nodes < 9
     assert [e.code for e in pool.resize_errors] == ["ResizeStopped"]
     # The next resize clears the errors of the last one.
     resize(batch, "resized", 2)
@@ -166,15 +215,20 @@ def test_allocation_timeout_fault(batch, pools, control):
     control.post("/faults", json={"kind": "allocation_timeout", "match": {"pool": "^timed_out$"}, "count": 1})
     pools.add(batch, marketplace_pool("timed_out", 4, resize_timeout=dt.timedelta(minutes=5)))
     poll = batch.get_pool("timed_out")
-    assert poll.allocation_state == "resizing" and poll.resize_errors is None  # errors appear only once steady
+    assert poll.allocation_state == "resizing"
+    assert poll.resize_errors is None
     pool = steady(batch, "timed_out")
     assert pool.current_dedicated_nodes == 2
     assert [(e.code, e.message) for e in pool.resize_errors] == [
-        ("AllocationTimedout", "Desired number of dedicated nodes could not be allocated as the resize timeout was "
-                               "reached")]
+        (
+            "AllocationTimedout",
+            "Desired number of dedicated nodes could not be allocated as the resize timeout was reached",
+        )
+    ]
     # The pool reached steady at the timeout, measured from the resize request.
-    assert pool.allocation_state_transition_time - pool.creation_time == pytest.approx(dt.timedelta(minutes=5),
-                                                                                        abs=dt.timedelta(seconds=1))
+    assert pool.allocation_state_transition_time - pool.creation_time == pytest.approx(
+        dt.timedelta(minutes=5), abs=dt.timedelta(seconds=1)
+    )
 
 
 def test_slow_allocation_times_out_with_the_nodes_allocated_by_then(batch, pools, control):
@@ -191,14 +245,23 @@ def test_core_quota_allocates_what_fits(batch, pools, control):
     pools.add(batch, marketplace_pool("quota", 3, target_low_priority_nodes=2))
     pool = steady(batch, "quota")
     assert (pool.current_dedicated_nodes, pool.current_low_priority_nodes) == (2, 1)  # 2 cores per node
-    assert sorted(e.code for e in pool.resize_errors) == ["AccountCoreQuotaReached",
-                                                          "AccountLowPriorityCoreQuotaReached"]
+    assert sorted(e.code for e in pool.resize_errors) == [
+        "AccountCoreQuotaReached",
+        "AccountLowPriorityCoreQuotaReached",
+    ]
 
 
 def test_autoscale_pool_takes_constant_targets_from_its_formula(batch, pools):
-    pools.add(batch, marketplace_pool("autoscaled", None, enable_auto_scale=True,
-                                      auto_scale_formula="$TargetDedicatedNodes = 2; $TargetLowPriorityNodes = 1;",
-                                      auto_scale_evaluation_interval=dt.timedelta(minutes=5)))
+    pools.add(
+        batch,
+        marketplace_pool(
+            "autoscaled",
+            None,
+            enable_auto_scale=True,
+            auto_scale_formula="$TargetDedicatedNodes = 2; $TargetLowPriorityNodes = 1;",
+            auto_scale_evaluation_interval=dt.timedelta(minutes=5),
+        ),
+    )
     pool = steady(batch, "autoscaled")
     assert (pool.enable_auto_scale, pool.current_dedicated_nodes, pool.current_low_priority_nodes) == (True, 2, 1)
     assert pool.auto_scale_evaluation_interval == dt.timedelta(minutes=5)
@@ -214,16 +277,22 @@ def test_autoscale_pool_takes_constant_targets_from_its_formula(batch, pools):
 def test_update_and_replace_properties(batch, pools):
     pools.add(batch, marketplace_pool("updated", 1))
     start_task = bm.BatchStartTask(command_line="/bin/bash -c 'echo ready'", wait_for_success=True)
-    batch.update_pool("updated", bm.BatchPoolUpdateOptions(
-        start_task=start_task, metadata=[bm.BatchMetadataItem(name="image", value="1.0.0")]))
+    batch.update_pool(
+        "updated",
+        bm.BatchPoolUpdateOptions(start_task=start_task, metadata=[bm.BatchMetadataItem(name="image", value="1.0.0")]),
+    )
     pool = batch.get_pool("updated")
     assert pool.start_task.command_line == "/bin/bash -c 'echo ready'"
     assert [(m.name, m.value) for m in pool.metadata] == [("image", "1.0.0")]
     with pytest.raises(ResourceExistsError) as err:
         batch.update_pool("updated", bm.BatchPoolUpdateOptions(vm_size="Standard_D4s_v3"))
     assert err.value.error.code == "OperationInvalidForCurrentState"
-    batch.replace_pool_properties("updated", bm.BatchPoolReplaceOptions(
-        application_package_references=[], metadata=[bm.BatchMetadataItem(name="image", value="2.0.0")]))
+    batch.replace_pool_properties(
+        "updated",
+        bm.BatchPoolReplaceOptions(
+            application_package_references=[], metadata=[bm.BatchMetadataItem(name="image", value="2.0.0")]
+        ),
+    )
     pool = batch.get_pool("updated")
     assert pool.start_task is None
     assert [(m.name, m.value) for m in pool.metadata] == [("image", "2.0.0")]
@@ -274,8 +343,9 @@ async def test_async_client_create_resize_delete(info, fast):
             if (await client.get_pool("async_pool")).allocation_state == "steady":
                 break
             await asyncio.sleep(POLL)
-        poller = await client.begin_resize_pool("async_pool", bm.BatchPoolResizeOptions(target_dedicated_nodes=2),
-                                                polling_interval=POLL)
+        poller = await client.begin_resize_pool(
+            "async_pool", bm.BatchPoolResizeOptions(target_dedicated_nodes=2), polling_interval=POLL
+        )
         await poller.result()
         assert (await client.get_pool("async_pool")).current_dedicated_nodes == 2
         assert [p.id async for p in client.list_pools(filter="id eq 'async_pool'")] == ["async_pool"]
@@ -290,18 +360,35 @@ async def test_async_client_create_resize_delete(info, fast):
 
 GALLERY, DEFINITION = "gal_batch_pools", "ubuntu_batch"
 # Builds and replication in a fraction of a second of real time.
-ARM_FAST = {"disk_create": 6, "snapshot_create": 6, "gallery_create": 6, "gallery_image_create": 6,
-            "version_prepare": 6, "replication_per_region": 30, "replication_per_extra_replica": 6,
-            "version_update": 6, "version_delete": 6, "snapshot_delete": 6, "disk_delete": 6, "gallery_delete": 6,
-            "gallery_image_delete": 6}
+ARM_FAST = {
+    "disk_create": 6,
+    "snapshot_create": 6,
+    "gallery_create": 6,
+    "gallery_image_create": 6,
+    "version_prepare": 6,
+    "replication_per_region": 30,
+    "replication_per_extra_replica": 6,
+    "version_update": 6,
+    "version_delete": 6,
+    "snapshot_delete": 6,
+    "disk_delete": 6,
+    "gallery_delete": 6,
+    "gallery_image_delete": 6,
+}
 
 
 def version_body(info, snapshot_id: str, regions: list[str]) -> GalleryImageVersion:
-    return GalleryImageVersion(location=info["location"], properties=GalleryImageVersionProperties(
-        publishing_profile=GalleryImageVersionPublishingProfile(
-            target_regions=[TargetRegion(name=region, regional_replica_count=1) for region in regions]),
-        storage_profile=GalleryImageVersionStorageProfile(
-            os_disk_image=GalleryOSDiskImage(source=GalleryDiskImageSource(id=snapshot_id)))))
+    return GalleryImageVersion(
+        location=info["location"],
+        properties=GalleryImageVersionProperties(
+            publishing_profile=GalleryImageVersionPublishingProfile(
+                target_regions=[TargetRegion(name=region, regional_replica_count=1) for region in regions]
+            ),
+            storage_profile=GalleryImageVersionStorageProfile(
+                os_disk_image=GalleryOSDiskImage(source=GalleryDiskImageSource(id=snapshot_id))
+            ),
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -312,12 +399,23 @@ def gallery_image(compute, info):
     control.patch("/durations", json=ARM_FAST)
     snapshot = builders.snapshot(compute, info, "snap_batch_pools", builders.disk(compute, info, "dsk_batch_pools").id)
     compute.galleries.begin_create_or_update(rg, GALLERY, Gallery(location=location)).result()
-    definition = compute.gallery_images.begin_create_or_update(rg, GALLERY, DEFINITION, GalleryImage(
-        location=location, properties=GalleryImageProperties(
-            os_type="Linux", os_state="Generalized", hyper_v_generation="V2",
-            identifier=GalleryImageIdentifier(publisher="contoso", offer="batch", sku="ubuntu")))).result()
+    definition = compute.gallery_images.begin_create_or_update(
+        rg,
+        GALLERY,
+        DEFINITION,
+        GalleryImage(
+            location=location,
+            properties=GalleryImageProperties(
+                os_type="Linux",
+                os_state="Generalized",
+                hyper_v_generation="V2",
+                identifier=GalleryImageIdentifier(publisher="contoso", offer="batch", sku="ubuntu"),
+            ),
+        ),
+    ).result()
     version = compute.gallery_image_versions.begin_create_or_update(
-        rg, GALLERY, DEFINITION, "1.0.0", version_body(info, snapshot.id, [location])).result()
+        rg, GALLERY, DEFINITION, "1.0.0", version_body(info, snapshot.id, [location])
+    ).result()
     control.delete("/durations")
     yield {"definition": definition.id, "version": version.id, "snapshot": snapshot.id}
     control.patch("/durations", json=ARM_FAST)
@@ -329,15 +427,19 @@ def gallery_image(compute, info):
     control.delete("/durations")
 
 
-def test_gallery_pool_needs_a_replica_in_the_account_region(info, compute, batch, second_batch, pools, control,
-                                                            gallery_image):
-    assert (info["batch_accounts"][0]["location"], info["batch_accounts"][1]["location"]) == ("westeurope",
-                                                                                              "northeurope")
+def test_gallery_pool_needs_a_replica_in_the_account_region(
+    info, compute, batch, second_batch, pools, control, gallery_image
+):
+    assert (info["batch_accounts"][0]["location"], info["batch_accounts"][1]["location"]) == (
+        "westeurope",
+        "northeurope",
+    )
     with pytest.raises(HttpResponseError) as err:
         second_batch.create_pool(gallery_pool("gallery_ne", gallery_image["version"]))
     assert (err.value.status_code, err.value.error.code) == (400, "InvalidPropertyValue")
     values = error_values(err.value)
-    assert values["PropertyName"] == "virtualMachineImageId" and "northeurope" in values["Reason"]
+    assert values["PropertyName"] == "virtualMachineImageId"
+    assert "northeurope" in values["Reason"]
 
     pools.add(batch, gallery_pool("gallery_we", gallery_image["version"]))
     wait_until(lambda: counts(batch, "gallery_we")[0] == {"idle": 2, "total": 2})
@@ -348,10 +450,21 @@ def test_gallery_pool_needs_a_replica_in_the_account_region(info, compute, batch
     # Replicate to North Europe, as the pipeline does before it rolls a pool there.
     control.patch("/durations", json=ARM_FAST)
     compute.gallery_image_versions.begin_update(
-        info["resource_group"], GALLERY, DEFINITION, "1.0.0", GalleryImageVersionUpdate(
-            properties=GalleryImageVersionProperties(publishing_profile=GalleryImageVersionPublishingProfile(
-                target_regions=[TargetRegion(name=r, regional_replica_count=1) for r in ("westeurope", "northeurope")]),
-                storage_profile=GalleryImageVersionStorageProfile()))).result()
+        info["resource_group"],
+        GALLERY,
+        DEFINITION,
+        "1.0.0",
+        GalleryImageVersionUpdate(
+            properties=GalleryImageVersionProperties(
+                publishing_profile=GalleryImageVersionPublishingProfile(
+                    target_regions=[
+                        TargetRegion(name=r, regional_replica_count=1) for r in ("westeurope", "northeurope")
+                    ]
+                ),
+                storage_profile=GalleryImageVersionStorageProfile(),
+            )
+        ),
+    ).result()
     pools.add(second_batch, gallery_pool("gallery_ne", gallery_image["version"]))
     assert steady(second_batch, "gallery_ne").current_dedicated_nodes == 2
 
@@ -360,10 +473,14 @@ def test_gallery_pool_is_refused_with_shared_key(shared_key_batch, gallery_image
     with pytest.raises(HttpResponseError) as err:
         shared_key_batch.create_pool(gallery_pool("gallery_sk", gallery_image["version"]))
     assert (err.value.status_code, err.value.error.code) == (403, "AuthenticationFailed")
-    assert err.value.error.message.startswith("Server failed to authenticate the request. Make sure the value of "
-                                              "Authorization header is formed correctly including the signature.")
-    assert error_values(err.value) == {"AuthenticationErrorDetail": "The specified type of authentication SharedKey is "
-                                       "not allowed when external resources of type Compute are linked."}
+    assert err.value.error.message.startswith(
+        "Server failed to authenticate the request. Make sure the value of "
+        "Authorization header is formed correctly including the signature."
+    )
+    assert error_values(err.value) == {
+        "AuthenticationErrorDetail": "The specified type of authentication SharedKey is "
+        "not allowed when external resources of type Compute are linked."
+    }
     assert "gallery_sk" not in [p.id for p in shared_key_batch.list_pools()]
 
 
@@ -374,10 +491,15 @@ def test_gallery_definition_id_means_its_latest_version(batch, pools, gallery_im
     assert node.virtual_machine_info.image_reference.exact_version == "1.0.0"
 
 
-@pytest.mark.parametrize("change, prop", [
-    ("version", "version"), ("other_subscription", "virtualMachineImageId"), ("missing", "virtualMachineImageId"),
-    ("windows_agent", "nodeAgentSKUId"),
-])
+@pytest.mark.parametrize(
+    ("change", "prop"),
+    [
+        ("version", "version"),
+        ("other_subscription", "virtualMachineImageId"),
+        ("missing", "virtualMachineImageId"),
+        ("windows_agent", "nodeAgentSKUId"),
+    ],
+)
 def test_gallery_image_rules(info, batch, gallery_image, change, prop):
     pool = gallery_pool("gallery_bad", gallery_image["version"])
     reference = pool.virtual_machine_configuration.image_reference
@@ -385,7 +507,8 @@ def test_gallery_image_rules(info, batch, gallery_image, change, prop):
         reference.version = "1.0.0"  # Batch refuses a version next to an image id
     elif change == "other_subscription":
         reference.virtual_machine_image_id = gallery_image["version"].replace(
-            info["subscription_id"], "11111111-0000-4000-8000-000000000000")
+            info["subscription_id"], "11111111-0000-4000-8000-000000000000"
+        )
     elif change == "missing":
         reference.virtual_machine_image_id = gallery_image["version"].replace("1.0.0", "9.9.9")
     else:
@@ -403,5 +526,7 @@ def test_few_replicas_make_large_gallery_pools_time_out(batch, pools, control, g
     pools.add(batch, gallery_pool("gallery_slow", gallery_image["version"], 3, resize_timeout=dt.timedelta(minutes=5)))
     pools.add(batch, marketplace_pool("marketplace_fast", 3, resize_timeout=dt.timedelta(minutes=5)))
     slow, quick = steady(batch, "gallery_slow"), steady(batch, "marketplace_fast")
-    assert slow.current_dedicated_nodes == 2 and [e.code for e in slow.resize_errors] == ["AllocationTimedout"]
-    assert quick.current_dedicated_nodes == 3 and quick.resize_errors is None
+    assert slow.current_dedicated_nodes == 2
+    assert [e.code for e in slow.resize_errors] == ["AllocationTimedout"]
+    assert quick.current_dedicated_nodes == 3
+    assert quick.resize_errors is None

@@ -14,8 +14,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "include"))
-    return subprocess.run([sys.executable, "-m", "azure_emulator", *args], capture_output=True, text=True, env=env,
-                          cwd=str(ROOT), timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "azure_emulator", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+        timeout=60,
+        check=False,
+    )
 
 
 def test_help_describes_every_option():
@@ -25,14 +32,17 @@ def test_help_describes_every_option():
         assert option in result.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--speed", "0"], "--speed must be a finite positive number, not 0.0"),
-    (["--speed", "-2"], "--speed must be a finite positive number, not -2.0"),
-    (["--speed", "nan"], "--speed must be a finite positive number, not nan"),
-    (["--speed", "fast"], "argument --speed: invalid float value: 'fast'"),
-    (["--port", "70000"], "--port must be between 0 and 65535, not 70000"),
-    (["--log-level", "loud"], "argument --log-level: invalid choice: 'loud'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--speed", "0"], "--speed must be a finite positive number, not 0.0"),
+        (["--speed", "-2"], "--speed must be a finite positive number, not -2.0"),
+        (["--speed", "nan"], "--speed must be a finite positive number, not nan"),
+        (["--speed", "fast"], "argument --speed: invalid float value: 'fast'"),
+        (["--port", "70000"], "--port must be between 0 and 65535, not 70000"),
+        (["--log-level", "loud"], "argument --log-level: invalid choice: 'loud'"),
+    ],
+)
 def test_bad_option_is_a_usage_error(tmp_path, args, message):
     result = run_cli("--data-dir", str(tmp_path / "data"), *args)
     assert result.returncode == 2

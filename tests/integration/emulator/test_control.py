@@ -1,5 +1,6 @@
 """The control endpoint (``/_emulator``): health, the resource list for leak checks, reset, faults, durations and
-the request log."""
+the request log.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def test_resources_lists_live_resources_but_not_bookkeeping(control, compute, in
     assert all(r["kind"].startswith(("arm/", "batch/")) and r["id"] and r["state"] for r in listed), listed
 
     only_galleries = control.get("/resources", params={"kind": "arm/galleries"}).json()["value"]
-    assert only_galleries and {r["kind"] for r in only_galleries} == {"arm/galleries"}
+    assert only_galleries
+    assert {r["kind"] for r in only_galleries} == {"arm/galleries"}
 
     compute.galleries.begin_delete(rg, "ctl_listed").result()
     assert gallery.id not in {r["id"] for r in control.get("/resources").json()["value"]}
@@ -50,7 +52,8 @@ def test_resources_lists_live_resources_but_not_bookkeeping(control, compute, in
 @pytest.fixture(scope="module")
 def own_emulator(tmp_path_factory):
     """For what must not disturb, or be disturbed by, the tests that share the session's emulator: a reset, and
-    exact counts in the request log."""
+    exact counts in the request log.
+    """
     running = start_emulator(tmp_path_factory.mktemp("own"), speed=600)
     yield running
     running.stop()
@@ -73,20 +76,27 @@ def test_reset_empties_everything_and_brings_the_default_group_back(own_info, ow
     credential = clients.credential(info)
     with clients.resources(info, credential) as resources, clients.compute(info, credential) as compute:
         resources.resource_groups.create_or_update("reset-extra", {"location": info["location"]})
-        compute.galleries.begin_create_or_update("reset-extra", "reset_gallery",
-                                                 Gallery(location=info["location"])).result()
+        compute.galleries.begin_create_or_update(
+            "reset-extra", "reset_gallery", Gallery(location=info["location"])
+        ).result()
         resources.resource_groups.begin_delete(info["resource_group"]).result()
         assert not resources.resource_groups.check_existence(info["resource_group"])
     assert control.post("/faults", json={"kind": "drop", "match": {"path": "/nothing$"}}).status_code == 201
     assert control.patch("/durations", json={"gallery_create": 1}).status_code == 200
-    assert ("arm/galleries", f"/subscriptions/{info['subscription_id']}/resourcegroups/reset-extra/providers/"
-            "microsoft.compute/galleries/reset_gallery") in resource_set(control)
+    assert (
+        "arm/galleries",
+        f"/subscriptions/{info['subscription_id']}/resourcegroups/reset-extra/providers/"
+        "microsoft.compute/galleries/reset_gallery",
+    ) in resource_set(control)
 
     response = control.post("/reset")
-    assert response.status_code == 200 and response.json() == {"status": "reset"}
+    assert response.status_code == 200
+    assert response.json() == {"status": "reset"}
     assert resource_set(control) == seeded
-    assert ("arm/resourceGroups", f"/subscriptions/{info['subscription_id']}/resourcegroups/"
-            f"{info['resource_group']}".lower()) in seeded
+    assert (
+        "arm/resourceGroups",
+        f"/subscriptions/{info['subscription_id']}/resourcegroups/{info['resource_group']}".lower(),
+    ) in seeded
     assert control.get("/faults").json()["value"] == []
     assert control.get("/durations").json()["gallery_create"] == 15
     # The request log starts again too: only the reset itself and the three reads after it are in it.
@@ -94,6 +104,7 @@ def test_reset_empties_everything_and_brings_the_default_group_back(own_info, ow
 
 
 # --- faults ----------------------------------------------------------------------------------------
+
 
 def test_faults_add_list_remove_clear(control):
     first = control.post("/faults", json={"kind": "throttle", "match": {"service": "arm"}, "count": 2})
@@ -114,23 +125,26 @@ def test_faults_add_list_remove_clear(control):
     assert control.get("/faults").json()["value"] == []
 
 
-@pytest.mark.parametrize(("rule", "problem"), [
-    ({"kind": "earthquake"}, "unknown fault kind 'earthquake'"),
-    ({"match": {"service": "arm"}}, "unknown fault kind None"),
-    ({"kind": ["drop"]}, "unknown fault kind ['drop']"),
-    ({"kind": "throttle", "match": "arm"}, "'match' must be an object"),
-    ({"kind": "throttle", "match": {"path": "("}}, "'match.path' is not a valid regular expression"),
-    ({"kind": "drop", "count": 0}, "'count' must be a positive integer"),
-    ({"kind": "drop", "count": "2"}, "'count' must be a positive integer"),
-    ({"kind": "drop", "count": True}, "'count' must be a positive integer"),
-    ({"kind": "throttle", "retry_after": -1}, "'retry_after' must be a whole number"),
-    ({"kind": "throttle", "retry_after": 0.5}, "'retry_after' must be a whole number"),
-    ({"kind": "server_error", "status": 404}, "'status' must be a 5xx HTTP status, not 404"),
-    ({"kind": "server_error", "status": "503"}, "'status' must be a 5xx HTTP status"),
-    ({"kind": "drop", "match": {"host": "x"}}, "not ['host']"),
-    ({"kind": "drop", "applied": "yes"}, "'applied' (true or false) goes with a drop fault only"),
-    ({"kind": "server_error", "applied": True}, "'applied' (true or false) goes with a drop fault only"),
-])
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ({"kind": "earthquake"}, "unknown fault kind 'earthquake'"),
+        ({"match": {"service": "arm"}}, "unknown fault kind None"),
+        ({"kind": ["drop"]}, "unknown fault kind ['drop']"),
+        ({"kind": "throttle", "match": "arm"}, "'match' must be an object"),
+        ({"kind": "throttle", "match": {"path": "("}}, "'match.path' is not a valid regular expression"),
+        ({"kind": "drop", "count": 0}, "'count' must be a positive integer"),
+        ({"kind": "drop", "count": "2"}, "'count' must be a positive integer"),
+        ({"kind": "drop", "count": True}, "'count' must be a positive integer"),
+        ({"kind": "throttle", "retry_after": -1}, "'retry_after' must be a whole number"),
+        ({"kind": "throttle", "retry_after": 0.5}, "'retry_after' must be a whole number"),
+        ({"kind": "server_error", "status": 404}, "'status' must be a 5xx HTTP status, not 404"),
+        ({"kind": "server_error", "status": "503"}, "'status' must be a 5xx HTTP status"),
+        ({"kind": "drop", "match": {"host": "x"}}, "not ['host']"),
+        ({"kind": "drop", "applied": "yes"}, "'applied' (true or false) goes with a drop fault only"),
+        ({"kind": "server_error", "applied": True}, "'applied' (true or false) goes with a drop fault only"),
+    ],
+)
 def test_bad_fault_rule_is_refused_naming_the_problem(control, emulator_log, rule, problem):
     error = assert_arm_error(control.post("/faults", json=rule), 400, "InvalidParameter")
     assert problem in error["message"]
@@ -146,9 +160,11 @@ def test_fault_body_that_is_not_a_json_object_is_refused(control, body):
 
 # --- durations -------------------------------------------------------------------------------------
 
+
 def test_durations_get_patch_delete(control):
     defaults = control.get("/durations").json()
-    assert defaults["gallery_create"] == 15 and defaults["vm_create"] == 120
+    assert defaults["gallery_create"] == 15
+    assert defaults["vm_create"] == 120
 
     patched = control.patch("/durations", json={"gallery_create": 5, "disk_create": 1.5})
     assert patched.status_code == 200
@@ -156,15 +172,19 @@ def test_durations_get_patch_delete(control):
     assert control.get("/durations").json() == patched.json()
 
     restored = control.delete("/durations")
-    assert restored.status_code == 200 and restored.json() == defaults
+    assert restored.status_code == 200
+    assert restored.json() == defaults
     assert control.get("/durations").json() == defaults
 
 
-@pytest.mark.parametrize(("overrides", "problem"), [
-    ({"gallery_create": 5, "warp_drive": 1}, "unknown duration keys ['warp_drive']"),
-    ({"disk_create": -1}, "non-negative numbers: ['disk_create']"),
-    ({"disk_create": "fast"}, "non-negative numbers: ['disk_create']"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"gallery_create": 5, "warp_drive": 1}, "unknown duration keys ['warp_drive']"),
+        ({"disk_create": -1}, "non-negative numbers: ['disk_create']"),
+        ({"disk_create": "fast"}, "non-negative numbers: ['disk_create']"),
+    ],
+)
 def test_bad_duration_override_is_refused_and_changes_nothing(control, overrides, problem):
     before = control.get("/durations").json()
     error = assert_arm_error(control.patch("/durations", json=overrides), 400, "InvalidParameter")
@@ -173,6 +193,7 @@ def test_bad_duration_override_is_refused_and_changes_nothing(control, overrides
 
 
 # --- request log -----------------------------------------------------------------------------------
+
 
 def test_request_log_summary_counts_by_service_since_a_mark(own_control, own_info):
     control, info = own_control, own_info
@@ -183,25 +204,48 @@ def test_request_log_summary_counts_by_service_since_a_mark(own_control, own_inf
     verify = info["ca_bundle"]
     groups = f"{info['arm_endpoint']}subscriptions/{info['subscription_id']}/resourcegroups"
     for _ in range(2):
-        requests.get(groups, params={"api-version": "2024-11-01"}, headers={"Authorization": f"Bearer {arm_token}"},
-                     verify=verify, timeout=10)
-    requests.get(f"{info['batch_endpoint']}/supportedimages", params={"api-version": "2025-06-01"},
-                 headers={"Authorization": f"Bearer {batch_token}"}, verify=verify, timeout=10)
-    requests.get(f"{info['authority_host']}/{info['tenant_id']}/v2.0/.well-known/openid-configuration",
-                 verify=verify, timeout=10)
+        requests.get(
+            groups,
+            params={"api-version": "2024-11-01"},
+            headers={"Authorization": f"Bearer {arm_token}"},
+            verify=verify,
+            timeout=10,
+        )
+    requests.get(
+        f"{info['batch_endpoint']}/supportedimages",
+        params={"api-version": "2025-06-01"},
+        headers={"Authorization": f"Bearer {batch_token}"},
+        verify=verify,
+        timeout=10,
+    )
+    requests.get(
+        f"{info['authority_host']}/{info['tenant_id']}/v2.0/.well-known/openid-configuration", verify=verify, timeout=10
+    )
 
     # A request is logged once answered, so the one that read the mark comes first.
     log = control.get("/requests", params={"since": since}).json()
-    assert log["summary"] == {"by_service": {"control": 1, "arm": 2, "batch": 1, "entra": 1}, "total": 5,
-                              "last_id": since + 5}
+    assert log["summary"] == {
+        "by_service": {"control": 1, "arm": 2, "batch": 1, "entra": 1},
+        "total": 5,
+        "last_id": since + 5,
+    }
     assert [(e["service"], e["method"], e["status"]) for e in log["value"]] == [
-        ("control", "GET", 200), ("arm", "GET", 200), ("arm", "GET", 200), ("batch", "GET", 200),
-        ("entra", "GET", 200)]
+        ("control", "GET", 200),
+        ("arm", "GET", 200),
+        ("arm", "GET", 200),
+        ("batch", "GET", 200),
+        ("entra", "GET", 200),
+    ]
     assert log["value"][1]["path"] == f"/subscriptions/{info['subscription_id']}/resourcegroups"
     assert all(e["duration_ms"] >= 0 and e["fault"] is None for e in log["value"])
     # The size of each answer's body, as the client received it.
-    groups_body = requests.get(groups, params={"api-version": "2024-11-01"},
-                               headers={"Authorization": f"Bearer {arm_token}"}, verify=verify, timeout=10).content
+    groups_body = requests.get(
+        groups,
+        params={"api-version": "2024-11-01"},
+        headers={"Authorization": f"Bearer {arm_token}"},
+        verify=verify,
+        timeout=10,
+    ).content
     assert log["value"][1]["bytes"] == len(groups_body) > 0
 
     # The log query itself is logged: the next one since the same point sees it.
@@ -222,22 +266,42 @@ def test_request_log_keeps_no_secrets(own_control, own_info):
     marker = f"s3cret-{uuid.uuid4().hex}"
     verify = info["ca_bundle"]
     since = control.get("/requests").json()["summary"]["last_id"]
-    token = requests.post(f"{info['authority_host']}/{info['tenant_id']}/oauth2/v2.0/token",
-                          data={"grant_type": "client_credentials", "client_id": info["client_id"],
-                                "client_secret": marker, "scope": info["arm_scope"]}, verify=verify, timeout=10)
+    token = requests.post(
+        f"{info['authority_host']}/{info['tenant_id']}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": marker,
+            "scope": info["arm_scope"],
+        },
+        verify=verify,
+        timeout=10,
+    )
     assert token.status_code == 401
-    arm = requests.get(f"{info['arm_endpoint']}subscriptions/{info['subscription_id']}/resourcegroups",
-                       params={"api-version": "2024-11-01", "sig": marker},
-                       headers={"Authorization": f"Bearer {marker}"}, verify=verify, timeout=10)
+    arm = requests.get(
+        f"{info['arm_endpoint']}subscriptions/{info['subscription_id']}/resourcegroups",
+        params={"api-version": "2024-11-01", "sig": marker},
+        headers={"Authorization": f"Bearer {marker}"},
+        verify=verify,
+        timeout=10,
+    )
     assert arm.status_code == 401
-    batch = requests.get(f"{info['batch_endpoint']}/supportedimages", params={"api-version": "2025-06-01"},
-                         headers={"Authorization": f"SharedKey {info['batch_account']}:{marker}",
-                                  "ocp-date": marker}, verify=verify, timeout=10)
+    batch = requests.get(
+        f"{info['batch_endpoint']}/supportedimages",
+        params={"api-version": "2025-06-01"},
+        headers={"Authorization": f"SharedKey {info['batch_account']}:{marker}", "ocp-date": marker},
+        verify=verify,
+        timeout=10,
+    )
     assert batch.status_code == 403
 
     log = control.get("/requests", params={"since": since})
     assert [(e["service"], e["status"]) for e in log.json()["value"]] == [
-        ("control", 200), ("entra", 401), ("arm", 401), ("batch", 403)]
+        ("control", 200),
+        ("entra", 401),
+        ("arm", 401),
+        ("batch", 403),
+    ]
     assert marker not in log.text
     data_dir = Path(info["data_dir"])
     for path in [*data_dir.glob("state.sqlite*"), data_dir / "emulator.log"]:

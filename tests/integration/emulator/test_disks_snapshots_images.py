@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.mgmt.compute.models import (CreationData, Disk, DiskProperties, DiskSecurityProfile, Image, ImageDataDisk,
-                                       ImageOSDisk, ImageProperties, ImageStorageProfile, SubResource)
+from azure.mgmt.compute.models import (
+    CreationData,
+    Disk,
+    DiskProperties,
+    DiskSecurityProfile,
+    Image,
+    ImageDataDisk,
+    ImageOSDisk,
+    ImageProperties,
+    ImageStorageProfile,
+    SubResource,
+)
 
 from tests.integration import clients
 from tests.integration.emulator import builders, vm_builders
@@ -14,7 +24,8 @@ from tests.integration.emulator import builders, vm_builders
 def image_body(info, os_snapshot_id: str, data_snapshot_ids: tuple[str, ...] = (), **props) -> Image:
     storage = ImageStorageProfile(
         os_disk=ImageOSDisk(os_type="Linux", os_state="Generalized", snapshot=SubResource(id=os_snapshot_id)),
-        data_disks=[ImageDataDisk(lun=lun, snapshot=SubResource(id=i)) for lun, i in enumerate(data_snapshot_ids)])
+        data_disks=[ImageDataDisk(lun=lun, snapshot=SubResource(id=i)) for lun, i in enumerate(data_snapshot_ids)],
+    )
     return Image(location=info["location"], properties=ImageProperties(storage_profile=storage, **props))
 
 
@@ -33,15 +44,21 @@ def test_disk_create_get_list_delete(compute, info):
 
 def test_disk_rules(compute, info):
     rg = info["resource_group"]
-    no_size = Disk(location=info["location"],
-                   properties=DiskProperties(creation_data=CreationData(create_option="Empty")))
+    no_size = Disk(
+        location=info["location"], properties=DiskProperties(creation_data=CreationData(create_option="Empty"))
+    )
     with pytest.raises(HttpResponseError) as err:
         compute.disks.begin_create_or_update(rg, "dsk_nosize", no_size)
     assert (err.value.status_code, err.value.error.code) == (400, "InvalidParameter")
     assert "diskSizeGB" in err.value.error.message
-    trusted_empty = Disk(location=info["location"], properties=DiskProperties(
-        creation_data=CreationData(create_option="Empty"), disk_size_gb=30,
-        security_profile=DiskSecurityProfile(security_type="TrustedLaunch")))
+    trusted_empty = Disk(
+        location=info["location"],
+        properties=DiskProperties(
+            creation_data=CreationData(create_option="Empty"),
+            disk_size_gb=30,
+            security_profile=DiskSecurityProfile(security_type="TrustedLaunch"),
+        ),
+    )
     with pytest.raises(HttpResponseError) as err:
         compute.disks.begin_create_or_update(rg, "dsk_tl_empty", trusted_empty)
     assert err.value.error.code == "BadRequest"
@@ -56,8 +73,9 @@ def test_snapshot_copies_the_disk_and_completes(compute, info, control):
     rg = info["resource_group"]
     source = builders.disk(compute, info, "dsk_for_snap", size_gb=40)
     control.patch("/durations", json={"snapshot_create": 600})
-    poller = compute.snapshots.begin_create_or_update(rg, "snap_ok", builders.snapshot_body(info, source.id,
-                                                                                            incremental=True))
+    poller = compute.snapshots.begin_create_or_update(
+        rg, "snap_ok", builders.snapshot_body(info, source.id, incremental=True)
+    )
     assert compute.snapshots.get(rg, "snap_ok").provisioning_state == "Creating"
     snap = poller.result()
     assert snap.provisioning_state == "Succeeded"
@@ -72,11 +90,14 @@ def test_snapshot_copies_the_disk_and_completes(compute, info, control):
 
 
 def test_snapshot_of_a_missing_disk(compute, info):
-    missing = f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/" \
-              "Microsoft.Compute/disks/nosuchdisk"
+    missing = (
+        f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/"
+        "Microsoft.Compute/disks/nosuchdisk"
+    )
     with pytest.raises(ResourceNotFoundError) as err:
-        compute.snapshots.begin_create_or_update(info["resource_group"], "snap_orphan",
-                                                 builders.snapshot_body(info, missing))
+        compute.snapshots.begin_create_or_update(
+            info["resource_group"], "snap_orphan", builders.snapshot_body(info, missing)
+        )
     assert err.value.error.code == "NotFound"
     assert err.value.error.message == "Resource nosuchdisk is not found."
 
@@ -84,9 +105,15 @@ def test_snapshot_of_a_missing_disk(compute, info):
 def test_snapshot_failure_leaves_a_failed_snapshot(compute, info, control):
     rg = info["resource_group"]
     source = builders.disk(compute, info, "dsk_snapfail")
-    control.post("/faults", json={"kind": "operation_failed", "match": {"resource_type": "snapshots",
-                                                                        "name": "^snap_fail$"},
-                                  "code": "InternalDiskManagementError", "message": "Snapshot copy failed."})
+    control.post(
+        "/faults",
+        json={
+            "kind": "operation_failed",
+            "match": {"resource_type": "snapshots", "name": "^snap_fail$"},
+            "code": "InternalDiskManagementError",
+            "message": "Snapshot copy failed.",
+        },
+    )
     with pytest.raises(HttpResponseError) as err:
         compute.snapshots.begin_create_or_update(rg, "snap_fail", builders.snapshot_body(info, source.id)).result()
     assert (err.value.error.code, err.value.error.message) == ("InternalDiskManagementError", "Snapshot copy failed.")
@@ -128,8 +155,9 @@ def test_managed_image_of_trusted_launch_is_refused(compute, info):
     with pytest.raises(ResourceExistsError) as err:
         compute.images.begin_create_or_update(rg, "img_tl", image_body(info, snap.id))
     assert err.value.error.code == "OperationNotAllowed"
-    assert err.value.error.message == ("Creation of managed images are not supported for virtual machine with "
-                                       "TrustedLaunch security type.")
+    assert err.value.error.message == (
+        "Creation of managed images are not supported for virtual machine with TrustedLaunch security type."
+    )
     compute.snapshots.begin_delete(rg, "snap_img_tl").result()
     compute.disks.begin_delete(rg, "dsk_img_tl").result()
 
@@ -152,7 +180,10 @@ def test_managed_image_from_a_generalized_vm(compute, info):
     assert image.source_virtual_machine.id == vm.id
     os_disk = image.storage_profile.os_disk
     assert (os_disk.os_type, os_disk.os_state, os_disk.managed_disk.id) == (
-        "Linux", "Generalized", vm.storage_profile.os_disk.managed_disk.id)
+        "Linux",
+        "Generalized",
+        vm.storage_profile.os_disk.managed_disk.id,
+    )
     assert [d.lun for d in image.storage_profile.data_disks] == [0]
     compute.images.begin_delete(rg, "img_vm").result()
     compute.virtual_machines.begin_delete(rg, "vm_capture").result()
@@ -161,17 +192,21 @@ def test_managed_image_from_a_generalized_vm(compute, info):
 def test_managed_image_of_a_trusted_launch_vm_is_refused(compute, info):
     rg = info["resource_group"]
     vm = compute.virtual_machines.begin_create_or_update(
-        rg, "vm_capture_tl", vm_builders.build_vm(info, security_type="TrustedLaunch")).result()
+        rg, "vm_capture_tl", vm_builders.build_vm(info, security_type="TrustedLaunch")
+    ).result()
     with pytest.raises(ResourceExistsError) as err:
         compute.images.begin_create_or_update(rg, "img_vm_tl", vm_image_body(info, vm.id))
-    assert err.value.error.message == ("Creation of managed images are not supported for virtual machine with "
-                                       "TrustedLaunch security type.")
+    assert err.value.error.message == (
+        "Creation of managed images are not supported for virtual machine with TrustedLaunch security type."
+    )
     compute.virtual_machines.begin_delete(rg, "vm_capture_tl").result()
 
 
 def test_managed_image_from_a_missing_vm(compute, info):
-    vm_id = f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/" \
-            "Microsoft.Compute/virtualMachines/novm"
+    vm_id = (
+        f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/"
+        "Microsoft.Compute/virtualMachines/novm"
+    )
     with pytest.raises(ResourceNotFoundError) as err:
         compute.images.begin_create_or_update(info["resource_group"], "img_novm", vm_image_body(info, vm_id))
     assert "Source Virtual Machine 'novm'" in err.value.error.message

@@ -19,24 +19,33 @@ OTHER_ID = "0badc0de-0000-4000-8000-000000000000"
 
 
 def credential_args(info, **overrides) -> dict:
-    args = dict(tenant_id=info["tenant_id"], client_id=info["client_id"], client_secret=info["client_secret"],
-                authority=info["authority_host"], disable_instance_discovery=True,
-                connection_verify=info["ca_bundle"])
+    args = dict(
+        tenant_id=info["tenant_id"],
+        client_id=info["client_id"],
+        client_secret=info["client_secret"],
+        authority=info["authority_host"],
+        disable_instance_discovery=True,
+        connection_verify=info["ca_bundle"],
+    )
     args.update(overrides)
     return args
 
 
 def verified_claims(info, token: str, audience: str) -> dict:
     """Check the token the way a resource server does: keys from the tenant's discovery document."""
-    discovery = requests.get(f"{info['authority_host']}/{info['tenant_id']}/v2.0/.well-known/openid-configuration",
-                             verify=info["ca_bundle"], timeout=10).json()
+    discovery = requests.get(
+        f"{info['authority_host']}/{info['tenant_id']}/v2.0/.well-known/openid-configuration",
+        verify=info["ca_bundle"],
+        timeout=10,
+    ).json()
     assert discovery["jwks_uri"] == f"{info['authority_host']}/{info['tenant_id']}/discovery/v2.0/keys"
     keys = jwt.PyJWKSet.from_dict(requests.get(discovery["jwks_uri"], verify=info["ca_bundle"], timeout=10).json())
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "RS256"
     key = next(k for k in keys.keys if k.key_id == header["kid"])
-    return jwt.decode(token, key.key, algorithms=["RS256"], audience=audience,
-                      issuer=f"https://sts.windows.net/{info['tenant_id']}/")
+    return jwt.decode(
+        token, key.key, algorithms=["RS256"], audience=audience, issuer=f"https://sts.windows.net/{info['tenant_id']}/"
+    )
 
 
 def check_token(info, access_token, scope_key: str) -> None:
@@ -44,7 +53,8 @@ def check_token(info, access_token, scope_key: str) -> None:
     assert claims["tid"] == info["tenant_id"]
     assert claims["appid"] == info["client_id"]
     now = time.time()
-    assert claims["iat"] <= now + 5 and claims["exp"] > now + 3000
+    assert claims["iat"] <= now + 5
+    assert claims["exp"] > now + 3000
     assert abs(access_token.expires_on - claims["exp"]) <= 5
 
 
@@ -64,8 +74,12 @@ def test_a_token_signed_by_another_key_fails_verification_with_the_served_keys(i
     """The JWKS check above is real: a token the emulator did not sign does not pass it."""
     genuine = ClientSecretCredential(**credential_args(info)).get_token(info["arm_scope"]).token
     claims = jwt.decode(genuine, options={"verify_signature": False})
-    forged = jwt.encode(claims, rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256",
-                        headers={"kid": jwt.get_unverified_header(genuine)["kid"]})
+    forged = jwt.encode(
+        claims,
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        algorithm="RS256",
+        headers={"kid": jwt.get_unverified_header(genuine)["kid"]},
+    )
     with pytest.raises(jwt.InvalidSignatureError):
         verified_claims(info, forged, AUDIENCES["arm_scope"])
 
@@ -106,8 +120,11 @@ async def test_async_credential_for_unknown_tenant_gets_no_token(info):
 BAD_SCOPES = [
     pytest.param(["https://management.azure.com/user_impersonation"], "AADSTS1002012", id="not-.default"),
     pytest.param(["https://vault.azure.net/.default"], "AADSTS500011", id="unknown-resource"),
-    pytest.param(["https://management.azure.com/.default", "https://batch.core.windows.net//.default"],
-                 "AADSTS1002012", id="two-resources"),
+    pytest.param(
+        ["https://management.azure.com/.default", "https://batch.core.windows.net//.default"],
+        "AADSTS1002012",
+        id="two-resources",
+    ),
 ]
 
 
@@ -125,19 +142,31 @@ async def test_async_credential_with_bad_scope_gets_no_token(info, scopes, aadst
 
 
 def token_request(info, tenant: str | None = None, **form) -> requests.Response:
-    fields = {"grant_type": "client_credentials", "client_id": info["client_id"],
-              "client_secret": info["client_secret"], "scope": info["arm_scope"], **form}
-    return requests.post(f"{info['authority_host']}/{tenant or info['tenant_id']}/oauth2/v2.0/token", data=fields,
-                         verify=info["ca_bundle"], timeout=10)
+    fields = {
+        "grant_type": "client_credentials",
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        "scope": info["arm_scope"],
+        **form,
+    }
+    return requests.post(
+        f"{info['authority_host']}/{tenant or info['tenant_id']}/oauth2/v2.0/token",
+        data=fields,
+        verify=info["ca_bundle"],
+        timeout=10,
+    )
 
 
-@pytest.mark.parametrize(("form", "status", "error", "aadsts"), [
-    pytest.param({"client_secret": "not-the-secret"}, 401, "invalid_client", 7000215, id="wrong-secret"),
-    pytest.param({"client_secret": ""}, 401, "invalid_client", 7000218, id="no-secret"),
-    pytest.param({"client_id": OTHER_ID}, 400, "unauthorized_client", 700016, id="unknown-client"),
-    pytest.param({"scope": "openid"}, 400, "invalid_scope", 1002012, id="bad-scope"),
-    pytest.param({"grant_type": "password"}, 400, "unsupported_grant_type", 70003, id="other-grant"),
-])
+@pytest.mark.parametrize(
+    ("form", "status", "error", "aadsts"),
+    [
+        pytest.param({"client_secret": "not-the-secret"}, 401, "invalid_client", 7000215, id="wrong-secret"),
+        pytest.param({"client_secret": ""}, 401, "invalid_client", 7000218, id="no-secret"),
+        pytest.param({"client_id": OTHER_ID}, 400, "unauthorized_client", 700016, id="unknown-client"),
+        pytest.param({"scope": "openid"}, 400, "invalid_scope", 1002012, id="bad-scope"),
+        pytest.param({"grant_type": "password"}, 400, "unsupported_grant_type", 70003, id="other-grant"),
+    ],
+)
 def test_token_endpoint_answers_errors_in_oauth_format(info, form, status, error, aadsts):
     assert_oauth_error(token_request(info, **form), status, error, aadsts)
 
@@ -151,5 +180,6 @@ def test_token_endpoint_success_shape(info):
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 3599
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3599
     verified_claims(info, body["access_token"], AUDIENCES["arm_scope"])

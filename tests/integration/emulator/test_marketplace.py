@@ -26,8 +26,9 @@ def test_versions_and_image_properties(compute, info):
     assert versions == ["22.04.202409120", "22.04.202410020", "22.04.202411010"]
     image = images.get(info["location"], *JAMMY, "22_04-lts-gen2", "22.04.202410020")
     assert image.name == "22.04.202410020"
-    assert image.id.endswith("/ArtifactTypes/VMImage/Offers/0001-com-ubuntu-server-jammy/Skus/22_04-lts-gen2/"
-                             "Versions/22.04.202410020")
+    assert image.id.endswith(
+        "/ArtifactTypes/VMImage/Offers/0001-com-ubuntu-server-jammy/Skus/22_04-lts-gen2/Versions/22.04.202410020"
+    )
     assert (image.hyper_v_generation, image.os_disk_image.operating_system) == ("V2", "Linux")
     assert {(f.name, f.value) for f in image.features} >= {("SecurityType", "TrustedLaunchSupported")}
     assert images.get(info["location"], *JAMMY, "22_04-lts", "latest").name == "22.04.202411010"
@@ -35,13 +36,19 @@ def test_versions_and_image_properties(compute, info):
 
 def test_latest_compares_versions_numerically(compute, info, control):
     # "9.10" sorts before "9.5" as text; Azure compares each part as a number.
-    response = control.post("/marketplace/versions", json=dict(zip(("publisher", "offer", "sku"), ALMA),
-                                                               version="9.10.2025060101"))
-    assert response.status_code == 201 and "9.10.2025060101" in response.json()["versions"]
+    response = control.post(
+        "/marketplace/versions", json=dict(zip(("publisher", "offer", "sku"), ALMA), version="9.10.2025060101")
+    )
+    assert response.status_code == 201
+    assert "9.10.2025060101" in response.json()["versions"]
     newest = compute.virtual_machine_images.list(info["location"], *ALMA, orderby="name desc", top=1)
     assert [v.name for v in newest] == ["9.10.2025060101"]
-    assert control.post("/marketplace/versions", json=dict(zip(("publisher", "offer", "sku"), ALMA),
-                                                           version="latest")).status_code == 400
+    assert (
+        control.post(
+            "/marketplace/versions", json=dict(zip(("publisher", "offer", "sku"), ALMA), version="latest")
+        ).status_code
+        == 400
+    )
 
 
 def test_unknown_image_is_not_found(compute, info):

@@ -1,5 +1,6 @@
 """Microsoft.Network over plain REST (no azure-mgmt-network is installed): the seeded virtual network,
-NICs and public IPs that VMs create, and the rules for deleting them."""
+NICs and public IPs that VMs create, and the rules for deleting them.
+"""
 
 from __future__ import annotations
 
@@ -17,18 +18,23 @@ def network(info, credential):
 
 def test_seeded_virtual_network_and_subnet(network, info):
     subnet = network.get(info["subnet_id"]).json()
-    assert subnet["id"] == info["subnet_id"] and subnet["properties"]["addressPrefix"] == "10.0.0.0/24"
+    assert subnet["id"] == info["subnet_id"]
+    assert subnet["properties"]["addressPrefix"] == "10.0.0.0/24"
     vnet = network.get(info["subnet_id"].rsplit("/subnets/", 1)[0]).json()
-    assert vnet["type"] == "Microsoft.Network/virtualNetworks" and vnet["location"] == info["location"]
+    assert vnet["type"] == "Microsoft.Network/virtualNetworks"
+    assert vnet["location"] == info["location"]
     assert [s["name"] for s in vnet["properties"]["subnets"]] == [subnet["name"]]
     group = f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}"
-    assert vnet["name"] in [v["name"] for v in network.get(f"{group}/providers/Microsoft.Network/virtualNetworks")
-                            .json()["value"]]
+    assert vnet["name"] in [
+        v["name"] for v in network.get(f"{group}/providers/Microsoft.Network/virtualNetworks").json()["value"]
+    ]
 
 
 def test_missing_nic_is_not_found_and_missing_delete_is_204(network, info):
-    nic = (f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/"
-           "Microsoft.Network/networkInterfaces/ghost")
+    nic = (
+        f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/"
+        "Microsoft.Network/networkInterfaces/ghost"
+    )
     assert network.get(nic).json()["error"]["code"] == "ResourceNotFound"
     assert network.delete(nic).status_code == 204
     assert network.get(nic, params={}).json()["error"]["code"] == "MissingApiVersionParameter"

@@ -22,14 +22,16 @@ def with_status(pipeline_response, deserialized, headers):
 
 def test_create_then_update_get_exists_and_list(resources, info):
     status, created = resources.resource_groups.create_or_update(
-        "rg-crud", ResourceGroup(location="West Europe", tags={"team": "render"}), cls=with_status)
+        "rg-crud", ResourceGroup(location="West Europe", tags={"team": "render"}), cls=with_status
+    )
     assert status == 201
     assert created.id == f"/subscriptions/{info['subscription_id']}/resourceGroups/rg-crud"
     assert (created.name, created.location, created.tags) == ("rg-crud", "westeurope", {"team": "render"})
     assert created.properties.provisioning_state == "Succeeded"
 
     status, updated = resources.resource_groups.create_or_update(
-        "rg-crud", ResourceGroup(location="westeurope", tags={"team": "genomics"}), cls=with_status)
+        "rg-crud", ResourceGroup(location="westeurope", tags={"team": "genomics"}), cls=with_status
+    )
     assert status == 200
     assert updated.tags == {"team": "genomics"}
 
@@ -37,7 +39,8 @@ def test_create_then_update_get_exists_and_list(resources, info):
     assert resources.resource_groups.check_existence("rg-crud") is True
     assert resources.resource_groups.check_existence("rg-never-made") is False
     names = [group.name for group in resources.resource_groups.list()]
-    assert "rg-crud" in names and info["resource_group"] in names
+    assert "rg-crud" in names
+    assert info["resource_group"] in names
     resources.resource_groups.begin_delete("rg-crud").result()
 
 
@@ -60,8 +63,9 @@ def test_get_and_delete_of_a_missing_group(resources):
 
 def test_delete_is_a_long_running_operation_that_removes_the_contents(resources, compute, control, info):
     resources.resource_groups.create_or_update("rg-cascade", ResourceGroup(location=info["location"]))
-    gallery = compute.galleries.begin_create_or_update("rg-cascade", "cascade_gallery",
-                                                       Gallery(location=info["location"])).result()
+    gallery = compute.galleries.begin_create_or_update(
+        "rg-cascade", "cascade_gallery", Gallery(location=info["location"])
+    ).result()
     # Slow enough (3 s of real time) to look at the group while it is being deleted.
     control.patch("/durations", json={"vm_delete": 1800})
 

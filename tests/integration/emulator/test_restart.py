@@ -1,5 +1,6 @@
 """An emulator restarted on the same data dir and port carries on: state, in-flight operations, identities, keys,
-CA, faults, duration overrides and the emulated clock all survive, so clients keep working across the restart."""
+CA, faults, duration overrides and the emulated clock all survive, so clients keep working across the restart.
+"""
 
 from __future__ import annotations
 
@@ -56,10 +57,12 @@ class Restarted:
 
 async def begin_gallery_create(info) -> str:
     """Start the operation and keep only its continuation token: an aio poller polls only when awaited, so
-    nothing polls while the emulator is down."""
+    nothing polls while the emulator is down.
+    """
     async with clients.async_credential(info) as credential, clients.async_compute(info, credential) as compute:
-        poller = await compute.galleries.begin_create_or_update(info["resource_group"], GALLERY,
-                                                                Gallery(location=info["location"]))
+        poller = await compute.galleries.begin_create_or_update(
+            info["resource_group"], GALLERY, Gallery(location=info["location"])
+        )
         return poller.continuation_token()
 
 
@@ -74,15 +77,30 @@ def restarted(tmp_path_factory):
             ca_copy = str(tmp_path_factory.mktemp("ca") / "ca.pem")
             shutil.copy(info["ca_bundle"], ca_copy)
             assert control.patch("/durations", json={"gallery_create": GALLERY_CREATE}).status_code == 200
-            fault = control.post("/faults", json={"kind": "throttle", "match": {"service": "arm", "path": PROBE_PATH},
-                                                  "count": 3, "retry_after": 1}).json()
+            fault = control.post(
+                "/faults",
+                json={
+                    "kind": "throttle",
+                    "match": {"service": "arm", "path": PROBE_PATH},
+                    "count": 3,
+                    "retry_after": 1,
+                },
+            ).json()
             arm_token = credential.get_token(info["arm_scope"]).token
             continuation_token = asyncio.run(begin_gallery_create(info))
             with clients.compute(info, credential) as compute:
                 assert compute.galleries.get(info["resource_group"], GALLERY).provisioning_state == "Creating"
             clock = control.get("/clock").json()
-            before = Before(info, ca_copy, Path(info["ca_bundle"]).read_bytes(), arm_token, continuation_token, fault,
-                            clock, time.time())
+            before = Before(
+                info,
+                ca_copy,
+                Path(info["ca_bundle"]).read_bytes(),
+                arm_token,
+                continuation_token,
+                fault,
+                clock,
+                time.time(),
+            )
     finally:
         first.stop()
     second = start_emulator(data_dir, speed=SPEED, port=info["port"])
@@ -101,8 +119,17 @@ def compute_with_old_token(restarted):
 def test_same_endpoint_identities_and_keys(restarted):
     before, after = restarted.before.info, restarted.info
     assert after["pid"] != before["pid"]
-    for field in ("port", "arm_endpoint", "batch_endpoint", "tenant_id", "client_id", "client_secret",
-                  "subscription_id", "batch_account_key", "ca_bundle"):
+    for field in (
+        "port",
+        "arm_endpoint",
+        "batch_endpoint",
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "subscription_id",
+        "batch_account_key",
+        "ca_bundle",
+    ):
         assert after[field] == before[field], field
 
 
@@ -114,8 +141,11 @@ def test_in_flight_operation_continues_and_its_poller_completes(restarted, compu
     rg = restarted.info["resource_group"]
     assert compute_with_old_token.galleries.get(rg, GALLERY).provisioning_state == "Creating"
     poller = compute_with_old_token.galleries.begin_create_or_update(
-        rg, GALLERY, Gallery(location=restarted.info["location"]),
-        continuation_token=restarted.before.continuation_token)
+        rg,
+        GALLERY,
+        Gallery(location=restarted.info["location"]),
+        continuation_token=restarted.before.continuation_token,
+    )
     gallery = poller.result(timeout=60)
     assert gallery.provisioning_state == "Succeeded"
     assert gallery.id.endswith(f"/galleries/{GALLERY}")
@@ -140,8 +170,11 @@ def test_faults_and_duration_overrides_persist(restarted):
     assert control.get("/faults").json()["value"] == [restarted.before.fault]
     assert control.get("/durations").json()["gallery_create"] == GALLERY_CREATE
     # The persisted rule is live, not just listed: it still throttles what it matches.
-    response = requests.get(f"{restarted.info['arm_endpoint']}subscriptions/{restarted.info['subscription_id']}"
-                            "/never-called-by-anything", verify=restarted.info["ca_bundle"], timeout=10)
+    response = requests.get(
+        f"{restarted.info['arm_endpoint']}subscriptions/{restarted.info['subscription_id']}/never-called-by-anything",
+        verify=restarted.info["ca_bundle"],
+        timeout=10,
+    )
     assert response.status_code == 429
     assert control.get("/faults").json()["value"] == [dict(restarted.before.fault, count=2, fired=1)]
 

@@ -37,8 +37,11 @@ def log_mark(control) -> int:
 def attempts(control, since: int, service: str, method: str, path_pattern: str) -> list[dict]:
     """The logged requests since ``since`` to one operation, in order."""
     entries = control.get("/requests", params={"since": since}).json()["value"]
-    return [e for e in entries if e["service"] == service and e["method"] == method
-            and re.search(path_pattern, e["path"], re.IGNORECASE)]
+    return [
+        e
+        for e in entries
+        if e["service"] == service and e["method"] == method and re.search(path_pattern, e["path"], re.IGNORECASE)
+    ]
 
 
 def outcomes(tries: list[dict]) -> list[tuple[int, str | None]]:
@@ -47,7 +50,8 @@ def outcomes(tries: list[dict]) -> list[tuple[int, str | None]]:
 
 def assert_waited_retry_after(tries: list[dict], seconds: float) -> None:
     gaps = [later["real_time"] - earlier["real_time"] for earlier, later in zip(tries, tries[1:])]
-    assert gaps and all(gap >= seconds * 0.9 for gap in gaps), gaps
+    assert gaps, gaps
+    assert all(gap >= seconds * 0.9 for gap in gaps), gaps
 
 
 def list_galleries(compute, info) -> list:
@@ -60,20 +64,33 @@ def generalize(compute, info) -> None:
 
 # --- what a faulted response looks like on the wire --------------------------------------------------
 
+
 @pytest.fixture
 def arm_get(info, credential):
     token = credential.get_token(info["arm_scope"]).token
-    url = (f"{info['arm_endpoint']}subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}"
-           "/providers/Microsoft.Compute/galleries")
-    return lambda: requests.get(url, params={"api-version": "2026-03-03"}, headers={"Authorization": f"Bearer {token}"},
-                                verify=info["ca_bundle"], timeout=10)
+    url = (
+        f"{info['arm_endpoint']}subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}"
+        "/providers/Microsoft.Compute/galleries"
+    )
+    return lambda: requests.get(
+        url,
+        params={"api-version": "2026-03-03"},
+        headers={"Authorization": f"Bearer {token}"},
+        verify=info["ca_bundle"],
+        timeout=10,
+    )
 
 
 @pytest.fixture
 def batch_get(info, credential):
     token = credential.get_token(info["batch_scope"]).token
-    return lambda: requests.get(f"{info['batch_endpoint']}/supportedimages", params={"api-version": "2025-06-01"},
-                                headers={"Authorization": f"Bearer {token}"}, verify=info["ca_bundle"], timeout=10)
+    return lambda: requests.get(
+        f"{info['batch_endpoint']}/supportedimages",
+        params={"api-version": "2025-06-01"},
+        headers={"Authorization": f"Bearer {token}"},
+        verify=info["ca_bundle"],
+        timeout=10,
+    )
 
 
 def test_throttled_arm_response_is_a_429_with_retry_after(control, arm_get):
@@ -92,23 +109,28 @@ def test_throttled_batch_response_is_a_429_with_retry_after_in_batch_format(cont
     assert batch_get().status_code == 200
 
 
-@pytest.mark.parametrize(("status", "arm_code", "batch_code"), [(500, "InternalServerError", "InternalError"),
-                                                                (503, "ServiceUnavailable", "ServerBusy")])
+@pytest.mark.parametrize(
+    ("status", "arm_code", "batch_code"),
+    [(500, "InternalServerError", "InternalError"), (503, "ServiceUnavailable", "ServerBusy")],
+)
 def test_server_error_responses_carry_no_retry_after(control, arm_get, batch_get, status, arm_code, batch_code):
     add_fault(control, kind="server_error", status=status, match={"service": "arm|batch"}, count=2)
     arm = arm_get()
     assert_arm_error(arm, status, arm_code)
     batch = batch_get()
     assert_batch_error(batch, status, batch_code)
-    assert "Retry-After" not in arm.headers and "Retry-After" not in batch.headers
+    assert "Retry-After" not in arm.headers
+    assert "Retry-After" not in batch.headers
 
 
 # --- sync clients ------------------------------------------------------------------------------------
 
+
 def test_throttled_arm_get_is_retried_after_retry_after(control, compute, info):
     since = log_mark(control)
-    add_fault(control, kind="throttle", match={"service": "arm", "method": "GET", "path": GALLERIES}, count=2,
-              retry_after=1)
+    add_fault(
+        control, kind="throttle", match={"service": "arm", "method": "GET", "path": GALLERIES}, count=2, retry_after=1
+    )
     list_galleries(compute, info)
     tries = attempts(control, since, "arm", "GET", GALLERIES)
     assert outcomes(tries) == [(429, "throttle"), (429, "throttle"), (200, None)]
@@ -117,8 +139,13 @@ def test_throttled_arm_get_is_retried_after_retry_after(control, compute, info):
 
 def test_throttled_batch_get_is_retried_after_retry_after(control, batch):
     since = log_mark(control)
-    add_fault(control, kind="throttle", match={"service": "batch", "method": "GET", "path": SUPPORTED_IMAGES},
-              count=2, retry_after=1)
+    add_fault(
+        control,
+        kind="throttle",
+        match={"service": "batch", "method": "GET", "path": SUPPORTED_IMAGES},
+        count=2,
+        retry_after=1,
+    )
     assert list(batch.list_supported_images())
     tries = attempts(control, since, "batch", "GET", SUPPORTED_IMAGES)
     assert outcomes(tries) == [(429, "throttle"), (429, "throttle"), (200, None)]
@@ -139,16 +166,22 @@ def test_throttling_longer_than_the_retry_budget_surfaces_as_429(control, comput
 
 def test_503_on_get_is_retried(control, compute, info):
     since = log_mark(control)
-    add_fault(control, kind="server_error", status=503, match={"service": "arm", "method": "GET", "path": GALLERIES},
-              count=1)
+    add_fault(
+        control, kind="server_error", status=503, match={"service": "arm", "method": "GET", "path": GALLERIES}, count=1
+    )
     list_galleries(compute, info)
     assert outcomes(attempts(control, since, "arm", "GET", GALLERIES)) == [(503, "server_error"), (200, None)]
 
 
 def test_502_on_post_without_retry_after_is_not_retried(control, compute, info):
     since = log_mark(control)
-    add_fault(control, kind="server_error", status=502, match={"service": "arm", "method": "POST", "path": GENERALIZE},
-              count=1)
+    add_fault(
+        control,
+        kind="server_error",
+        status=502,
+        match={"service": "arm", "method": "POST", "path": GENERALIZE},
+        count=1,
+    )
     with pytest.raises(HttpResponseError) as err:
         generalize(compute, info)
     assert err.value.status_code == 502
@@ -190,8 +223,9 @@ def test_dropped_connection_on_post_surfaces_as_service_response_error(control, 
 def test_applied_drop_makes_the_write_and_loses_the_answer(control, batch, emulator_log):
     """A client that dies between sending a write and reading the answer: the pool exists, the caller never heard."""
     since = log_mark(control)
-    add_fault(control, kind="drop", applied=True, match={"service": "batch", "method": "POST", "path": "/pools$"},
-              count=1)
+    add_fault(
+        control, kind="drop", applied=True, match={"service": "batch", "method": "POST", "path": "/pools$"}, count=1
+    )
     with pytest.raises(ServiceResponseError):
         batch.create_pool(marketplace_pool("applied-drop", dedicated=0))
     try:
@@ -210,8 +244,10 @@ def test_drop_closes_the_connection_without_any_http_answer(control, info, emula
     received = b""
     with socket.create_connection(("127.0.0.1", info["port"]), timeout=10) as raw:
         with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-            tls.sendall(f"GET /subscriptions/{info['subscription_id']}/dropme HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                        "Content-Length: 0\r\n\r\n".encode())
+            tls.sendall(
+                f"GET /subscriptions/{info['subscription_id']}/dropme HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Length: 0\r\n\r\n".encode()
+            )
             try:
                 while chunk := tls.recv(4096):
                     received += chunk
@@ -224,6 +260,7 @@ def test_drop_closes_the_connection_without_any_http_answer(control, info, emula
 
 
 # --- aio clients -------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def async_credential(info):
@@ -246,8 +283,9 @@ async def async_batch(info, async_credential):
 async def test_async_throttled_gets_are_retried(control, async_compute, async_batch, info):
     since = log_mark(control)
     for service, path in (("arm", GALLERIES), ("batch", SUPPORTED_IMAGES)):
-        add_fault(control, kind="throttle", match={"service": service, "method": "GET", "path": path}, count=1,
-                  retry_after=1)
+        add_fault(
+            control, kind="throttle", match={"service": service, "method": "GET", "path": path}, count=1, retry_after=1
+        )
     [g async for g in async_compute.galleries.list_by_resource_group(info["resource_group"])]
     assert [image async for image in async_batch.list_supported_images()]
     arm = attempts(control, since, "arm", "GET", GALLERIES)

@@ -1,5 +1,6 @@
 """Build VMs through the real azure-mgmt-compute clients (sync and aio) over HTTPS: create from the
-Marketplace, the build that powers the VM off, power actions, generalize, delete cascade, faults."""
+Marketplace, the build that powers the VM off, power actions, generalize, delete cascade, faults.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.compute.models import OSProfile
 
 from tests.integration import clients
-from tests.integration.emulator.vm_builders import (BUILD_SCRIPT, UBUNTU_GEN1, UBUNTU_GEN2, WINDOWS_2022_G2, build_vm,
-                                                    linux_profile, nic_configuration, statuses, wait_for_power)
+from tests.integration.emulator.vm_builders import (
+    BUILD_SCRIPT,
+    UBUNTU_GEN1,
+    UBUNTU_GEN2,
+    WINDOWS_2022_G2,
+    build_vm,
+    linux_profile,
+    nic_configuration,
+    statuses,
+    wait_for_power,
+)
 
 DISKS = "arm/disks"
 NICS = "arm/networkInterfaces"
@@ -36,13 +46,16 @@ def test_create_resolves_latest_and_reports_instance_view(compute, info, network
     vm = compute.virtual_machines.begin_create_or_update(rg, "vm-latest", build_vm(info, tags={"purpose": "build"}))
     vm = vm.result()
     assert vm.provisioning_state == "Succeeded"
-    assert vm.vm_id and vm.time_created
+    assert vm.vm_id
+    assert vm.time_created
     reference = vm.storage_profile.image_reference
     assert reference.version == "latest"
     assert reference.exact_version == latest_version(compute, info, UBUNTU_GEN2)
     os_disk = vm.storage_profile.os_disk
-    assert os_disk.name.startswith("vm-latest_OsDisk_1_") and os_disk.disk_size_gb == 30
-    assert os_disk.delete_option == "Delete" and os_disk.managed_disk.storage_account_type == "Premium_LRS"
+    assert os_disk.name.startswith("vm-latest_OsDisk_1_")
+    assert os_disk.disk_size_gb == 30
+    assert os_disk.delete_option == "Delete"
+    assert os_disk.managed_disk.storage_account_type == "Premium_LRS"
     assert compute.disks.get(rg, os_disk.name).managed_by == vm.id
 
     view = compute.virtual_machines.get(rg, "vm-latest", expand="instanceView").instance_view
@@ -61,16 +74,19 @@ def test_create_resolves_latest_and_reports_instance_view(compute, info, network
 
 def test_published_marketplace_version_becomes_latest(compute, info, control):
     image = ("Canonical", "ubuntu-24_04-lts", "server")
-    published = control.post("/marketplace/versions", json=dict(zip(("publisher", "offer", "sku"), image),
-                                                                version="24.04.202601150"))
+    published = control.post(
+        "/marketplace/versions", json=dict(zip(("publisher", "offer", "sku"), image), version="24.04.202601150")
+    )
     assert published.status_code == 201
     assert latest_version(compute, info, image) == "24.04.202601150"
-    vm = compute.virtual_machines.begin_create_or_update(info["resource_group"], "vm-newbase",
-                                                         build_vm(info, image=image)).result()
+    vm = compute.virtual_machines.begin_create_or_update(
+        info["resource_group"], "vm-newbase", build_vm(info, image=image)
+    ).result()
     assert vm.storage_profile.image_reference.exact_version == "24.04.202601150"
     compute.virtual_machines.begin_delete(info["resource_group"], "vm-newbase").result()
-    unknown = control.post("/marketplace/versions", json={"publisher": "Canonical", "offer": "nope", "sku": "x",
-                                                          "version": "1.2.3"})
+    unknown = control.post(
+        "/marketplace/versions", json={"publisher": "Canonical", "offer": "nope", "sku": "x", "version": "1.2.3"}
+    )
     assert unknown.status_code == 400
 
 
@@ -92,7 +108,8 @@ def test_build_that_never_finishes_keeps_running(compute, info, control):
     control.post("/faults", json={"kind": "build_never_finishes", "match": {"name": "^vm-stuck$"}})
     rg = info["resource_group"]
     compute.virtual_machines.begin_create_or_update(
-        rg, "vm-stuck", build_vm(info, os_profile=linux_profile(custom_data=BUILD_SCRIPT))).result()
+        rg, "vm-stuck", build_vm(info, os_profile=linux_profile(custom_data=BUILD_SCRIPT))
+    ).result()
     with pytest.raises(AssertionError):
         wait_for_power(compute, rg, "vm-stuck", "stopped", timeout=0.5)
     compute.virtual_machines.begin_delete(rg, "vm-stuck").result()
@@ -111,8 +128,11 @@ async def test_deallocate_generalize_and_start_refused(info):
         assert view.statuses[-1].code == "PowerState/deallocated"
         await compute.virtual_machines.generalize(rg, "vm-aio")
         view = await compute.virtual_machines.instance_view(rg, "vm-aio")
-        assert [s.code for s in view.statuses] == ["ProvisioningState/succeeded", "OSState/generalized",
-                                                   "PowerState/deallocated"]
+        assert [s.code for s in view.statuses] == [
+            "ProvisioningState/succeeded",
+            "OSState/generalized",
+            "PowerState/deallocated",
+        ]
         with pytest.raises(ResourceExistsError) as err:
             await (await compute.virtual_machines.begin_start(rg, "vm-aio")).result()
         assert "generalized" in err.value.error.message
@@ -136,12 +156,15 @@ def test_power_off_restart_and_start(compute, info):
 def test_trusted_launch_windows_build(compute, info, control):
     control.patch("/durations", json={"build_windows": 60})
     rg = info["resource_group"]
-    profile = OSProfile(computer_name="winbuild", admin_username="builder", admin_password="Str0ng!Passw0rd",
-                        custom_data=BUILD_SCRIPT)
+    profile = OSProfile(
+        computer_name="winbuild", admin_username="builder", admin_password="Str0ng!Passw0rd", custom_data=BUILD_SCRIPT
+    )
     body = build_vm(info, image=WINDOWS_2022_G2, security_type="TrustedLaunch", os_profile=profile)
     vm = compute.virtual_machines.begin_create_or_update(rg, "vm-win", body).result()
-    assert vm.security_profile.uefi_settings.secure_boot_enabled and vm.security_profile.uefi_settings.v_tpm_enabled
-    assert vm.os_profile.admin_password is None and vm.os_profile.custom_data is None
+    assert vm.security_profile.uefi_settings.secure_boot_enabled
+    assert vm.security_profile.uefi_settings.v_tpm_enabled
+    assert vm.os_profile.admin_password is None
+    assert vm.os_profile.custom_data is None
     os_disk = compute.disks.get(rg, vm.storage_profile.os_disk.name)
     assert (os_disk.disk_size_gb, os_disk.security_profile.security_type) == (127, "TrustedLaunch")
     view = compute.virtual_machines.instance_view(rg, "vm-win")
@@ -153,8 +176,12 @@ def test_trusted_launch_windows_build(compute, info, control):
 
 def test_delete_follows_each_delete_option(compute, info, control, network):
     rg = info["resource_group"]
-    body = build_vm(info, os_disk_delete="Detach", data_disk_delete="Delete",
-                    nic=nic_configuration(info, delete_option="Detach", public_ip_delete_option="Delete"))
+    body = build_vm(
+        info,
+        os_disk_delete="Detach",
+        data_disk_delete="Delete",
+        nic=nic_configuration(info, delete_option="Detach", public_ip_delete_option="Delete"),
+    )
     vm = compute.virtual_machines.begin_create_or_update(rg, "vm-cascade", body).result()
     os_disk = vm.storage_profile.os_disk.managed_disk.id.lower()
     data_disk = vm.storage_profile.data_disks[0].managed_disk.id.lower()
@@ -168,11 +195,14 @@ def test_delete_follows_each_delete_option(compute, info, control, network):
     compute.virtual_machines.begin_delete(rg, "vm-cascade", force_deletion=True).result()
     with pytest.raises(ResourceNotFoundError):
         compute.virtual_machines.get(rg, "vm-cascade")
-    assert os_disk in live_ids(control, DISKS) and data_disk not in live_ids(control, DISKS)
+    assert os_disk in live_ids(control, DISKS)
+    assert data_disk not in live_ids(control, DISKS)
     assert compute.disks.get(rg, vm.storage_profile.os_disk.name).managed_by is None
-    assert nic_id.lower() in live_ids(control, NICS) and public_ip.lower() not in live_ids(control, PUBLIC_IPS)
+    assert nic_id.lower() in live_ids(control, NICS)
+    assert public_ip.lower() not in live_ids(control, PUBLIC_IPS)
     released = network.get(nic_id).json()["properties"]
-    assert "virtualMachine" not in released and "publicIPAddress" not in released["ipConfigurations"][0]["properties"]
+    assert "virtualMachine" not in released
+    assert "publicIPAddress" not in released["ipConfigurations"][0]["properties"]
 
     assert network.delete(nic_id).status_code == 202
     compute.disks.begin_delete(rg, vm.storage_profile.os_disk.name).result()
@@ -184,16 +214,26 @@ def test_delete_option_delete_leaves_nothing_behind(compute, info, control):
     body = build_vm(info, nic=nic_configuration(info, public_ip_delete_option="Delete"))
     vm = compute.virtual_machines.begin_create_or_update(rg, "vm-clean", body).result()
     storage = vm.storage_profile
-    owned = {storage.os_disk.managed_disk.id.lower(), storage.data_disks[0].managed_disk.id.lower(),
-             vm.network_profile.network_interfaces[0].id.lower()}
+    owned = {
+        storage.os_disk.managed_disk.id.lower(),
+        storage.data_disks[0].managed_disk.id.lower(),
+        vm.network_profile.network_interfaces[0].id.lower(),
+    }
     compute.virtual_machines.begin_delete(rg, "vm-clean").result()
     assert not owned & (live_ids(control, DISKS) | live_ids(control, NICS))
     assert not [p for p in live_ids(control, PUBLIC_IPS) if "vm-clean" in p]
 
 
 def test_provisioning_failure_fault_fails_the_operation(compute, info, control):
-    control.post("/faults", json={"kind": "vm_provisioning_failed", "match": {"name": "^vm-broken$"},
-                                  "code": "OSProvisioningClientError", "message": "The guest never reported ready."})
+    control.post(
+        "/faults",
+        json={
+            "kind": "vm_provisioning_failed",
+            "match": {"name": "^vm-broken$"},
+            "code": "OSProvisioningClientError",
+            "message": "The guest never reported ready.",
+        },
+    )
     rg = info["resource_group"]
     poller = compute.virtual_machines.begin_create_or_update(rg, "vm-broken", build_vm(info))
     with pytest.raises(HttpResponseError) as err:
@@ -213,7 +253,8 @@ def test_re_put_joins_creation_updates_tags_and_refuses_image_change(compute, in
     first = compute.virtual_machines.begin_create_or_update(rg, "vm-reput", build_vm(info))
     codes = []
     again = compute.virtual_machines.begin_create_or_update(
-        rg, "vm-reput", build_vm(info), raw_response_hook=lambda r: codes.append(r.http_response.status_code))
+        rg, "vm-reput", build_vm(info), raw_response_hook=lambda r: codes.append(r.http_response.status_code)
+    )
     assert codes[0] == 200
     assert again.result().provisioning_state == first.result().provisioning_state == "Succeeded"
     vm = compute.virtual_machines.get(rg, "vm-reput")
@@ -225,22 +266,41 @@ def test_re_put_joins_creation_updates_tags_and_refuses_image_change(compute, in
     compute.virtual_machines.begin_delete(rg, "vm-reput").result()
 
 
-@pytest.mark.parametrize("case, body_args, status, code", [
-    ("unknown image", {"image": ("Canonical", "UbuntuServer", "99_04")}, 404, "PlatformImageNotFound"),
-    ("unknown size", {"size": "Standard_Q1_v9"}, 400, "InvalidParameter"),
-    ("gen2 image on gen1 size", {"size": "Standard_A2_v2"}, 400, "BadRequest"),
-    ("trusted launch on gen1 image", {"image": UBUNTU_GEN1, "security_type": "TrustedLaunch"}, 400, "BadRequest"),
-    ("bad subnet", {"subnet": "nosuchsubnet"}, 400, "InvalidResourceReference"),
-    ("password-only Linux", {"os_profile": linux_profile(password="Str0ng!Passw0rd", keys=False)}, 400,
-     "InvalidParameter"),
-    ("customData not base64", {"os_profile": linux_profile(custom_data="#!/bin/bash\necho hi")}, 400,
-     "InvalidParameter"),
-    ("no networkApiVersion", {"network_api_version": None}, 400, "InvalidParameter"),
-    ("trusted launch on a size without it", {"size": "Standard_HB120rs_v3", "security_type": "TrustedLaunch"}, 400,
-     "BadRequest"),
-    ("Windows without password", {"image": WINDOWS_2022_G2, "os_profile": OSProfile(admin_username="builder")}, 400,
-     "InvalidParameter"),
-])
+@pytest.mark.parametrize(
+    ("case", "body_args", "status", "code"),
+    [
+        ("unknown image", {"image": ("Canonical", "UbuntuServer", "99_04")}, 404, "PlatformImageNotFound"),
+        ("unknown size", {"size": "Standard_Q1_v9"}, 400, "InvalidParameter"),
+        ("gen2 image on gen1 size", {"size": "Standard_A2_v2"}, 400, "BadRequest"),
+        ("trusted launch on gen1 image", {"image": UBUNTU_GEN1, "security_type": "TrustedLaunch"}, 400, "BadRequest"),
+        ("bad subnet", {"subnet": "nosuchsubnet"}, 400, "InvalidResourceReference"),
+        (
+            "password-only Linux",
+            {"os_profile": linux_profile(password="Str0ng!Passw0rd", keys=False)},
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "customData not base64",
+            {"os_profile": linux_profile(custom_data="#!/bin/bash\necho hi")},
+            400,
+            "InvalidParameter",
+        ),
+        ("no networkApiVersion", {"network_api_version": None}, 400, "InvalidParameter"),
+        (
+            "trusted launch on a size without it",
+            {"size": "Standard_HB120rs_v3", "security_type": "TrustedLaunch"},
+            400,
+            "BadRequest",
+        ),
+        (
+            "Windows without password",
+            {"image": WINDOWS_2022_G2, "os_profile": OSProfile(admin_username="builder")},
+            400,
+            "InvalidParameter",
+        ),
+    ],
+)
 def test_bad_requests_get_azure_errors(compute, info, control, case, body_args, status, code):
     body_args = dict(body_args)
     subnet = body_args.pop("subnet", None)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 
 def assert_arm_error(response: requests.Response, status: int, code: str) -> dict:
@@ -14,7 +16,8 @@ def assert_arm_error(response: requests.Response, status: int, code: str) -> dic
     assert response.headers.get("x-ms-request-id"), response.headers
     error = response.json()["error"]
     assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"], error
+    assert isinstance(error["message"], str), error
+    assert error["message"], error
     return error
 
 
@@ -49,7 +52,7 @@ class EmulatorLog:
         self.path = path
         self.offset = 0
 
-    def mark(self) -> "EmulatorLog":
+    def mark(self) -> EmulatorLog:
         self.offset = self.path.stat().st_size
         return self
 
@@ -62,5 +65,6 @@ class EmulatorLog:
         """Nothing went wrong inside the emulator: no traceback, no error line."""
         text = self.new_text()
         assert "Traceback" not in text, text
-        assert " ERROR " not in text and "ERROR:" not in text, text
+        assert " ERROR " not in text, text
+        assert "ERROR:" not in text, text
         return text

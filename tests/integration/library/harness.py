@@ -1,6 +1,7 @@
 """Run an operator the way a worker and the triggerer do, without a scheduler: execute, and when it
 defers, round-trip its trigger through plain JSON (as the triggerer stores it), run the trigger's
-real async loop against the emulator, then resume the operator with the event."""
+real async loop against the emulator, then resume the operator with the event.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def rebuild_trigger(trigger):
     """What the triggerer does: import the class by its path and build it from the stored kwargs.
 
     The rebuilt trigger ends as soon as its wait does: its settle time outwaits a scheduler, and
-    there is none here."""
+    there is none here.
+    """
     classpath, kwargs = trigger.serialize()
     module, _, name = classpath.rpartition(".")
     kwargs = {**json.loads(json.dumps(kwargs)), "not_before": None}
@@ -47,7 +49,7 @@ def run_task(operator, context: dict | None = None, max_deferrals: int = 20) -> 
     context = {"ti": ti, "task_instance": ti, **(context or {})}
     deferrals: list[tuple[str, dict]] = []
     events: list[dict] = []
-    call = lambda: operator.execute(context)  # noqa: E731
+    call = lambda: operator.execute(context)
     for _ in range(max_deferrals):
         try:
             return TaskRun(call(), deferrals, events, ti.xcom)
@@ -57,7 +59,7 @@ def run_task(operator, context: dict | None = None, max_deferrals: int = 20) -> 
             event = asyncio.run(_first_event(trigger))
             events.append(event)
             method = getattr(operator, deferred.method_name)
-            call = lambda m=method, e=event, k=deferred.kwargs or {}: m(context, event=e, **k)  # noqa: E731
+            call = lambda m=method, e=event, k=deferred.kwargs or {}: m(context, event=e, **k)
     raise AssertionError(f"{operator.task_id} deferred more than {max_deferrals} times")
 
 

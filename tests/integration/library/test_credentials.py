@@ -1,6 +1,7 @@
 """Every credential kind an ``azure`` connection supports, end to end: the connection as an
 ``AIRFLOW_CONN_*`` variable -> the ARM and Batch hooks -> real calls to the emulator, sync and aio,
-and the hooks' ``test_connection`` for the Airflow UI."""
+and the hooks' ``test_connection`` for the Airflow UI.
+"""
 
 from __future__ import annotations
 
@@ -36,19 +37,35 @@ KINDS = [
     Kind("client_certificate", login="client_id", extra={"client_certificate_path": "client_certificate_path"}),
     Kind("workload_identity", login="client_id", extra={"federated_token_file": "federated_token_file"}),
     # App Service sets IDENTITY_ENDPOINT / IDENTITY_HEADER for the process; the connection names the identity.
-    Kind("managed_identity", extra={"managed_identity_client_id": "managed_identity_client_id"},
-         env={"IDENTITY_ENDPOINT": "identity_endpoint", "IDENTITY_HEADER": "identity_header"},
-         identity="managed_identity_client_id"),
+    Kind(
+        "managed_identity",
+        extra={"managed_identity_client_id": "managed_identity_client_id"},
+        env={"IDENTITY_ENDPOINT": "identity_endpoint", "IDENTITY_HEADER": "identity_header"},
+        identity="managed_identity_client_id",
+    ),
     # Nothing in the connection but the cloud: DefaultAzureCredential finds workload identity in the
     # environment an AKS pod gets.
-    Kind("default", drop=("tenantId",),
-         env={"AZURE_CLIENT_ID": "client_id", "AZURE_TENANT_ID": "tenant_id",
-              "AZURE_FEDERATED_TOKEN_FILE": "federated_token_file", "AZURE_AUTHORITY_HOST": "authority_host"}),
+    Kind(
+        "default",
+        drop=("tenantId",),
+        env={
+            "AZURE_CLIENT_ID": "client_id",
+            "AZURE_TENANT_ID": "tenant_id",
+            "AZURE_FEDERATED_TOKEN_FILE": "federated_token_file",
+            "AZURE_AUTHORITY_HOST": "authority_host",
+        },
+    ),
     # ... or the user-assigned managed identity AZURE_CLIENT_ID names, on an App Service host.
-    Kind("default_managed_identity", drop=("tenantId",),
-         env={"AZURE_CLIENT_ID": "managed_identity_client_id", "IDENTITY_ENDPOINT": "identity_endpoint",
-              "IDENTITY_HEADER": "identity_header"},
-         identity="managed_identity_client_id"),
+    Kind(
+        "default_managed_identity",
+        drop=("tenantId",),
+        env={
+            "AZURE_CLIENT_ID": "managed_identity_client_id",
+            "IDENTITY_ENDPOINT": "identity_endpoint",
+            "IDENTITY_HEADER": "identity_header",
+        },
+        identity="managed_identity_client_id",
+    ),
 ]
 
 
@@ -65,8 +82,13 @@ def use(info, monkeypatch):
     """Define connection ``conn_id`` for ``kind`` through its environment variable, and the kind's environment."""
 
     def define(kind: Kind, conn_id: str, **changes) -> str:
-        fields = {"login": info.get(kind.login), "password": info.get(kind.password),
-                  "extra": {k: info[v] for k, v in kind.extra.items()}, "drop": kind.drop, **changes}
+        fields = {
+            "login": info.get(kind.login),
+            "password": info.get(kind.password),
+            "extra": {k: info[v] for k, v in kind.extra.items()},
+            "drop": kind.drop,
+            **changes,
+        }
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection(info, **fields)))
         for name, key in kind.env.items():
             monkeypatch.setenv(name, info[key])
@@ -115,6 +137,7 @@ def test_connection_test_succeeds(use, kind):
 
 # --- what fails, and how it reads in the UI -------------------------------------------------------------
 
+
 def assert_refused(conn_id: str, *expected: str) -> None:
     """Both hooks' tests fail (never raise), and their messages say why."""
     for hook in (ArmHook(conn_id), BatchHook(conn_id)):
@@ -132,8 +155,10 @@ def test_wrong_secret(use):
 
 
 def write_pem(path: Path, certificate: bytes, key) -> str:
-    path.write_bytes(certificate + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     serialization.NoEncryption()))
+    path.write_bytes(
+        certificate
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(path)
 
 
@@ -159,23 +184,30 @@ def test_wrong_identity_header(info, use, monkeypatch):
 
 
 def test_unknown_managed_identity(use):
-    conn_id = use(MANAGED, "imagepool_unknown_identity",
-                  extra={"managed_identity_client_id": "0badc0de-0000-4000-8000-000000000000"})
+    conn_id = use(
+        MANAGED,
+        "imagepool_unknown_identity",
+        extra={"managed_identity_client_id": "0badc0de-0000-4000-8000-000000000000"},
+    )
     assert_refused(conn_id, "No User Assigned or Delegated Managed Identity")
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    pytest.param({"extra": {"auth": "client_certificate"}}, "needs client_certificate_path", id="certificate-path"),
-    pytest.param({"drop": ("tenantId",)}, "needs tenant_id", id="tenant"),
-])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({"extra": {"auth": "client_certificate"}}, "needs client_certificate_path", id="certificate-path"),
+        pytest.param({"drop": ("tenantId",)}, "needs tenant_id", id="tenant"),
+    ],
+)
 def test_missing_credential_fields(use, changes, expected):
-    assert_refused(use(SECRET, f"imagepool_missing_{expected.split()[-1]}", **changes), expected,
-                   "Fix the connection")
+    assert_refused(use(SECRET, f"imagepool_missing_{expected.split()[-1]}", **changes), expected, "Fix the connection")
 
 
 def test_missing_endpoints_are_named(use):
     conn_id = use(SECRET, "imagepool_no_endpoints", drop=("subscriptionId", "batch_account_url"))
     ok, message = ArmHook(conn_id).test_connection()
-    assert not ok and "subscriptionId" in message
+    assert not ok
+    assert "subscriptionId" in message
     ok, message = BatchHook(conn_id).test_connection()
-    assert not ok and "batch_account_url" in message
+    assert not ok
+    assert "batch_account_url" in message

@@ -8,24 +8,27 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from imagepool.errors import AzureOperationFailed, AzureResourceNotFound
 from imagepool.operators.disks import AzureManagedImageCreateOperator, AzureSnapshotCreateOperator
 from tests.integration.library.harness import run_task
-from tests.integration.library.test_vm_operators import (arm_requests_since, build_and_generalize, last_request_id,
-                                                         live)
+from tests.integration.library.test_vm_operators import arm_requests_since, build_and_generalize, last_request_id, live
 
 RUN_KEY = "scheduled__2026-11-22T00:00:00+00:00"
 
 
 def snapshot_all(fast, created: dict, run_key: str = RUN_KEY) -> list:
     """What ``.partial(run_key=...).expand_kwargs(create_vm.output["disks"])`` runs: one task per disk."""
-    return [run_task(AzureSnapshotCreateOperator(task_id="snapshot", run_key=run_key, **disk, **fast))
-            for disk in created["disks"]]
+    return [
+        run_task(AzureSnapshotCreateOperator(task_id="snapshot", run_key=run_key, **disk, **fast))
+        for disk in created["disks"]
+    ]
 
 
 def image_operator(fast, name, snapshots, **overrides) -> AzureManagedImageCreateOperator:
-    return AzureManagedImageCreateOperator(task_id="image", image_name=name, snapshots=snapshots,
-                                           **{**fast, **overrides})
+    return AzureManagedImageCreateOperator(
+        task_id="image", image_name=name, snapshots=snapshots, **{**fast, **overrides}
+    )
 
 
 # --- snapshots ---------------------------------------------------------------------------------------
+
 
 def test_snapshot_each_disk_then_reuse(info, fast, control, compute):
     created = build_and_generalize(info, fast, control, "bvm-snap")
@@ -50,34 +53,52 @@ def test_snapshot_each_disk_then_reuse(info, fast, control, compute):
 
 def test_failed_snapshot_names_code_and_a_retry_takes_it_again(info, fast, control):
     created = build_and_generalize(info, fast, control, "bvm-snapfail")
-    control.post("/faults", json={"kind": "operation_failed", "code": "InternalDiskManagementError", "count": 1,
-                                  "match": {"resource_type": "snapshots", "name": "^bvm-snapfail-osdisk-"}})
+    control.post(
+        "/faults",
+        json={
+            "kind": "operation_failed",
+            "code": "InternalDiskManagementError",
+            "count": 1,
+            "match": {"resource_type": "snapshots", "name": "^bvm-snapfail-osdisk-"},
+        },
+    )
     os_disk = created["disks"][0]
     with pytest.raises(AirflowException) as err:
         run_task(AzureSnapshotCreateOperator(task_id="snapshot", run_key="r1", **os_disk, **fast))
     assert "InternalDiskManagementError" in str(err.value)
-    assert "snapshot bvm-snapfail-osdisk-r1" in str(err.value) and "retry" in str(err.value)
+    assert "snapshot bvm-snapfail-osdisk-r1" in str(err.value)
+    assert "retry" in str(err.value)
     retried = run_task(AzureSnapshotCreateOperator(task_id="snapshot", run_key="r1", **os_disk, **fast))
     assert retried.result["snapshot_id"].endswith("/snapshots/bvm-snapfail-osdisk-r1")
 
 
 def test_snapshot_of_a_missing_disk_names_it(info, fast):
-    disk_id = (f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/"
-               "Microsoft.Compute/disks/bvm-gone-osdisk")
+    disk_id = (
+        f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}/providers/"
+        "Microsoft.Compute/disks/bvm-gone-osdisk"
+    )
     with pytest.raises(AzureResourceNotFound) as err:
         run_task(AzureSnapshotCreateOperator(task_id="snapshot", disk_id=disk_id, lun="os", run_key="r1", **fast))
-    assert "bvm-gone-osdisk" in str(err.value) and "cleanup" in str(err.value)
+    assert "bvm-gone-osdisk" in str(err.value)
+    assert "cleanup" in str(err.value)
 
 
-@pytest.mark.parametrize(("overrides", "named"), [
-    ({"disk_id": "/subscriptions/x/disks/y"}, "disk_id"),
-    ({"lun": "data"}, "lun 'data'"),
-    ({"lun": 64}, "lun 64"),
-    ({"run_key": "--"}, "run_key '--'"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"disk_id": "/subscriptions/x/disks/y"}, "disk_id"),
+        ({"lun": "data"}, "lun 'data'"),
+        ({"lun": 64}, "lun 64"),
+        ({"run_key": "--"}, "run_key '--'"),
+    ],
+)
 def test_snapshot_bad_input_is_refused_before_any_azure_call(info, fast, control, overrides, named):
-    args = {"disk_id": f"/subscriptions/{info['subscription_id']}/resourceGroups/rg/providers/Microsoft.Compute/"
-                       "disks/d", "lun": "os", "run_key": "r1", **overrides}
+    args = {
+        "disk_id": f"/subscriptions/{info['subscription_id']}/resourceGroups/rg/providers/Microsoft.Compute/disks/d",
+        "lun": "os",
+        "run_key": "r1",
+        **overrides,
+    }
     mark = last_request_id(control)
     with pytest.raises(AirflowFailException) as err:
         run_task(AzureSnapshotCreateOperator(task_id="snapshot", **args, **fast))
@@ -86,6 +107,7 @@ def test_snapshot_bad_input_is_refused_before_any_azure_call(info, fast, control
 
 
 # --- managed image -----------------------------------------------------------------------------------
+
 
 def test_managed_image_from_snapshots_then_reuse(info, fast, control, compute):
     created = build_and_generalize(info, fast, control, "bvm-img")
@@ -96,10 +118,14 @@ def test_managed_image_from_snapshots_then_reuse(info, fast, control, compute):
     assert len(run.deferrals) == 1
     assert run.xcom["managed_image_portal_url"].endswith("/images/bvm-img-image/overview")
     image = compute.images.get(info["resource_group"], "bvm-img-image")
-    assert (image.hyper_v_generation, image.storage_profile.os_disk.os_state, image.storage_profile.os_disk.os_type) \
-        == ("V2", "Generalized", "Linux")
+    assert (
+        image.hyper_v_generation,
+        image.storage_profile.os_disk.os_state,
+        image.storage_profile.os_disk.os_type,
+    ) == ("V2", "Generalized", "Linux")
     assert {d.lun: d.snapshot.id for d in image.storage_profile.data_disks} == {
-        s["lun"]: s["snapshot_id"] for s in snapshots if s["lun"] != "os"}
+        s["lun"]: s["snapshot_id"] for s in snapshots if s["lun"] != "os"
+    }
     assert image.tags["imagepool-build-vm"] == "bvm-img"
     again = run_task(image_operator(fast, "bvm-img-image", list(reversed(snapshots))))
     assert (again.result, again.deferrals) == (run.result, [])
@@ -111,31 +137,55 @@ def test_managed_image_from_trusted_launch_is_refused_up_front(info, fast, contr
     snapshots = [r.result for r in snapshot_all(fast, created)]
     with pytest.raises(AzureOperationFailed) as err:
         run_task(image_operator(fast, "bvm-imgtl-image", snapshots))
-    assert "TrustedLaunch" in str(err.value) and "direct path" in str(err.value)
+    assert "TrustedLaunch" in str(err.value)
+    assert "direct path" in str(err.value)
     assert live(control, "bvm-imgtl-image") == []
 
 
 def test_failed_managed_image_names_code(info, fast, control):
     created = build_and_generalize(info, fast, control, "bvm-imgfail", data_disk_sizes_gb=[])
     snapshots = [r.result for r in snapshot_all(fast, created)]
-    control.post("/faults", json={"kind": "operation_failed", "code": "InternalOperationError", "count": 1,
-                                  "match": {"resource_type": "images", "name": "^bvm-imgfail-image$"}})
+    control.post(
+        "/faults",
+        json={
+            "kind": "operation_failed",
+            "code": "InternalOperationError",
+            "count": 1,
+            "match": {"resource_type": "images", "name": "^bvm-imgfail-image$"},
+        },
+    )
     with pytest.raises(AirflowException) as err:
         run_task(image_operator(fast, "bvm-imgfail-image", snapshots))
-    assert "InternalOperationError" in str(err.value) and "managed image bvm-imgfail-image" in str(err.value)
+    assert "InternalOperationError" in str(err.value)
+    assert "managed image bvm-imgfail-image" in str(err.value)
     assert run_task(image_operator(fast, "bvm-imgfail-image", snapshots)).result.endswith("/images/bvm-imgfail-image")
 
 
-@pytest.mark.parametrize(("snapshots", "named"), [
-    ([], "exactly one lun 'os'"),
-    ([{"snapshot_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/a", "lun": 0}],
-     "exactly one lun 'os'"),
-    ([{"snapshot_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/a", "lun": "os"},
-      {"snapshot_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/b", "lun": "os"}],
-     "two entries for lun 'os'"),
-    ([{"snapshot_id": "/subscriptions/s/disks/a", "lun": "os"}], "snapshots[].snapshot_id"),
-    ("not a list", "exactly one lun 'os'"),
-])
+@pytest.mark.parametrize(
+    ("snapshots", "named"),
+    [
+        ([], "exactly one lun 'os'"),
+        (
+            [{"snapshot_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/a", "lun": 0}],
+            "exactly one lun 'os'",
+        ),
+        (
+            [
+                {
+                    "snapshot_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/a",
+                    "lun": "os",
+                },
+                {
+                    "snapshot_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/b",
+                    "lun": "os",
+                },
+            ],
+            "two entries for lun 'os'",
+        ),
+        ([{"snapshot_id": "/subscriptions/s/disks/a", "lun": "os"}], "snapshots[].snapshot_id"),
+        ("not a list", "exactly one lun 'os'"),
+    ],
+)
 def test_managed_image_bad_input_is_refused_before_any_azure_call(fast, control, snapshots, named):
     mark = last_request_id(control)
     with pytest.raises(AirflowFailException) as err:
@@ -145,8 +195,7 @@ def test_managed_image_bad_input_is_refused_before_any_azure_call(fast, control,
 
 
 def test_managed_image_name_is_checked(fast, control):
-    snapshot = {"snapshot_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/a",
-                "lun": "os"}
+    snapshot = {"snapshot_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/a", "lun": "os"}
     with pytest.raises(AirflowFailException) as err:
         run_task(image_operator(fast, "-bad-", [snapshot]))
     assert "image_name '-bad-'" in str(err.value)

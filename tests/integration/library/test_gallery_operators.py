@@ -11,9 +11,19 @@ from tests.integration.library.harness import run_task
 
 
 def definition_operator(fast, gallery, **overrides):
-    args = dict(task_id="definition", gallery_name=gallery, image_name="ubuntu-batch", location="westeurope",
-                os_type="Linux", hyper_v_generation="V2", security_type="TrustedLaunchSupported", publisher="contoso",
-                offer="batch", sku="ubuntu2204", **fast)
+    args = dict(
+        task_id="definition",
+        gallery_name=gallery,
+        image_name="ubuntu-batch",
+        location="westeurope",
+        os_type="Linux",
+        hyper_v_generation="V2",
+        security_type="TrustedLaunchSupported",
+        publisher="contoso",
+        offer="batch",
+        sku="ubuntu2204",
+        **fast,
+    )
     args.update(overrides)
     return AzureGalleryImageDefinitionEnsureOperator(**args)
 
@@ -22,8 +32,10 @@ def test_gallery_is_created_once_then_reused(info, fast, compute, control):
     control.patch("/durations", json={"gallery_create": 1800})  # 3 s here: long enough to defer
     op = AzureGalleryEnsureOperator(task_id="gallery", gallery_name="ops_gallery", location="westeurope", **fast)
     first = run_task(op)
-    assert first.result == f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}" \
-                           "/providers/Microsoft.Compute/galleries/ops_gallery"
+    assert (
+        first.result == f"/subscriptions/{info['subscription_id']}/resourceGroups/{info['resource_group']}"
+        "/providers/Microsoft.Compute/galleries/ops_gallery"
+    )
     assert len(first.deferrals) == 1
     assert first.deferrals[0][0] == "imagepool.triggers.arm.ArmOperationTrigger"
     assert compute.galleries.get(info["resource_group"], "ops_gallery").provisioning_state == "Succeeded"
@@ -54,8 +66,9 @@ def test_definition_in_missing_gallery_fails_with_code(fast):
 
 
 def test_not_deferrable_waits_in_worker(fast, compute, info):
-    op = AzureGalleryEnsureOperator(task_id="gallery", gallery_name="ops_sync", location="westeurope",
-                                    deferrable=False, **fast)
+    op = AzureGalleryEnsureOperator(
+        task_id="gallery", gallery_name="ops_sync", location="westeurope", deferrable=False, **fast
+    )
     run = run_task(op)
     assert run.deferrals == []
     assert compute.galleries.get(info["resource_group"], "ops_sync").provisioning_state == "Succeeded"

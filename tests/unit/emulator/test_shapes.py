@@ -6,13 +6,28 @@ import pytest
 
 from azure_emulator.shapes import Mismatch, mismatch
 
-SHAPE = {"name": str, "count": int, "ratio": float, "on": bool, "opaque": dict, "items": list,
-         "nested": {"disks": [{"lun": int}], "tags": {str: str}}}
+SHAPE = {
+    "name": str,
+    "count": int,
+    "ratio": float,
+    "on": bool,
+    "opaque": dict,
+    "items": list,
+    "nested": {"disks": [{"lun": int}], "tags": {str: str}},
+}
 
 
 def test_a_body_of_the_right_types_fits():
-    body = {"name": "a", "count": 1, "ratio": 2, "on": False, "opaque": {"x": [1]}, "items": [1, "a"],
-            "nested": {"disks": [{"lun": 0}, {"lun": 1}], "tags": {"k": "v"}}, "unknown": [{}]}
+    body = {
+        "name": "a",
+        "count": 1,
+        "ratio": 2,
+        "on": False,
+        "opaque": {"x": [1]},
+        "items": [1, "a"],
+        "nested": {"disks": [{"lun": 0}, {"lun": 1}], "tags": {"k": "v"}},
+        "unknown": [{}],
+    }
     assert mismatch(body, SHAPE) is None
 
 
@@ -21,18 +36,21 @@ def test_null_is_an_omitted_member_anywhere_but_in_an_array():
     assert mismatch({"nested": {"disks": [None]}}, SHAPE) == Mismatch("nested.disks[0]", "object", None)
 
 
-@pytest.mark.parametrize(("body", "found"), [
-    ({"name": 1}, Mismatch("name", "string", 1)),
-    ({"count": True}, Mismatch("count", "integer", True)),
-    ({"count": 1.5}, Mismatch("count", "integer", 1.5)),
-    ({"ratio": "1"}, Mismatch("ratio", "number", "1")),
-    ({"on": 0}, Mismatch("on", "boolean", 0)),
-    ({"opaque": []}, Mismatch("opaque", "object", [])),
-    ({"items": {}}, Mismatch("items", "array", {})),
-    ({"nested": {"disks": [{"lun": 0}, {"lun": "1"}]}}, Mismatch("nested.disks[1].lun", "integer", "1")),
-    ({"nested": {"tags": {"k": 5}}}, Mismatch("nested.tags.k", "string", 5)),
-    ({"nested": "x"}, Mismatch("nested", "object", "x")),
-])
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ({"name": 1}, Mismatch("name", "string", 1)),
+        ({"count": True}, Mismatch("count", "integer", True)),
+        ({"count": 1.5}, Mismatch("count", "integer", 1.5)),
+        ({"ratio": "1"}, Mismatch("ratio", "number", "1")),
+        ({"on": 0}, Mismatch("on", "boolean", 0)),
+        ({"opaque": []}, Mismatch("opaque", "object", [])),
+        ({"items": {}}, Mismatch("items", "array", {})),
+        ({"nested": {"disks": [{"lun": 0}, {"lun": "1"}]}}, Mismatch("nested.disks[1].lun", "integer", "1")),
+        ({"nested": {"tags": {"k": 5}}}, Mismatch("nested.tags.k", "string", 5)),
+        ({"nested": "x"}, Mismatch("nested", "object", "x")),
+    ],
+)
 def test_the_first_mismatch_is_named_by_its_path(body, found):
     assert mismatch(body, SHAPE) == found
 

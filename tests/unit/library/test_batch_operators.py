@@ -1,5 +1,6 @@
 """Batch operators and the steady sensor without Azure: rendered-value checks, the rules they apply,
-and what each does with the event a wait ends with (the hook is a fake; waits are recorded)."""
+and what each does with the event a wait ends with (the hook is a fake; waits are recorded).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from imagepool.errors import AzureOperationFailed
 from imagepool.hooks.batch import BatchHook
 from imagepool.hooks.connection import AzureConnection, InvalidConnection
 from imagepool.operators import batch as operators
-from imagepool.operators.batch import (AzureBatchPoolCreateOperator, AzureBatchPoolRetireOperator,
-                                       AzureBatchSmokeJobOperator, node_agent_problem, pool_resource_id,
-                                       security_problem, smoke_job_id)
+from imagepool.operators.batch import (
+    AzureBatchPoolCreateOperator,
+    AzureBatchPoolRetireOperator,
+    AzureBatchSmokeJobOperator,
+    node_agent_problem,
+    pool_resource_id,
+    security_problem,
+    smoke_job_id,
+)
 from imagepool.sensors import batch as sensors
 from imagepool.sensors.batch import AzureBatchPoolSteadySensor
 
@@ -31,14 +38,29 @@ class FakeHook:
         self.pool, self.created, self.supported = pool, created, supported
         self.calls: list[tuple] = []
         self.endpoint = URL
-        self.settings = AzureConnection(conn_id="azure_default", client_id="a", client_secret="s", tenantId="t",
-                                        subscriptionId="sub", resource_group="rg", account_url=URL)
+        self.settings = AzureConnection(
+            conn_id="azure_default",
+            client_id="a",
+            client_secret="s",
+            tenantId="t",
+            subscriptionId="sub",
+            resource_group="rg",
+            account_url=URL,
+        )
 
     def __getattr__(self, name):
         def record(*args, **kwargs):
             self.calls.append((name, *args, *sorted(kwargs.items())))
-            return {"get_pool": self.pool, "supported_node_agent_skus": self.supported, "create_pool": self.created,
-                    "create_job": True, "create_task": True, "delete_job": True, "delete_pool": True}.get(name)
+            return {
+                "get_pool": self.pool,
+                "supported_node_agent_skus": self.supported,
+                "create_pool": self.created,
+                "create_job": True,
+                "create_task": True,
+                "delete_job": True,
+                "delete_pool": True,
+            }.get(name)
+
         return record
 
     def account_name(self, explicit=None):
@@ -74,9 +96,17 @@ def waits(monkeypatch):
 
 def pool(allocation="steady", state="active", dedicated=2, spot=0, current=None, image=IMAGE):
     current = (dedicated, spot) if current is None else current
-    return {"id": "p1", "state": state, "allocation_state": allocation, "image_id": image,
-            "target_dedicated_nodes": dedicated, "target_low_priority_nodes": spot,
-            "current_dedicated_nodes": current[0], "current_low_priority_nodes": current[1], "resize_errors": []}
+    return {
+        "id": "p1",
+        "state": state,
+        "allocation_state": allocation,
+        "image_id": image,
+        "target_dedicated_nodes": dedicated,
+        "target_low_priority_nodes": spot,
+        "current_dedicated_nodes": current[0],
+        "current_low_priority_nodes": current[1],
+        "resize_errors": [],
+    }
 
 
 def context():
@@ -86,9 +116,17 @@ def context():
 
 # --- pool create -----------------------------------------------------------------------------------
 
+
 def create(**overrides) -> AzureBatchPoolCreateOperator:
-    args = dict(task_id="create_pool", pool_id="p1", image_version_id=IMAGE, vm_size="standard_d2s_v3",
-                node_agent_sku_id="batch.node.ubuntu 22.04", target_dedicated_nodes=2, os_type="Linux")
+    args = dict(
+        task_id="create_pool",
+        pool_id="p1",
+        image_version_id=IMAGE,
+        vm_size="standard_d2s_v3",
+        node_agent_sku_id="batch.node.ubuntu 22.04",
+        target_dedicated_nodes=2,
+        os_type="Linux",
+    )
     args.update(overrides)
     return AzureBatchPoolCreateOperator(**args)
 
@@ -96,33 +134,57 @@ def create(**overrides) -> AzureBatchPoolCreateOperator:
 class TestAzureBatchPoolCreateOperator:
     def test_init_stores_only(self):
         op = create(start_task_command="echo hi")
-        assert (op.pool_id, op.target_dedicated_nodes, op.target_low_priority_nodes, op.resize_timeout) == \
-            ("p1", 2, 0, None)
-        assert op.deferrable is True and op.start_task_wait_for_success is True and op.task_slots_per_node == 1
+        assert (op.pool_id, op.target_dedicated_nodes, op.target_low_priority_nodes, op.resize_timeout) == (
+            "p1",
+            2,
+            0,
+            None,
+        )
+        assert op.deferrable is True
+        assert op.start_task_wait_for_success is True
+        assert op.task_slots_per_node == 1
 
     def test_template_fields(self):
-        assert {"azure_conn_id", "pool_id", "image_version_id", "vm_size", "node_agent_sku_id",
-                "target_dedicated_nodes", "target_low_priority_nodes", "resize_timeout", "start_task_command",
-                "batch_account_url", "security_type", "image_security_type"} <= set(create().template_fields)
+        assert {
+            "azure_conn_id",
+            "pool_id",
+            "image_version_id",
+            "vm_size",
+            "node_agent_sku_id",
+            "target_dedicated_nodes",
+            "target_low_priority_nodes",
+            "resize_timeout",
+            "start_task_command",
+            "batch_account_url",
+            "security_type",
+            "image_security_type",
+        } <= set(create().template_fields)
 
-    @pytest.mark.parametrize(("overrides", "expected"), [
-        ({"pool_id": "p.1"}, "pool id 'p.1' must be 1-64"),
-        ({"image_version_id": IMAGE.rsplit("/versions", 1)[0]}, "is not a gallery image version id"),
-        ({"vm_size": ""}, "vm_size is empty"),
-        ({"target_dedicated_nodes": -1}, "must be whole numbers >= 0"),
-        ({"target_low_priority_nodes": "two"}, "must be whole numbers >= 0"),
-        ({"resize_timeout": 60}, "resize_timeout 60 must be at least Batch's minimum of 300 seconds"),
-        ({"task_slots_per_node": 0}, "task_slots_per_node 0 must be 1-256"),
-        ({"os_type": "BeOS"}, "os_type 'BeOS' must be Linux or Windows"),
-        ({"security_type": "secure"}, "security_type 'secure' must be trustedLaunch or confidentialVM"),
-        ({"image_security_type": "TrustedLaunch"}, "security_type 'none' cannot boot an image whose definition is "
-                                                   "'TrustedLaunch': use security_type 'trustedLaunch'"),
-    ])
+    @pytest.mark.parametrize(
+        ("overrides", "expected"),
+        [
+            ({"pool_id": "p.1"}, "pool id 'p.1' must be 1-64"),
+            ({"image_version_id": IMAGE.rsplit("/versions", 1)[0]}, "is not a gallery image version id"),
+            ({"vm_size": ""}, "vm_size is empty"),
+            ({"target_dedicated_nodes": -1}, "must be whole numbers >= 0"),
+            ({"target_low_priority_nodes": "two"}, "must be whole numbers >= 0"),
+            ({"resize_timeout": 60}, "resize_timeout 60 must be at least Batch's minimum of 300 seconds"),
+            ({"task_slots_per_node": 0}, "task_slots_per_node 0 must be 1-256"),
+            ({"os_type": "BeOS"}, "os_type 'BeOS' must be Linux or Windows"),
+            ({"security_type": "secure"}, "security_type 'secure' must be trustedLaunch or confidentialVM"),
+            (
+                {"image_security_type": "TrustedLaunch"},
+                "security_type 'none' cannot boot an image whose definition is "
+                "'TrustedLaunch': use security_type 'trustedLaunch'",
+            ),
+        ],
+    )
     def test_execute_rejects_bad_values_before_any_hook(self, monkeypatch, overrides, expected):
         monkeypatch.setattr(operators, "BatchHook", mock.Mock(side_effect=AssertionError("hook made")))
         with pytest.raises(AirflowFailException) as err:
             create(**overrides).execute(context())
-        assert expected in str(err.value) and "create_pool: invalid input" in str(err.value)
+        assert expected in str(err.value)
+        assert "create_pool: invalid input" in str(err.value)
 
     def test_every_bad_value_is_named_at_once(self, monkeypatch):
         monkeypatch.setattr(operators, "BatchHook", mock.Mock(side_effect=AssertionError("hook made")))
@@ -131,32 +193,39 @@ class TestAzureBatchPoolCreateOperator:
         assert all(text in str(err.value) for text in ("pool id 'p 1'", "vm_size", "task_slots_per_node 300"))
 
     def test_creates_with_derived_resize_timeout_and_rendered_numbers(self, fake):
-        result = create(target_dedicated_nodes="2500", target_low_priority_nodes="500",
-                        start_task_command="echo hi", security_type="TrustedLaunch",
-                        image_security_type="TrustedLaunchSupported").execute(context())
+        result = create(
+            target_dedicated_nodes="2500",
+            target_low_priority_nodes="500",
+            start_task_command="echo hi",
+            security_type="TrustedLaunch",
+            image_security_type="TrustedLaunchSupported",
+        ).execute(context())
         assert result == {"pool_id": "p1", "batch_account_url": URL}
         assert fake.names()[:3] == ["require_entra_id", "supported_node_agent_skus", "create_pool"]
         spec = fake.calls[2][1]
         assert (spec.target_dedicated_nodes, spec.target_low_priority_nodes) == (2500, 500)
         assert spec.resize_timeout.total_seconds() == 45 * 60
-        assert spec.security_type == "trustedLaunch" and spec.start_task.command_line == "echo hi"
+        assert spec.security_type == "trustedLaunch"
+        assert spec.start_task.command_line == "echo hi"
 
     def test_portal_link_is_pushed_after_creation(self, fake):
         ctx = context()
         create(batch_account_name="myacct").execute(ctx)
         key, url = ctx["ti"].xcom_push.call_args.kwargs.values()
         assert key == "batch_pool_portal_url"
-        assert url.endswith("/resource/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/"
-                            "myacct/pools/p1/overview")
+        assert url.endswith(
+            "/resource/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/"
+            "myacct/pools/p1/overview"
+        )
 
     def test_unsupported_sku_is_refused_before_creation(self, fake):
         with pytest.raises(AzureOperationFailed) as err:
             create(node_agent_sku_id="batch.node.windows amd64").execute(context())
-        assert "UnsupportedNodeAgentSku" in str(err.value) and "create_pool" not in fake.names()
+        assert "UnsupportedNodeAgentSku" in str(err.value)
+        assert "create_pool" not in fake.names()
 
     def test_shared_key_connection_is_refused_before_any_call(self, monkeypatch):
-        settings = AzureConnection(conn_id="key", batch_account_name="acct", batch_account_key="a2V5",
-                                   account_url=URL)
+        settings = AzureConnection(conn_id="key", batch_account_name="acct", batch_account_key="a2V5", account_url=URL)
         hook = BatchHook("key", settings=settings)
         hook.__dict__["connection"] = mock.Mock()
         monkeypatch.setattr(operators, "BatchHook", lambda *args, **kwargs: hook)
@@ -170,13 +239,26 @@ class TestAzureBatchPoolCreateOperator:
         assert create().execute(context())["pool_id"] == "p1"
         assert "resize" not in fake.names()
 
-    @pytest.mark.parametrize("doc", [pool(dedicated=1), {**pool(current=(1, 0)), "resize_errors": [
-        {"code": "AccountCoreQuotaReached", "message": "m", "values": {}}]}])
+    @pytest.mark.parametrize(
+        "doc",
+        [
+            pool(dedicated=1),
+            {
+                **pool(current=(1, 0)),
+                "resize_errors": [{"code": "AccountCoreQuotaReached", "message": "m", "values": {}}],
+            },
+        ],
+    )
     def test_reused_pool_is_resized_to_the_spec(self, fake, doc):
         fake.created, fake.pool = False, doc
         create(target_dedicated_nodes=2).execute(context())
-        assert fake.calls[-1] == ("resize", "p1", ("dedicated", 2), ("low_priority", 0),
-                                  ("resize_timeout", operators.pool_sizing.resize_timeout(2)))
+        assert fake.calls[-1] == (
+            "resize",
+            "p1",
+            ("dedicated", 2),
+            ("low_priority", 0),
+            ("resize_timeout", operators.pool_sizing.resize_timeout(2)),
+        )
 
     def test_reused_pool_that_is_resizing_is_left_to_the_sensor(self, fake):
         fake.created, fake.pool = False, pool("resizing", dedicated=1)
@@ -187,8 +269,9 @@ class TestAzureBatchPoolCreateOperator:
         fake.created, fake.pool = False, pool(image="/other/image")
         with pytest.raises(AzureOperationFailed) as err:
             create().execute(context())
-        assert "pool p1: Azure error PoolExists: the pool exists with image /other/image, not " + IMAGE \
-            in str(err.value)
+        assert "pool p1: Azure error PoolExists: the pool exists with image /other/image, not " + IMAGE in str(
+            err.value
+        )
 
     def test_existing_pool_being_deleted_is_an_error(self, fake):
         fake.created, fake.pool = False, pool(state="deleting")
@@ -197,47 +280,61 @@ class TestAzureBatchPoolCreateOperator:
         assert err.value.code == "PoolBeingDeleted"
 
 
-@pytest.mark.parametrize(("image", "pool_security", "ok"), [
-    (None, "trustedLaunch", True),
-    ("Standard", None, True),
-    ("Standard", "trustedLaunch", False),
-    ("TrustedLaunch", "trustedLaunch", True),
-    ("TrustedLaunch", None, False),
-    ("TrustedLaunchSupported", None, True),
-    ("TrustedLaunchSupported", "trustedLaunch", True),
-    ("TrustedLaunchSupported", "confidentialvm", False),
-    ("ConfidentialVM", "confidentialvm", True),
-    ("ConfidentialVMSupported", None, True),
-    ("ConfidentialVMSupported", "trustedLaunch", False),
-    ("TrustedLaunchAndConfidentialVmSupported", "confidentialvm", True),
-    ("Quantum", None, False),
-])
+@pytest.mark.parametrize(
+    ("image", "pool_security", "ok"),
+    [
+        (None, "trustedLaunch", True),
+        ("Standard", None, True),
+        ("Standard", "trustedLaunch", False),
+        ("TrustedLaunch", "trustedLaunch", True),
+        ("TrustedLaunch", None, False),
+        ("TrustedLaunchSupported", None, True),
+        ("TrustedLaunchSupported", "trustedLaunch", True),
+        ("TrustedLaunchSupported", "confidentialvm", False),
+        ("ConfidentialVM", "confidentialvm", True),
+        ("ConfidentialVMSupported", None, True),
+        ("ConfidentialVMSupported", "trustedLaunch", False),
+        ("TrustedLaunchAndConfidentialVmSupported", "confidentialvm", True),
+        ("Quantum", None, False),
+    ],
+)
 def test_security_type_against_the_image_definition(image, pool_security, ok):
     assert (security_problem(image, pool_security) is None) is ok
 
 
-@pytest.mark.parametrize(("sku", "os_type", "expected"), [
-    ("batch.node.ubuntu 22.04", "Linux", None),
-    ("Batch.Node.Ubuntu 22.04", None, None),
-    ("batch.node.windows amd64", "Windows", None),
-    ("batch.node.windows amd64", "Linux", "is for windows nodes but the image's OS type is Linux"),
-    ("batch.node.plan9", "Linux", "supported: linux: batch.node.el 9, batch.node.ubuntu 22.04; windows: "
-                                  "batch.node.windows amd64"),
-])
+@pytest.mark.parametrize(
+    ("sku", "os_type", "expected"),
+    [
+        ("batch.node.ubuntu 22.04", "Linux", None),
+        ("Batch.Node.Ubuntu 22.04", None, None),
+        ("batch.node.windows amd64", "Windows", None),
+        ("batch.node.windows amd64", "Linux", "is for windows nodes but the image's OS type is Linux"),
+        (
+            "batch.node.plan9",
+            "Linux",
+            "supported: linux: batch.node.el 9, batch.node.ubuntu 22.04; windows: batch.node.windows amd64",
+        ),
+    ],
+)
 def test_node_agent_sku_against_supported_images(sku, os_type, expected):
     problem = node_agent_problem(sku, SUPPORTED, os_type)
     assert problem is None if expected is None else expected in problem
 
 
 def test_pool_resource_id_and_smoke_job_id():
-    assert pool_resource_id("s", "rg", "acct", "p1") == \
-        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct/pools/p1"
+    assert (
+        pool_resource_id("s", "rg", "acct", "p1")
+        == "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct/pools/p1"
+    )
     assert smoke_job_id("render-1-4-2") == "smoke-render-1-4-2"
     long = smoke_job_id("p" * 64)
-    assert len(long) == 64 and long == smoke_job_id("P" * 64).lower() and long.startswith("smoke-ppp")
+    assert len(long) == 64
+    assert long == smoke_job_id("P" * 64).lower()
+    assert long.startswith("smoke-ppp")
 
 
 # --- steady sensor ---------------------------------------------------------------------------------
+
 
 def sensor(**overrides) -> AzureBatchPoolSteadySensor:
     return AzureBatchPoolSteadySensor(**{"task_id": "steady", "pool_id": "p1", **overrides})
@@ -249,13 +346,16 @@ class TestAzureBatchPoolSteadySensor:
         assert (op.min_healthy_fraction, op.max_failed_fraction, op.max_resizes) == (0.95, 0.05, 2)
         assert {"pool_id", "batch_account_url", "min_healthy_fraction"} <= set(op.template_fields)
 
-    @pytest.mark.parametrize(("overrides", "expected"), [
-        ({"min_healthy_fraction": 1.5}, "min_healthy_fraction 1.5 must be a number from 0 to 1"),
-        ({"max_failed_fraction": "lots"}, "max_failed_fraction 'lots'"),
-        ({"max_resizes": -1}, "max_resizes -1"),
-        ({"resize_timeout": 10}, "resize_timeout 10 must be at least 300 seconds"),
-        ({"pool_id": ""}, "pool id '' must be 1-64"),
-    ])
+    @pytest.mark.parametrize(
+        ("overrides", "expected"),
+        [
+            ({"min_healthy_fraction": 1.5}, "min_healthy_fraction 1.5 must be a number from 0 to 1"),
+            ({"max_failed_fraction": "lots"}, "max_failed_fraction 'lots'"),
+            ({"max_resizes": -1}, "max_resizes -1"),
+            ({"resize_timeout": 10}, "resize_timeout 10 must be at least 300 seconds"),
+            ({"pool_id": ""}, "pool id '' must be 1-64"),
+        ],
+    )
     def test_execute_rejects_bad_values(self, monkeypatch, overrides, expected):
         monkeypatch.setattr(sensors, "BatchHook", mock.Mock(side_effect=AssertionError("hook made")))
         with pytest.raises(AirflowFailException) as err:
@@ -273,12 +373,17 @@ class TestAzureBatchPoolSteadySensor:
     def test_missing_pool_fails(self, fake, waits):
         with pytest.raises(AzureOperationFailed) as err:
             sensor().execute(context())
-        assert err.value.code == "PoolNotFound" and waits == []
+        assert err.value.code == "PoolNotFound"
+        assert waits == []
 
     def test_success_returns_counts(self, fake):
         event = {"status": "success", "message": "ok", "healthy": 9, "target": 10, "warning": "1 of 10 ..."}
         assert sensor().execute_complete(context(), event, resizes=1) == {
-            "pool_id": "p1", "batch_account_url": URL, "healthy_nodes": 9, "target_nodes": 10}
+            "pool_id": "p1",
+            "batch_account_url": URL,
+            "healthy_nodes": 9,
+            "target_nodes": 10,
+        }
 
     def test_retryable_error_resizes_to_the_target_and_waits_again(self, fake, waits):
         fake.pool = pool(dedicated=4, spot=1, current=(2, 0))
@@ -286,35 +391,53 @@ class TestAzureBatchPoolSteadySensor:
         sensor().execute_complete(context(), event, resizes=1)
         resize = next(call for call in fake.calls if call[0] == "resize")
         assert resize[:2] == ("resize", "p1")
-        assert dict(resize[2:]) == {"dedicated": 4, "low_priority": 1,
-                                    "resize_timeout": sensors.pool_sizing.resize_timeout(5)}
+        assert dict(resize[2:]) == {
+            "dedicated": 4,
+            "low_priority": 1,
+            "resize_timeout": sensors.pool_sizing.resize_timeout(5),
+        }
         assert waits[0][2] == {"resizes": 2}
 
     def test_retryable_errors_beyond_max_resizes_fail(self, fake, waits):
         event = {"status": "error", "message": "pool p1: Azure error AllocationFailed", "retryable": True}
         with pytest.raises(AirflowException) as err:
             sensor(max_resizes=2).execute_complete(context(), event, resizes=2)
-        assert "gave up after 2 resizes" in str(err.value) and "resize" not in fake.names()
+        assert "gave up after 2 resizes" in str(err.value)
+        assert "resize" not in fake.names()
 
-    @pytest.mark.parametrize("event", [
-        {"status": "error", "message": "pool p1: Azure error AccountCoreQuotaReached", "retryable": False},
-        {"status": "error", "message": "pool p1: steady, 3 unusable"},
-        {"status": "timeout", "message": "Timed out; last seen: pool p1: resizing"},
-        None,
-    ])
+    @pytest.mark.parametrize(
+        "event",
+        [
+            {"status": "error", "message": "pool p1: Azure error AccountCoreQuotaReached", "retryable": False},
+            {"status": "error", "message": "pool p1: steady, 3 unusable"},
+            {"status": "timeout", "message": "Timed out; last seen: pool p1: resizing"},
+            None,
+        ],
+    )
     def test_other_endings_fail_with_the_reason(self, fake, event):
         with pytest.raises(AirflowException) as err:
             sensor().execute_complete(context(), event)
         assert "pool p1" in str(err.value) or "without an event" in str(err.value)
         assert "resize" not in fake.names()
 
-    @pytest.mark.parametrize("event", [
-        {"status": "error", "message": "pool p1: Azure error AccountCoreQuotaReached", "code": "AccountCoreQuotaReached",
-         "retryable": False},
-        {"status": "error", "message": "pool p1: steady, 3 unusable", "code": "NodesFailed"},
-        {"status": "error", "message": "pool p1: Azure error AllocationTimedout", "code": "AllocationTimedout",
-         "retryable": True},
-    ])
+    @pytest.mark.parametrize(
+        "event",
+        [
+            {
+                "status": "error",
+                "message": "pool p1: Azure error AccountCoreQuotaReached",
+                "code": "AccountCoreQuotaReached",
+                "retryable": False,
+            },
+            {"status": "error", "message": "pool p1: steady, 3 unusable", "code": "NodesFailed"},
+            {
+                "status": "error",
+                "message": "pool p1: Azure error AllocationTimedout",
+                "code": "AllocationTimedout",
+                "retryable": True,
+            },
+        ],
+    )
     def test_verdicts_on_the_pool_fail_without_airflow_retries(self, fake, event):
         with pytest.raises(AirflowFailException):
             sensor(max_resizes=0).execute_complete(context(), event)
@@ -327,27 +450,37 @@ class TestAzureBatchPoolSteadySensor:
 
 # --- smoke job -------------------------------------------------------------------------------------
 
+
 def smoke(**overrides) -> AzureBatchSmokeJobOperator:
     return AzureBatchSmokeJobOperator(**{"task_id": "smoke", "pool_id": "p1", "command_line": "check", **overrides})
 
 
 def task_event(exit_code=0, status="success"):
-    return {"status": status, "message": "m", "job_id": "smoke-p1", "task_id": "smoke", "exit_code": exit_code,
-            "result": "success" if exit_code == 0 else "failure", "node_id": "n1",
-            "failure": {"code": "FailureExitCode", "message": "bad"} if exit_code else None}
+    return {
+        "status": status,
+        "message": "m",
+        "job_id": "smoke-p1",
+        "task_id": "smoke",
+        "exit_code": exit_code,
+        "result": "success" if exit_code == 0 else "failure",
+        "node_id": "n1",
+        "failure": {"code": "FailureExitCode", "message": "bad"} if exit_code else None,
+    }
 
 
 class TestAzureBatchSmokeJobOperator:
     def test_template_fields_and_ids(self):
         op = smoke()
         assert {"pool_id", "command_line", "job_id", "batch_account_url"} <= set(op.template_fields)
-        assert op._job == "smoke-p1" and smoke(job_id="mine")._job == "mine"
+        assert op._job == "smoke-p1"
+        assert smoke(job_id="mine")._job == "mine"
 
     def test_execute_rejects_bad_values(self, monkeypatch):
         monkeypatch.setattr(operators, "BatchHook", mock.Mock(side_effect=AssertionError("hook made")))
         with pytest.raises(AirflowFailException) as err:
             smoke(command_line=" ", task_id_in_job="a b").execute(context())
-        assert "command_line is empty" in str(err.value) and "task_id_in_job 'a b'" in str(err.value)
+        assert "command_line is empty" in str(err.value)
+        assert "task_id_in_job 'a b'" in str(err.value)
 
     def test_starts_the_task_and_defers_without_deleting(self, fake, monkeypatch):
         def defer(self, context, trigger, method_name="execute_complete", kwargs=None):
@@ -362,14 +495,21 @@ class TestAzureBatchSmokeJobOperator:
 
     def test_exit_zero_succeeds_and_deletes_the_job(self, fake):
         assert smoke().execute_complete(context(), task_event(0)) == {
-            "pool_id": "p1", "job_id": "smoke-p1", "task_id": "smoke", "exit_code": 0, "node_id": "n1"}
+            "pool_id": "p1",
+            "job_id": "smoke-p1",
+            "task_id": "smoke",
+            "exit_code": 0,
+            "node_id": "n1",
+        }
         assert fake.names() == ["delete_job"]
 
     def test_nonzero_exit_fails_and_deletes_the_job(self, fake):
         with pytest.raises(AirflowException) as err:
             smoke().execute_complete(context(), task_event(3))
-        assert ("Smoke task smoke in job smoke-p1 on pool p1 exited with 3 (FailureExitCode: bad) on node n1; the "
-                "pool stays un-promoted") in str(err.value)
+        assert (
+            "Smoke task smoke in job smoke-p1 on pool p1 exited with 3 (FailureExitCode: bad) on node n1; the "
+            "pool stays un-promoted"
+        ) in str(err.value)
         assert fake.names() == ["delete_job"]
 
     def test_timeout_fails_and_deletes_the_job(self, fake):
@@ -381,11 +521,15 @@ class TestAzureBatchSmokeJobOperator:
         fake.create_task = mock.Mock(side_effect=AzureOperationFailed("task", "JobCompleted", "done", "retry"))
         with pytest.raises(AzureOperationFailed):
             smoke().execute(context())
-        assert fake.names() == ["create_job", "delete_job"] and waits == []
+        assert fake.names() == ["create_job", "delete_job"]
+        assert waits == []
 
     def test_a_wait_ending_in_the_worker_deletes_the_job_once(self, fake, monkeypatch):
-        monkeypatch.setattr(operators.ImagepoolBaseOperator, "wait_for",
-                            lambda self, context, trigger, **kw: self.execute_complete(context, task_event(3)))
+        monkeypatch.setattr(
+            operators.ImagepoolBaseOperator,
+            "wait_for",
+            lambda self, context, trigger, **kw: self.execute_complete(context, task_event(3)),
+        )
         with pytest.raises(AirflowException):
             smoke().execute(context())
         assert fake.names().count("delete_job") == 1
@@ -401,6 +545,7 @@ class TestAzureBatchSmokeJobOperator:
 
 # --- retire ----------------------------------------------------------------------------------------
 
+
 def retire() -> AzureBatchPoolRetireOperator:
     return AzureBatchPoolRetireOperator(task_id="retire", pool_id="p1")
 
@@ -411,36 +556,48 @@ class TestAzureBatchPoolRetireOperator:
         assert waits == []
 
     def test_gone_after_our_deletion_reports_deleted(self, fake):
-        assert retire().execute_complete(context(), {"status": "success", "message": "m"}, existed=True) == \
-            {"pool_id": "p1", "deleted": True}
+        assert retire().execute_complete(context(), {"status": "success", "message": "m"}, existed=True) == {
+            "pool_id": "p1",
+            "deleted": True,
+        }
 
     def test_pool_with_nodes_is_drained_with_taskcompletion(self, fake, waits):
         fake.pool = pool(dedicated=3, current=(3, 0))
         retire().execute(context())
-        assert fake.calls[-1] == ("resize", "p1", ("dedicated", 0), ("low_priority", 0),
-                                  ("node_deallocation_option", "taskcompletion"))
-        assert type(waits[0][0]).__name__ == "PoolResizeTrigger" and waits[0][2] == {"existed": True}
+        assert fake.calls[-1] == (
+            "resize",
+            "p1",
+            ("dedicated", 0),
+            ("low_priority", 0),
+            ("node_deallocation_option", "taskcompletion"),
+        )
+        assert type(waits[0][0]).__name__ == "PoolResizeTrigger"
+        assert waits[0][2] == {"existed": True}
 
     def test_growing_pool_is_stopped_first(self, fake, waits):
         fake.pool = pool("resizing", dedicated=3, current=(1, 0))
         retire().execute(context())
-        assert fake.names()[-1] == "stop_resize" and type(waits[0][0]).__name__ == "PoolResizeTrigger"
+        assert fake.names()[-1] == "stop_resize"
+        assert type(waits[0][0]).__name__ == "PoolResizeTrigger"
 
     def test_draining_pool_is_waited_for(self, fake, waits):
         fake.pool = pool("resizing", dedicated=0, current=(2, 0))
         retire().execute(context())
-        assert fake.names() == ["get_pool"] and type(waits[0][0]).__name__ == "PoolResizeTrigger"
+        assert fake.names() == ["get_pool"]
+        assert type(waits[0][0]).__name__ == "PoolResizeTrigger"
 
     @pytest.mark.parametrize("doc", [pool(dedicated=0, current=(0, 0)), pool(dedicated=2, current=(0, 0))])
     def test_empty_steady_pool_is_deleted(self, fake, waits, doc):
         fake.pool = doc
         retire().execute(context())
-        assert fake.names()[-1] == "delete_pool" and type(waits[0][0]).__name__ == "PoolDeletedTrigger"
+        assert fake.names()[-1] == "delete_pool"
+        assert type(waits[0][0]).__name__ == "PoolDeletedTrigger"
 
     def test_pool_being_deleted_is_waited_for(self, fake, waits):
         fake.pool = pool(state="deleting")
         retire().execute(context())
-        assert fake.names() == ["get_pool"] and type(waits[0][0]).__name__ == "PoolDeletedTrigger"
+        assert fake.names() == ["get_pool"]
+        assert type(waits[0][0]).__name__ == "PoolDeletedTrigger"
 
     def test_failed_wait_stops_the_retirement(self, fake, waits):
         with pytest.raises(AirflowException):

@@ -6,9 +6,13 @@ import json
 from dataclasses import dataclass, field
 
 import pytest
-from azure.identity import (ClientSecretCredential, DefaultAzureCredential,
-                            ManagedIdentityCredential, WorkloadIdentityCredential)
-from azure.identity import aio as identity_aio
+from azure.identity import (
+    ClientSecretCredential,
+    DefaultAzureCredential,
+    ManagedIdentityCredential,
+    WorkloadIdentityCredential,
+    aio as identity_aio,
+)
 
 from imagepool.hooks.clouds import CHINA, PUBLIC, US_GOVERNMENT
 from imagepool.hooks.connection import CredentialKind, InvalidConnection, parse_connection
@@ -41,7 +45,7 @@ def test_service_principal_secret_on_public_cloud():
     assert isinstance(credential, ClientSecretCredential)
 
 
-@pytest.mark.parametrize("name, cloud", [("AzureUSGovernment", US_GOVERNMENT), ("AzureChinaCloud", CHINA)])
+@pytest.mark.parametrize(("name", "cloud"), [("AzureUSGovernment", US_GOVERNMENT), ("AzureChinaCloud", CHINA)])
 def test_sovereign_clouds(name, cloud):
     conn = parse_connection(Conn(login="app", password="x", extra={"tenantId": TENANT, "cloud_environment": name}))
     assert conn.cloud == cloud
@@ -80,10 +84,21 @@ def test_default_credential_when_nothing_given():
 def test_custom_cloud_needs_endpoints_and_sets_trust():
     with pytest.raises(InvalidConnection) as err:
         parse_connection(Conn(login="a", password="b", extra={"tenantId": TENANT, "cloud_environment": "Custom"}))
-    assert "arm_endpoint" in str(err.value) and "azure_test" in str(err.value)
-    conn = parse_connection(Conn(login="a", password="b", extra={
-        "tenantId": TENANT, "cloud_environment": "Custom", "arm_endpoint": "https://127.0.0.1:1/",
-        "authority_host": "https://127.0.0.1:1", "ca_bundle": "/ca.pem"}))
+    assert "arm_endpoint" in str(err.value)
+    assert "azure_test" in str(err.value)
+    conn = parse_connection(
+        Conn(
+            login="a",
+            password="b",
+            extra={
+                "tenantId": TENANT,
+                "cloud_environment": "Custom",
+                "arm_endpoint": "https://127.0.0.1:1/",
+                "authority_host": "https://127.0.0.1:1",
+                "ca_bundle": "/ca.pem",
+            },
+        )
+    )
     assert conn.cloud.arm_endpoint == "https://127.0.0.1:1/"
     assert conn.cloud.arm_scope == PUBLIC.arm_scope
     assert conn.cloud.ca_bundle == "/ca.pem"
@@ -92,7 +107,8 @@ def test_custom_cloud_needs_endpoints_and_sets_trust():
 def test_unknown_cloud_and_unknown_extra_are_named():
     with pytest.raises(InvalidConnection) as err:
         parse_connection(Conn(login="a", password="b", extra={"tenantId": TENANT, "cloud_environment": "Mars"}))
-    assert "Mars" in str(err.value) and "AzurePublicCloud" in str(err.value)
+    assert "Mars" in str(err.value)
+    assert "AzurePublicCloud" in str(err.value)
     with pytest.raises(InvalidConnection) as err:
         parse_connection(Conn(login="a", password="b", extra={"tenantId": TENANT, "subscriptonId": SUB}))
     assert "subscriptonId" in str(err.value)
@@ -110,11 +126,17 @@ def test_provider_legacy_extra_names_are_accepted():
 
 
 def test_batch_shared_key_connection():
-    conn = parse_connection(Conn(conn_type="azure_batch", login="acct", password="a2V5",
-                                 extra={"account_url": "https://acct.westeurope.batch.azure.com"}))
+    conn = parse_connection(
+        Conn(
+            conn_type="azure_batch",
+            login="acct",
+            password="a2V5",
+            extra={"account_url": "https://acct.westeurope.batch.azure.com"},
+        )
+    )
     assert conn.credential_kind is CredentialKind.SHARED_KEY
     assert conn.batch_account_url == "https://acct.westeurope.batch.azure.com"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="shared key"):
         build_credential(conn)
 
 

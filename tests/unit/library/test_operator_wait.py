@@ -1,5 +1,6 @@
 """How an operator waits before deferring: one look by default, or looks for up to ``defer_after``
-seconds, so work about to finish ends on the worker instead of paying a deferral's two task starts."""
+seconds, so work about to finish ends on the worker instead of paying a deferral's two task starts.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from imagepool.operators.base import ImagepoolBaseOperator
 from imagepool.triggers.base import Poll
 from tests.unit.library.test_trigger_base import ScriptedTrigger
 
-NEARLY_DONE = [Poll.waiting("creating", retry_after=0.01), Poll.waiting("creating", retry_after=0.01),
-               Poll.done("created", resource="r1")]
+NEARLY_DONE = [
+    Poll.waiting("creating", retry_after=0.01),
+    Poll.waiting("creating", retry_after=0.01),
+    Poll.done("created", resource="r1"),
+]
 
 
 class Waiting(ImagepoolBaseOperator):

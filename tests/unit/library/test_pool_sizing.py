@@ -7,12 +7,25 @@ from datetime import timedelta
 import pytest
 
 from imagepool import pool_sizing
-from imagepool.pool_sizing import (FAILED, HEALTHY, RESIZE_ERRORS, SHORT, WAITING, assess, describe_counts,
-                                   describe_states, pool_id_problem, resize_error_rule, resize_timeout, steady_timeout)
+from imagepool.pool_sizing import (
+    FAILED,
+    HEALTHY,
+    RESIZE_ERRORS,
+    SHORT,
+    WAITING,
+    assess,
+    describe_counts,
+    describe_states,
+    pool_id_problem,
+    resize_error_rule,
+    resize_timeout,
+    steady_timeout,
+)
 
 
-@pytest.mark.parametrize(("nodes", "minutes"), [(0, 15), (1, 15), (1000, 15), (1001, 30), (2000, 30), (3000, 45),
-                                                (3001, 60), (-5, 15)])
+@pytest.mark.parametrize(
+    ("nodes", "minutes"), [(0, 15), (1, 15), (1000, 15), (1001, 30), (2000, 30), (3000, 45), (3001, 60), (-5, 15)]
+)
 def test_resize_timeout_is_15_minutes_per_started_1000_nodes(nodes, minutes):
     assert resize_timeout(nodes) == timedelta(minutes=minutes)
 
@@ -76,8 +89,14 @@ HEALTH_TABLE = [
 @pytest.mark.parametrize(("counts", "target", "min_healthy", "max_failed", "expected"), HEALTH_TABLE)
 def test_health(counts, target, min_healthy, max_failed, expected):
     health = assess(counts, target, min_healthy, max_failed)
-    assert (health.verdict, health.healthy, health.failed, health.pending, health.required, health.tolerated) \
-        == expected
+    assert (
+        health.verdict,
+        health.healthy,
+        health.failed,
+        health.pending,
+        health.required,
+        health.tolerated,
+    ) == expected
 
 
 def test_fractions_of_exact_products_do_not_round_up():
@@ -88,7 +107,8 @@ def test_fractions_of_exact_products_do_not_round_up():
 
 def test_unusable_and_failed_start_tasks_are_never_done():
     for state in pool_sizing.FAILED_STATES:
-        assert state not in pool_sizing.HEALTHY_STATES and state not in pool_sizing.PENDING_STATES
+        assert state not in pool_sizing.HEALTHY_STATES
+        assert state not in pool_sizing.PENDING_STATES
     assert assess({"unusable": 2}, 2, 0.0, 0.0).verdict == FAILED
 
 
@@ -100,13 +120,25 @@ def test_describe_counts_shows_idle_against_target_then_the_rest():
 
 
 def test_describe_states_lists_nonzero_counters():
-    assert describe_states({"idle": 2, "running": 1, "leavingPool": 3, "total": 6}) == \
-        "2 idle, 1 running, 3 leavingPool"
+    assert (
+        describe_states({"idle": 2, "running": 1, "leavingPool": 3, "total": 6}) == "2 idle, 1 running, 3 leavingPool"
+    )
     assert describe_states({"idle": 0, "total": 0}) == ""
 
 
-@pytest.mark.parametrize(("pool_id", "ok"), [("render-1-4-2", True), ("a" * 64, True), ("p_1", True),
-                                             ("a" * 65, False), ("", False), ("render.1.4.2", False),
-                                             ("pool 1", False), (None, False), (7, False)])
+@pytest.mark.parametrize(
+    ("pool_id", "ok"),
+    [
+        ("render-1-4-2", True),
+        ("a" * 64, True),
+        ("p_1", True),
+        ("a" * 65, False),
+        ("", False),
+        ("render.1.4.2", False),
+        ("pool 1", False),
+        (None, False),
+        (7, False),
+    ],
+)
 def test_pool_id_rules(pool_id, ok):
     assert (pool_id_problem(pool_id) is None) is ok

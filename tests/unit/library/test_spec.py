@@ -1,5 +1,6 @@
 """The pipeline spec: examples validate and derived values follow the rules (broken specs: the bad-input
-corpus, tests/corpus)."""
+corpus, tests/corpus).
+"""
 
 from __future__ import annotations
 

@@ -64,8 +64,14 @@ def sleeps(monkeypatch):
 
 
 def trigger(script, deadline_in=3600.0, **kwargs):
-    return ScriptedTrigger(script, azure_conn_id="c", deadline=base.time.time() + deadline_in, poll_interval=10,
-                           max_poll_interval=40, **kwargs)
+    return ScriptedTrigger(
+        script,
+        azure_conn_id="c",
+        deadline=base.time.time() + deadline_in,
+        poll_interval=10,
+        max_poll_interval=40,
+        **kwargs,
+    )
 
 
 async def test_success_after_waiting_carries_details(sleeps):
@@ -107,7 +113,8 @@ async def test_azure_operation_failed_becomes_error_event(sleeps):
     failure = AzureOperationFailed("snapshot s1", "InternalOperationError", "boom", "retry the task")
     event = await trigger([failure]).wait()
     assert event["status"] == "error"
-    assert "snapshot s1" in event["message"] and "InternalOperationError" in event["message"]
+    assert "snapshot s1" in event["message"]
+    assert "InternalOperationError" in event["message"]
 
 
 @pytest.mark.parametrize("transient", [http_error(429), http_error(503), ServiceResponseError("dropped")])
@@ -128,7 +135,8 @@ async def test_timeout_after_last_look_names_what_was_seen(sleeps):
     t = trigger([Poll.waiting("replicating 40%")] * 3, deadline_in=-1, timeout_hint="Check the region's quota.")
     event = await t.wait()
     assert event["status"] == "timeout"
-    assert "replicating 40%" in event["message"] and "Check the region's quota." in event["message"]
+    assert "replicating 40%" in event["message"]
+    assert "Check the region's quota." in event["message"]
     assert t.polls == 1
 
 

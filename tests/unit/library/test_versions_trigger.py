@@ -17,22 +17,29 @@ REGION_STATES = ("Unknown", "Replicating", "Completed", "Failed")
 
 
 def region(name: str, state: str, progress: int = 0, details: str = "") -> dict:
-    return {"region": name, "state": state, "progress": 100 if state == "Completed" else progress,
-            "details": details}
+    return {"region": name, "state": state, "progress": 100 if state == "Completed" else progress, "details": details}
 
 
 def version(state: str, *regions: dict, aggregated: str = "InProgress") -> dict:
-    return {"id": VERSION_ID, "provisioning_state": state,
-            "replication": {"aggregated_state": aggregated, "regions": list(regions)}}
+    return {
+        "id": VERSION_ID,
+        "provisioning_state": state,
+        "replication": {"aggregated_state": aggregated, "regions": list(regions)},
+    }
 
 
 def test_progress_message_lists_each_region():
-    found = version("Creating", region("West Europe", "Completed"), region("North Europe", "Replicating", 40),
-                    region("East US", "Replicating", 45))
+    found = version(
+        "Creating",
+        region("West Europe", "Completed"),
+        region("North Europe", "Replicating", 40),
+        region("East US", "Replicating", 45),
+    )
     poll = replication_poll(found, None, WHAT)
     assert poll.state == WAITING
-    assert poll.message == (f"{WHAT}: replication 62%, 1/3 regions complete "
-                            "(West Europe 100%, North Europe 40%, East US 45%)")
+    assert poll.message == (
+        f"{WHAT}: replication 62%, 1/3 regions complete (West Europe 100%, North Europe 40%, East US 45%)"
+    )
 
 
 def test_not_found_is_not_yet():
@@ -41,7 +48,8 @@ def test_not_found_is_not_yet():
 
 def test_deleting_version_fails():
     poll = replication_poll(version("Deleting", region("West Europe", "Completed")), None, WHAT)
-    assert poll.state == FAILED and "new version number" in poll.message
+    assert poll.state == FAILED
+    assert "new version number" in poll.message
 
 
 @pytest.mark.parametrize("state", ["Creating", "Updating", "Succeeded"])
@@ -61,8 +69,12 @@ def test_wanted_region_not_done_is_waiting(state, region_state):
 
 @pytest.mark.parametrize("state", ["Creating", "Updating", "Succeeded", "Failed", "Migrating"])
 def test_wanted_regions_completed_succeed_whatever_the_others_do(state):
-    found = version(state, region("West Europe", "Completed"), region("North Europe", "Replicating", 10),
-                    region("East US", "Failed", 50, "boom"))
+    found = version(
+        state,
+        region("West Europe", "Completed"),
+        region("North Europe", "Replicating", 10),
+        region("East US", "Failed", 50, "boom"),
+    )
     poll = replication_poll(found, ["West Europe"], WHAT)
     assert poll.state == SUCCESS
     assert poll.details == {"image_version_id": VERSION_ID, "regions": ["westeurope"]}
@@ -71,8 +83,9 @@ def test_wanted_regions_completed_succeed_whatever_the_others_do(state):
 
 @pytest.mark.parametrize("aggregated", ["Completed", "Unknown"])
 def test_all_target_regions_completed_succeed(aggregated):
-    found = version("Succeeded", region("West Europe", "Completed"), region("North Europe", "Completed"),
-                    aggregated=aggregated)
+    found = version(
+        "Succeeded", region("West Europe", "Completed"), region("North Europe", "Completed"), aggregated=aggregated
+    )
     poll = replication_poll(found, [], WHAT)
     assert poll.state == SUCCESS
     assert poll.details["regions"] == ["westeurope", "northeurope"]
@@ -80,24 +93,36 @@ def test_all_target_regions_completed_succeed(aggregated):
 
 @pytest.mark.parametrize("state", SETTLING_STATES)
 def test_failed_region_waits_while_the_version_settles(state):
-    found = version(state, region("West Europe", "Replicating", 70), region("North Europe", "Failed", 40, "boom"),
-                    aggregated="Failed")
+    found = version(
+        state,
+        region("West Europe", "Replicating", 70),
+        region("North Europe", "Failed", 40, "boom"),
+        aggregated="Failed",
+    )
     poll = replication_poll(found, None, WHAT)
     assert poll.state == WAITING
-    assert poll.message.endswith("North Europe failed at 40%); waiting for the other regions to settle before "
-                                 "retrying North Europe")
+    assert poll.message.endswith(
+        "North Europe failed at 40%); waiting for the other regions to settle before retrying North Europe"
+    )
 
 
 @pytest.mark.parametrize("state", ["Failed", "Succeeded", "Migrating"])
 def test_failed_region_is_reported_once_settled_with_every_failed_region(state):
-    found = version(state, region("West Europe", "Completed"), region("North Europe", "Failed", 40, "no storage"),
-                    region("East US", "Failed", 10, ""), aggregated="Failed")
+    found = version(
+        state,
+        region("West Europe", "Completed"),
+        region("North Europe", "Failed", 40, "no storage"),
+        region("East US", "Failed", 10, ""),
+        aggregated="Failed",
+    )
     poll = replication_poll(found, ["northeurope"], WHAT)
     assert poll.state == FAILED
     assert poll.details == {
-        "image_version_id": VERSION_ID, "failed_regions": ["northeurope", "eastus"],
+        "image_version_id": VERSION_ID,
+        "failed_regions": ["northeurope", "eastus"],
         "failure_details": {"northeurope": "no storage", "eastus": "replication failed in East US"},
-        "display_names": {"northeurope": "North Europe", "eastus": "East US"}}
+        "display_names": {"northeurope": "North Europe", "eastus": "East US"},
+    }
     assert "no storage" in poll.message
 
 
@@ -112,7 +137,8 @@ def test_wanted_region_outside_the_targets_fails(state):
 def test_wanted_region_missing_during_an_update_is_not_yet():
     found = version("Updating", region("West Europe", "Completed"))
     poll = replication_poll(found, ["eastus"], WHAT)
-    assert poll.state == WAITING and "eastus not among the target regions yet" in poll.message
+    assert poll.state == WAITING
+    assert "eastus not among the target regions yet" in poll.message
 
 
 def test_every_state_is_covered():
@@ -125,8 +151,15 @@ def test_every_state_is_covered():
 
 
 def make_trigger(**overrides) -> ReplicationTrigger:
-    args = dict(azure_conn_id="azure_default", deadline=1_900_000_000.0, resource_group_name="rg",
-                gallery_name="g", image_name="img", version="1.0.0", regions=["westeurope"])
+    args = dict(
+        azure_conn_id="azure_default",
+        deadline=1_900_000_000.0,
+        resource_group_name="rg",
+        gallery_name="g",
+        image_name="img",
+        version="1.0.0",
+        regions=["westeurope"],
+    )
     args.update(overrides)
     return ReplicationTrigger(**args)
 
@@ -137,7 +170,8 @@ def test_serialization_round_trips_through_json():
     assert classpath == "imagepool.triggers.versions.ReplicationTrigger"
     rebuilt = ReplicationTrigger(**json.loads(json.dumps(kwargs)))
     assert rebuilt.serialize() == (classpath, kwargs)
-    assert kwargs["regions"] == ["westeurope"] and kwargs["version"] == "1.0.0"
+    assert kwargs["regions"] == ["westeurope"]
+    assert kwargs["version"] == "1.0.0"
 
 
 class FakeHook:

@@ -1,5 +1,6 @@
 """What the build-VM family sends and names, checked without Azure: the VM create body, deterministic
-names, the create operator's result and its input checks."""
+names, the create operator's result and its input checks.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +9,35 @@ import base64
 import pytest
 
 from imagepool.hooks.arm import ArmHook, operation_from
-from imagepool.hooks.vm import (BUILD_TAG, BuildVm, is_build_disk, version_key, vm_body,
-                                windows_computer_name)
+from imagepool.hooks.vm import BUILD_TAG, BuildVm, is_build_disk, version_key, vm_body, windows_computer_name
 from imagepool.operators.disks import NAME_LIMIT, RESOURCE_NAME, snapshot_name
 from imagepool.operators.vm import build_vm_result, password_problems
 
 SUBNET = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/build"
-IMAGE = {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2",
-         "version": "22.04.202411010"}
+IMAGE = {
+    "publisher": "Canonical",
+    "offer": "0001-com-ubuntu-server-jammy",
+    "sku": "22_04-lts-gen2",
+    "version": "22.04.202411010",
+}
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ2n2zYc1Y8RkM4O3Hh6Xr9kq8c0f1b2d3e4f5a6b7c8 build@imagepool"
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 
 
 def spec(**overrides) -> BuildVm:
-    args = dict(location="westeurope", vm_size="Standard_D2s_v5", os_type="Linux", image=IMAGE,
-                security_type="Standard", subnet_id=SUBNET, admin_username="azureuser", build_script="echo hi\n",
-                ssh_public_key=KEY, data_disk_sizes_gb=(8, 16), tags={"team": "render"})
+    args = dict(
+        location="westeurope",
+        vm_size="Standard_D2s_v5",
+        os_type="Linux",
+        image=IMAGE,
+        security_type="Standard",
+        subnet_id=SUBNET,
+        admin_username="azureuser",
+        build_script="echo hi\n",
+        ssh_public_key=KEY,
+        data_disk_sizes_gb=(8, 16),
+        tags={"team": "render"},
+    )
     args.update(overrides)
     return BuildVm(**args)
 
@@ -40,7 +54,9 @@ class TestVmBody:
         nic = props["networkProfile"]["networkInterfaceConfigurations"][0]
         assert storage["osDisk"]["deleteOption"] == "Delete"
         assert [(d["lun"], d["name"], d["diskSizeGB"], d["deleteOption"]) for d in storage["dataDisks"]] == [
-            (0, "bvm-datadisk-0", 8, "Delete"), (1, "bvm-datadisk-1", 16, "Delete")]
+            (0, "bvm-datadisk-0", 8, "Delete"),
+            (1, "bvm-datadisk-1", 16, "Delete"),
+        ]
         assert storage["osDisk"]["name"] == "bvm-osdisk"
         assert (nic["name"], nic["properties"]["deleteOption"]) == ("nic", "Delete")
         assert nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] == SUBNET
@@ -52,8 +68,11 @@ class TestVmBody:
 
         assert public_ip(body()["properties"]) is None
         asked = public_ip(body(public_ip=True)["properties"])
-        assert (asked["name"], asked["properties"]["deleteOption"], asked["tags"][BUILD_TAG]) == ("pip", "Delete",
-                                                                                                  "bvm")
+        assert (asked["name"], asked["properties"]["deleteOption"], asked["tags"][BUILD_TAG]) == (
+            "pip",
+            "Delete",
+            "bvm",
+        )
 
     def test_linux_logs_in_with_the_ssh_key_only_and_runs_the_script_as_custom_data(self):
         profile = body()["properties"]["osProfile"]
@@ -68,8 +87,9 @@ class TestVmBody:
         profile = body(os_type="Windows", ssh_public_key=None, admin_password=PASSWORD)["properties"]["osProfile"]
         assert profile["adminPassword"] == PASSWORD
         assert profile["computerName"] == "bvm"
-        unattend = {c["settingName"]: c["content"] for c in
-                    profile["windowsConfiguration"]["additionalUnattendContent"]}
+        unattend = {
+            c["settingName"]: c["content"] for c in profile["windowsConfiguration"]["additionalUnattendContent"]
+        }
         assert "<LogonCount>1</LogonCount>" in unattend["AutoLogon"]
         assert "CustomData.bin" in unattend["FirstLogonCommands"]
 
@@ -82,8 +102,10 @@ class TestVmBody:
     def test_password_is_not_in_the_spec_repr(self):
         assert PASSWORD not in repr(spec(os_type="Windows", admin_password=PASSWORD))
 
-    @pytest.mark.parametrize(("security_type", "uefi"), [("Standard", None), ("TrustedLaunch", {
-        "secureBootEnabled": True, "vTpmEnabled": True})])
+    @pytest.mark.parametrize(
+        ("security_type", "uefi"),
+        [("Standard", None), ("TrustedLaunch", {"secureBootEnabled": True, "vTpmEnabled": True})],
+    )
     def test_security_type_is_always_explicit(self, security_type, uefi):
         security = body(security_type=security_type)["properties"]["securityProfile"]
         assert security["securityType"] == security_type
@@ -106,9 +128,17 @@ class TestNames:
         assert windows_computer_name("build-windows-x-y") == "build-windows-x"
         assert windows_computer_name("abcdefghijklmn-z") == "abcdefghijklmn"
 
-    @pytest.mark.parametrize(("name", "expected"), [("bvm-osdisk", True), ("bvm-datadisk-3", True),
-                                                    ("BVM-OSDISK", True), ("bvm-x-osdisk", False),
-                                                    ("bvm-datadisk-x", False), ("bvm2-osdisk", False)])
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            ("bvm-osdisk", True),
+            ("bvm-datadisk-3", True),
+            ("BVM-OSDISK", True),
+            ("bvm-x-osdisk", False),
+            ("bvm-datadisk-x", False),
+            ("bvm2-osdisk", False),
+        ],
+    )
     def test_build_disks_are_recognised_by_exact_name(self, name, expected):
         assert is_build_disk("bvm", name) is expected
 
@@ -123,25 +153,48 @@ class TestNames:
     def test_long_snapshot_names_keep_a_digest(self):
         long_disk = "b" * 60 + "-datadisk-12"
         one, other = snapshot_name(long_disk, "manual__run-1"), snapshot_name(long_disk, "manual__run-2")
-        assert len(one) == NAME_LIMIT and RESOURCE_NAME.match(one)
+        assert len(one) == NAME_LIMIT
+        assert RESOURCE_NAME.match(one)
         assert one != other
         assert snapshot_name(long_disk, "manual__run-1") == one
 
 
 class TestCreateResult:
     def test_disks_are_listed_by_lun_for_expand_kwargs(self):
-        vm = {"vm_id": "/vm", "vm_name": "bvm", "location": "westeurope", "vm_size": "Standard_D2s_v5",
-              "os_type": "Linux", "hyper_v_generation": "V2", "security_type": "Standard", "image": IMAGE,
-              "os_disk_id": "/os", "data_disk_ids": {"10": "/d10", "2": "/d2"}, "nic_id": "/nic"}
+        vm = {
+            "vm_id": "/vm",
+            "vm_name": "bvm",
+            "location": "westeurope",
+            "vm_size": "Standard_D2s_v5",
+            "os_type": "Linux",
+            "hyper_v_generation": "V2",
+            "security_type": "Standard",
+            "image": IMAGE,
+            "os_disk_id": "/os",
+            "data_disk_ids": {"10": "/d10", "2": "/d2"},
+            "nic_id": "/nic",
+        }
         result = build_vm_result(vm, "g")
-        assert result["disks"] == [{"disk_id": "/os", "lun": "os"}, {"disk_id": "/d2", "lun": 2},
-                                   {"disk_id": "/d10", "lun": 10}]
+        assert result["disks"] == [
+            {"disk_id": "/os", "lun": "os"},
+            {"disk_id": "/d2", "lun": 2},
+            {"disk_id": "/d10", "lun": 10},
+        ]
         assert result["image_version"] == IMAGE["version"]
         assert list(result["data_disk_ids"]) == ["2", "10"]
 
 
-@pytest.mark.parametrize(("password", "ok"), [(PASSWORD, True), ("alllowercase12", False), ("Short1!", False),
-                                              ("NoDigitsButLong!", True), ("x" * 124, False), ("Ab1\n" * 4, False)])
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        (PASSWORD, True),
+        ("alllowercase12", False),
+        ("Short1!", False),
+        ("NoDigitsButLong!", True),
+        ("x" * 124, False),
+        ("Ab1\n" * 4, False),
+    ],
+)
 def test_password_rule_never_shows_the_password(password, ok):
     problems = password_problems(password)
     assert (problems == []) is ok

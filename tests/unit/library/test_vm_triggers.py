@@ -1,5 +1,6 @@
 """The build-VM family's triggers: every state-table entry, the loop over several operations, and
-serialization round trips (what the triggerer stores and rebuilds)."""
+serialization round trips (what the triggerer stores and rebuilds).
+"""
 
 from __future__ import annotations
 
@@ -25,26 +26,41 @@ def status(code: str, message: str | None = None) -> SimpleNamespace:
 
 
 def operation(name: str, **overrides) -> dict:
-    op = {"resource_id": f"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/{name}",
-          "description": f"delete snapshot {name}", "status_url": f"https://arm/ops/{name}", "location_url": None,
-          "retry_after": None, "done": False}
+    op = {
+        "resource_id": f"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/snapshots/{name}",
+        "description": f"delete snapshot {name}",
+        "status_url": f"https://arm/ops/{name}",
+        "location_url": None,
+        "retry_after": None,
+        "done": False,
+    }
     op.update(overrides)
     return op
 
 
 # --- instance view -> VmState ------------------------------------------------------------------------
 
+
 def test_read_state_takes_provisioning_power_and_generalized():
-    state = read_state([status("ProvisioningState/succeeded"), status("OSState/generalized"),
-                        status("PowerState/deallocated")])
+    state = read_state(
+        [status("ProvisioningState/succeeded"), status("OSState/generalized"), status("PowerState/deallocated")]
+    )
     assert state == VmState(provisioning="succeeded", power="deallocated", generalized=True)
 
 
 def test_read_state_takes_the_provisioning_error_code_and_message():
-    state = read_state([status("ProvisioningState/failed/OSProvisioningTimedOut", "guest never reported"),
-                        status("PowerState/running")])
+    state = read_state(
+        [
+            status("ProvisioningState/failed/OSProvisioningTimedOut", "guest never reported"),
+            status("PowerState/running"),
+        ]
+    )
     assert (state.provisioning, state.error_code, state.error_message, state.power) == (
-        "failed", "OSProvisioningTimedOut", "guest never reported", "running")
+        "failed",
+        "OSProvisioningTimedOut",
+        "guest never reported",
+        "running",
+    )
 
 
 def test_read_state_of_an_empty_instance_view():
@@ -52,6 +68,7 @@ def test_read_state_of_an_empty_instance_view():
 
 
 # --- VmState -> Poll (the power-state table) ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("provisioning", PROVISIONING_STATES)
 @pytest.mark.parametrize("power", POWER_STATES)
@@ -72,7 +89,9 @@ def test_provisioning_failure_wins_over_any_power_state(power):
     poll = power_state_poll("bvm", state)
     assert poll.state == FAILED
     assert poll.details["code"] == "OSProvisioningTimedOut"
-    assert "bvm" in poll.message and "OSProvisioningTimedOut" in poll.message and "cleanup" in poll.message
+    assert "bvm" in poll.message
+    assert "OSProvisioningTimedOut" in poll.message
+    assert "cleanup" in poll.message
 
 
 def test_a_vm_azure_does_not_know_yet_is_waited_for():
@@ -86,24 +105,30 @@ def test_power_states_table_covers_what_generalize_accepts():
 
 # --- one ARM operation -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("found", "expected"), [
-    ({"status": "Succeeded"}, SUCCESS),
-    ({"status": "Failed", "error": {"code": "InternalOperationError", "message": "boom"}}, FAILED),
-    ({"status": "Canceled"}, FAILED),
-    ({"status": "InProgress", "retry_after": 7.0}, WAITING),
-    ({"status": "Deleting"}, WAITING),
-])
+
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        ({"status": "Succeeded"}, SUCCESS),
+        ({"status": "Failed", "error": {"code": "InternalOperationError", "message": "boom"}}, FAILED),
+        ({"status": "Canceled"}, FAILED),
+        ({"status": "InProgress", "retry_after": 7.0}, WAITING),
+        ({"status": "Deleting"}, WAITING),
+    ],
+)
 def test_operation_table(found, expected):
     poll = operation_poll(operation("s1"), found, action="do this")
     assert poll.state == expected
     if expected == FAILED:
         assert poll.details["code"] in ("InternalOperationError", "canceled")
-        assert poll.message.endswith("-> do this") and "delete snapshot s1" in poll.message
+        assert poll.message.endswith("-> do this")
+        assert "delete snapshot s1" in poll.message
     if expected == WAITING:
         assert poll.retry_after == found.get("retry_after")
 
 
 # --- several ARM operations --------------------------------------------------------------------------
+
 
 def test_operations_wait_while_any_runs_and_name_what_runs():
     ops = [operation("a"), operation("b")]
@@ -122,9 +147,11 @@ def test_operations_succeed_when_all_succeeded():
 
 def test_operations_report_every_failure_once_all_ended():
     ops = [operation("a"), operation("b"), operation("c")]
-    ended = {ops[0]["resource_id"]: Poll.failed("a: Azure error X", resource_id=ops[0]["resource_id"]),
-             ops[1]["resource_id"]: Poll.done("b gone", resource_id=ops[1]["resource_id"]),
-             ops[2]["resource_id"]: Poll.failed("c: Azure error Y", resource_id=ops[2]["resource_id"])}
+    ended = {
+        ops[0]["resource_id"]: Poll.failed("a: Azure error X", resource_id=ops[0]["resource_id"]),
+        ops[1]["resource_id"]: Poll.done("b gone", resource_id=ops[1]["resource_id"]),
+        ops[2]["resource_id"]: Poll.failed("c: Azure error Y", resource_id=ops[2]["resource_id"]),
+    }
     poll = operations_poll(ops, ended)
     assert poll.state == FAILED
     assert poll.message == "2 of 3 operations failed: a: Azure error X; c: Azure error Y"
@@ -166,13 +193,17 @@ def no_sleep(monkeypatch):
 
 async def test_operations_trigger_stops_polling_what_ended(no_sleep):
     a, b = operation("a"), operation("b")
-    hook = FakeArmHook({a["resource_id"]: [{"status": "Failed", "error": {"code": "Conflict", "message": "m"}}],
-                        b["resource_id"]: [{"status": "InProgress"}, {"status": "InProgress"},
-                                           {"status": "Succeeded"}]})
+    hook = FakeArmHook(
+        {
+            a["resource_id"]: [{"status": "Failed", "error": {"code": "Conflict", "message": "m"}}],
+            b["resource_id"]: [{"status": "InProgress"}, {"status": "InProgress"}, {"status": "Succeeded"}],
+        }
+    )
     trigger = ArmOperationsTrigger(operations=[a, b], azure_conn_id="c", deadline=base.time.time() + 60)
     event = await trigger._loop(hook)
     assert event["status"] == "error"
-    assert "Conflict" in event["message"] and event["failed_ids"] == [a["resource_id"]]
+    assert "Conflict" in event["message"]
+    assert event["failed_ids"] == [a["resource_id"]]
     assert hook.polled == [a["resource_id"], b["resource_id"], b["resource_id"], b["resource_id"]]
 
 
@@ -186,24 +217,43 @@ class FakeVmHook(FakeArmHook):
 
 
 async def test_power_state_trigger_polls_until_stopped(no_sleep):
-    hook = FakeVmHook([None, VmState("creating", "starting"), VmState("succeeded", "running"),
-                       VmState("succeeded", "stopped")])
-    trigger = VmPowerStateTrigger(resource_group="g", vm_name="bvm", azure_conn_id="c",
-                                  deadline=base.time.time() + 60)
+    hook = FakeVmHook(
+        [None, VmState("creating", "starting"), VmState("succeeded", "running"), VmState("succeeded", "stopped")]
+    )
+    trigger = VmPowerStateTrigger(resource_group="g", vm_name="bvm", azure_conn_id="c", deadline=base.time.time() + 60)
     event = await trigger._loop(hook)
-    assert event == {"status": "success", "message": "build VM bvm: stopped; the build script has finished",
-                     "power_state": "stopped"}
+    assert event == {
+        "status": "success",
+        "message": "build VM bvm: stopped; the build script has finished",
+        "power_state": "stopped",
+    }
 
 
 # --- serialization -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("trigger", [
-    VmPowerStateTrigger(resource_group="g", vm_name="bvm", azure_conn_id="c", deadline=1e9, poll_interval=5,
-                        max_poll_interval=60, timeout_hint=BUILD_TIMEOUT_HINT),
-    ArmOperationsTrigger(operations=[operation("a"), operation("b", done=True, status_url=None)], action="fix",
-                         azure_conn_id="c", deadline=1e9),
-    ArmOperationTrigger(operation=operation("a"), action="retry", azure_conn_id="c", deadline=1e9),
-], ids=["power-state", "operations", "operation"])
+
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        VmPowerStateTrigger(
+            resource_group="g",
+            vm_name="bvm",
+            azure_conn_id="c",
+            deadline=1e9,
+            poll_interval=5,
+            max_poll_interval=60,
+            timeout_hint=BUILD_TIMEOUT_HINT,
+        ),
+        ArmOperationsTrigger(
+            operations=[operation("a"), operation("b", done=True, status_url=None)],
+            action="fix",
+            azure_conn_id="c",
+            deadline=1e9,
+        ),
+        ArmOperationTrigger(operation=operation("a"), action="retry", azure_conn_id="c", deadline=1e9),
+    ],
+    ids=["power-state", "operations", "operation"],
+)
 def test_serialization_round_trip(trigger):
     classpath, kwargs = trigger.serialize()
     assert classpath == f"{type(trigger).__module__}.{type(trigger).__qualname__}"

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from ...routing import NAME, Call
-from .. import lro
-from ..common import (COMPUTE, SUB, api_version, compute_id, listing, location_of, not_found, properties, public,
-                      request_body, resource_group, respond, tags)
-from ..models import galleries as model
+from azure_emulator.arm import lro
+from azure_emulator.arm.common import (
+    COMPUTE,
+    SUB,
+    api_version,
+    compute_id,
+    listing,
+    location_of,
+    not_found,
+    properties,
+    public,
+    request_body,
+    resource_group,
+    respond,
+    tags,
+)
+from azure_emulator.arm.models import galleries as model
+from azure_emulator.routing import NAME, Call
 
 GALLERY = rf"{COMPUTE}/galleries/(?P<gallery>{NAME})"
 IMAGE = rf"{GALLERY}/images/(?P<image>{NAME})"
@@ -27,8 +40,11 @@ async def put_gallery(call: Call):
     location = location_of(body)
     doc, created, duration = model.put_gallery(call.backend, _gallery_id(call), location, tags(body), properties(body))
     op = lro.begin(call, location=location, duration=duration, family="capsOperations")
-    return respond(public(call.backend.view(model.GALLERIES, doc["id"])), 201 if created else 200,
-                   lro.headers(call, op, location=False, hint=60))
+    return respond(
+        public(call.backend.view(model.GALLERIES, doc["id"])),
+        201 if created else 200,
+        lro.headers(call, op, location=False, hint=60),
+    )
 
 
 async def get_gallery(call: Call):
@@ -64,11 +80,15 @@ async def put_image(call: Call):
     resource_group(call)
     body = request_body(call, model.IMAGE_BODY)
     location = location_of(body)
-    doc, created, duration = model.put_image(call.backend, _gallery_id(call), _image_id(call), location, tags(body),
-                                             properties(body))
+    doc, created, duration = model.put_image(
+        call.backend, _gallery_id(call), _image_id(call), location, tags(body), properties(body)
+    )
     op = lro.begin(call, location=location, duration=duration, family="capsOperations")
-    return respond(public(call.backend.view(model.IMAGES, doc["id"])), 201 if created else 200,
-                   lro.headers(call, op, location=False, hint=60))
+    return respond(
+        public(call.backend.view(model.IMAGES, doc["id"])),
+        201 if created else 200,
+        lro.headers(call, op, location=False, hint=60),
+    )
 
 
 async def get_image(call: Call):
@@ -97,9 +117,13 @@ async def list_images(call: Call):
 
 
 ROUTES = [
-    ("PUT", GALLERY, put_gallery), ("GET", GALLERY, get_gallery), ("DELETE", GALLERY, delete_gallery),
+    ("PUT", GALLERY, put_gallery),
+    ("GET", GALLERY, get_gallery),
+    ("DELETE", GALLERY, delete_gallery),
     ("GET", rf"{COMPUTE}/galleries", list_galleries),
     ("GET", rf"{SUB}/providers/Microsoft\.Compute/galleries", list_galleries_in_subscription),
-    ("PUT", IMAGE, put_image), ("GET", IMAGE, get_image), ("DELETE", IMAGE, delete_image),
+    ("PUT", IMAGE, put_image),
+    ("GET", IMAGE, get_image),
+    ("DELETE", IMAGE, delete_image),
     ("GET", rf"{GALLERY}/images", list_images),
 ]

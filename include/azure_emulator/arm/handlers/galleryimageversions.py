@@ -1,15 +1,27 @@
 """Gallery image versions: create, update (target regions, replicas), get with replication status,
-list, delete."""
+list, delete.
+"""
 
 from __future__ import annotations
 
-from ...errors import AzureError
-from ...routing import NAME, Call
-from .. import lro
-from ..common import (api_version, compute_id, listing, location_of, not_found, properties, public, request_body,
-                      resource_group, respond, tags)
-from ..models import galleryimageversions as model
-from .galleries import IMAGE
+from azure_emulator.arm import lro
+from azure_emulator.arm.common import (
+    api_version,
+    compute_id,
+    listing,
+    location_of,
+    not_found,
+    properties,
+    public,
+    request_body,
+    resource_group,
+    respond,
+    tags,
+)
+from azure_emulator.arm.handlers.galleries import IMAGE
+from azure_emulator.arm.models import galleryimageversions as model
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import NAME, Call
 
 VERSION = rf"{IMAGE}/versions/(?P<version>{NAME})"
 EXPANDS = {"replicationstatus": True, "uefisettings": False}
@@ -25,22 +37,23 @@ def _version_id(call: Call) -> str:
 
 def _missing(call: Call) -> AzureError:
     p = call.params
-    return not_found("Microsoft.Compute/galleries/images/versions", f"{p['gallery']}/{p['image']}/{p['version']}",
-                     call)
+    return not_found("Microsoft.Compute/galleries/images/versions", f"{p['gallery']}/{p['image']}/{p['version']}", call)
 
 
 def _started(call: Call, doc: dict, status: int, duration: float, error: dict | None):
     op = lro.begin(call, location=doc["location"], duration=duration, family="capsOperations", error=error)
-    return respond(public(call.backend.view(model.VERSIONS, doc["id"])), status,
-                   lro.headers(call, op, location=False, hint=60))
+    return respond(
+        public(call.backend.view(model.VERSIONS, doc["id"])), status, lro.headers(call, op, location=False, hint=60)
+    )
 
 
 async def put(call: Call):
     api_version(call)
     resource_group(call)
     body = request_body(call, model.BODY)
-    doc, created, duration, error = model.put_version(call.backend, _version_id(call), location_of(body), tags(body),
-                                                      properties(body))
+    doc, created, duration, error = model.put_version(
+        call.backend, _version_id(call), location_of(body), tags(body), properties(body)
+    )
     return _started(call, doc, 201 if created else 200, duration, error)
 
 
@@ -48,8 +61,9 @@ async def patch(call: Call):
     api_version(call)
     body = request_body(call, model.UPDATE_BODY)
     # Tags left out (or null) are kept; given, they replace the version's tags.
-    updated = model.update_version(call.backend, _version_id(call), None if body.get("tags") is None else tags(body),
-                                   properties(body))
+    updated = model.update_version(
+        call.backend, _version_id(call), None if body.get("tags") is None else tags(body), properties(body)
+    )
     if updated is None:
         raise _missing(call)
     doc, duration, error = updated
@@ -61,8 +75,12 @@ async def get(call: Call):
     api_version(call)
     expand = call.query.get("$expand")
     if expand is not None and expand.lower() not in EXPANDS:
-        raise AzureError("InvalidParameter", f"The value '{expand}' of parameter '$expand' is not allowed. Allowed "
-                         "values are: ReplicationStatus, UefiSettings.", target="$expand")
+        raise AzureError(
+            "InvalidParameter",
+            f"The value '{expand}' of parameter '$expand' is not allowed. Allowed "
+            "values are: ReplicationStatus, UefiSettings.",
+            target="$expand",
+        )
     found = model.get_version(call.backend, _version_id(call), EXPANDS.get((expand or "").lower(), False))
     if found is None:
         raise _missing(call)
@@ -87,6 +105,9 @@ async def list_versions(call: Call):
 
 
 ROUTES = [
-    ("PUT", VERSION, put), ("PATCH", VERSION, patch), ("GET", VERSION, get), ("DELETE", VERSION, delete),
+    ("PUT", VERSION, put),
+    ("PATCH", VERSION, patch),
+    ("GET", VERSION, get),
+    ("DELETE", VERSION, delete),
     ("GET", rf"{IMAGE}/versions", list_versions),
 ]

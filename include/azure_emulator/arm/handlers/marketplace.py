@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ... import catalogue, regions
-from ...errors import AzureError
-from ...routing import NAME, Call
-from ..common import SUB, api_version, respond
-from ..models import marketplace as model
+from azure_emulator import catalogue, regions
+from azure_emulator.arm.common import SUB, api_version, respond
+from azure_emulator.arm.models import marketplace as model
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import NAME, Call
 
 LOCATION = rf"{SUB}/providers/Microsoft\.Compute/locations/(?P<location>{NAME})"
 PUBLISHER = rf"{LOCATION}/publishers/(?P<publisher>{NAME})"
@@ -18,9 +18,12 @@ def _location(call: Call) -> str:
     api_version(call)
     location = regions.normalize(call.params["location"])
     if location is None:
-        raise AzureError("NoRegisteredProviderFound", f"No registered resource provider found for location "
-                         f"'{call.params['location']}' and API version '{call.query['api-version']}' for type "
-                         f"'locations'. The supported locations are '{', '.join(sorted(regions.DISPLAY_NAMES))}'.")
+        raise AzureError(
+            "NoRegisteredProviderFound",
+            f"No registered resource provider found for location "
+            f"'{call.params['location']}' and API version '{call.query['api-version']}' for type "
+            f"'locations'. The supported locations are '{', '.join(sorted(regions.DISPLAY_NAMES))}'.",
+        )
     return location
 
 
@@ -37,8 +40,11 @@ def _image(call: Call) -> dict:
 
 
 def _resource(call: Call, location: str, name: str, image: dict, *parts: str) -> dict:
-    return {"location": location, "name": name,
-            "id": model.image_id(call.params["subscription"], location, image, *parts)}
+    return {
+        "location": location,
+        "name": name,
+        "id": model.image_id(call.params["subscription"], location, image, *parts),
+    }
 
 
 async def list_publishers(call: Call):
@@ -67,8 +73,9 @@ async def list_versions(call: Call):
     image = _image(call)
     top = call.query.get("$top")
     if top is not None and not top.isdigit():
-        raise AzureError("InvalidParameter", f"The value '{top}' of parameter '$top' is not a valid integer.",
-                         target="$top")
+        raise AzureError(
+            "InvalidParameter", f"The value '{top}' of parameter '$top' is not a valid integer.", target="$top"
+        )
     newest_first = call.query.get("$orderby", "").strip().lower() == "name desc"
     found = model.versions(image, newest_first=newest_first, top=int(top) if top is not None else None)
     return respond([_resource(call, location, v, image, image["offer"], image["sku"], v) for v in found])
@@ -87,9 +94,20 @@ async def get_version(call: Call):
 
 async def list_sizes(call: Call):
     _location(call)
-    return respond({"value": [{"name": s["name"], "numberOfCores": s["cores"], "osDiskSizeInMB": 1047552,
-                               "memoryInMB": s["memoryGB"] * 1024, "maxDataDiskCount": s["maxDataDiskCount"]}
-                              for s in catalogue.VM_SIZES.values()]})
+    return respond(
+        {
+            "value": [
+                {
+                    "name": s["name"],
+                    "numberOfCores": s["cores"],
+                    "osDiskSizeInMB": 1047552,
+                    "memoryInMB": s["memoryGB"] * 1024,
+                    "maxDataDiskCount": s["maxDataDiskCount"],
+                }
+                for s in catalogue.VM_SIZES.values()
+            ]
+        }
+    )
 
 
 ROUTES = [

@@ -1,12 +1,13 @@
 """Microsoft.Network: virtual networks and subnets (read), network interfaces and public IP addresses
-(read, list, delete). NICs and public IPs come into being with the VMs that ask for them."""
+(read, list, delete). NICs and public IPs come into being with the VMs that ask for them.
+"""
 
 from __future__ import annotations
 
-from ...routing import NAME, Call
-from .. import lro
-from ..common import NETWORK, api_version, listing, not_found, public, resource_group, respond
-from ..models import network as model
+from azure_emulator.arm import lro
+from azure_emulator.arm.common import NETWORK, api_version, listing, not_found, public, resource_group, respond
+from azure_emulator.arm.models import network as model
+from azure_emulator.routing import NAME, Call
 
 VNET = rf"{NETWORK}/virtualNetworks/(?P<vnet>{NAME})"
 SUBNET = rf"{VNET}/subnets/(?P<subnet>{NAME})"
@@ -34,8 +35,9 @@ def _get(call: Call, kind: str, resource_type: str, *segments: str) -> dict:
 
 
 async def get_vnet(call: Call):
-    return respond(public(_get(call, model.VNETS, "Microsoft.Network/virtualNetworks", "virtualNetworks",
-                               call.params["vnet"])))
+    return respond(
+        public(_get(call, model.VNETS, "Microsoft.Network/virtualNetworks", "virtualNetworks", call.params["vnet"]))
+    )
 
 
 async def list_vnets(call: Call):
@@ -46,11 +48,13 @@ async def list_vnets(call: Call):
 
 async def get_subnet(call: Call):
     vnet = _get(call, model.VNETS, "Microsoft.Network/virtualNetworks", "virtualNetworks", call.params["vnet"])
-    subnet = next((s for s in vnet["properties"]["subnets"] if s["name"].lower() == call.params["subnet"].lower()),
-                  None)
+    subnet = next(
+        (s for s in vnet["properties"]["subnets"] if s["name"].lower() == call.params["subnet"].lower()), None
+    )
     if subnet is None:
-        raise not_found("Microsoft.Network/virtualNetworks/subnets", f"{call.params['vnet']}/{call.params['subnet']}",
-                        call)
+        raise not_found(
+            "Microsoft.Network/virtualNetworks/subnets", f"{call.params['vnet']}/{call.params['subnet']}", call
+        )
     return respond(subnet)
 
 
@@ -60,8 +64,11 @@ async def list_subnets(call: Call):
 
 
 async def get_nic(call: Call):
-    return respond(_document(_get(call, model.NICS, "Microsoft.Network/networkInterfaces", "networkInterfaces",
-                                  call.params["nic"])))
+    return respond(
+        _document(
+            _get(call, model.NICS, "Microsoft.Network/networkInterfaces", "networkInterfaces", call.params["nic"])
+        )
+    )
 
 
 async def list_nics(call: Call):
@@ -81,8 +88,11 @@ async def delete_nic(call: Call):
 
 
 async def get_public_ip(call: Call):
-    return respond(_document(_get(call, model.PUBLIC_IPS, "Microsoft.Network/publicIPAddresses", "publicIPAddresses",
-                                  call.params["ip"])))
+    return respond(
+        _document(
+            _get(call, model.PUBLIC_IPS, "Microsoft.Network/publicIPAddresses", "publicIPAddresses", call.params["ip"])
+        )
+    )
 
 
 async def list_public_ips(call: Call):
@@ -103,9 +113,14 @@ async def delete_public_ip(call: Call):
 
 
 ROUTES = [
-    ("GET", VNET, get_vnet), ("GET", rf"{NETWORK}/virtualNetworks", list_vnets),
-    ("GET", SUBNET, get_subnet), ("GET", rf"{VNET}/subnets", list_subnets),
-    ("GET", NIC, get_nic), ("DELETE", NIC, delete_nic), ("GET", rf"{NETWORK}/networkInterfaces", list_nics),
-    ("GET", PUBLIC_IP, get_public_ip), ("DELETE", PUBLIC_IP, delete_public_ip),
+    ("GET", VNET, get_vnet),
+    ("GET", rf"{NETWORK}/virtualNetworks", list_vnets),
+    ("GET", SUBNET, get_subnet),
+    ("GET", rf"{VNET}/subnets", list_subnets),
+    ("GET", NIC, get_nic),
+    ("DELETE", NIC, delete_nic),
+    ("GET", rf"{NETWORK}/networkInterfaces", list_nics),
+    ("GET", PUBLIC_IP, get_public_ip),
+    ("DELETE", PUBLIC_IP, delete_public_ip),
     ("GET", rf"{NETWORK}/publicIPAddresses", list_public_ips),
 ]

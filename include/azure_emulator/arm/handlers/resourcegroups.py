@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from ...routing import NAME, Call
-from .. import lro
-from ..common import SUB, api_version, listing, location_of, public, respond, rg_id, tags
-from ..models import resourcegroups as model
-from ...errors import AzureError
+from azure_emulator.arm import lro
+from azure_emulator.arm.common import SUB, api_version, listing, location_of, public, respond, rg_id, tags
+from azure_emulator.arm.models import resourcegroups as model
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import NAME, Call
 
 GROUP = rf"{SUB}/resourcegroups/(?P<resource_group>{NAME})"
 
@@ -16,8 +16,9 @@ def _missing(call: Call) -> AzureError:
 async def put(call: Call):
     api_version(call)
     body = call.json(invalid_code="InvalidRequestContent")
-    doc, created = model.create_or_update(call.backend, call.params["subscription"], call.params["resource_group"],
-                                          location_of(body), tags(body))
+    doc, created = model.create_or_update(
+        call.backend, call.params["subscription"], call.params["resource_group"], location_of(body), tags(body)
+    )
     return respond(public(doc), 201 if created else 200)
 
 
@@ -38,12 +39,16 @@ async def head(call: Call):
 async def delete(call: Call):
     api_version(call)
     backend = call.backend
-    if not model.delete(backend, call.params["subscription"], call.params["resource_group"],
-                        backend.durations["vm_delete"]):
+    if not model.delete(
+        backend, call.params["subscription"], call.params["resource_group"], backend.durations["vm_delete"]
+    ):
         raise _missing(call)
     op = lro.begin(call, location=backend.settings.location, duration=backend.durations["vm_delete"])
-    return respond(None, 202, {"Location": lro.status_url(call, op, monitor=True),
-                               **backend.retry_after(backend.durations["vm_delete"], 15)})
+    return respond(
+        None,
+        202,
+        {"Location": lro.status_url(call, op, monitor=True), **backend.retry_after(backend.durations["vm_delete"], 15)},
+    )
 
 
 async def list_groups(call: Call):
@@ -52,6 +57,9 @@ async def list_groups(call: Call):
 
 
 ROUTES = [
-    ("PUT", GROUP, put), ("GET", GROUP, get), ("HEAD", GROUP, head), ("DELETE", GROUP, delete),
+    ("PUT", GROUP, put),
+    ("GET", GROUP, get),
+    ("HEAD", GROUP, head),
+    ("DELETE", GROUP, delete),
     ("GET", rf"{SUB}/resourcegroups", list_groups),
 ]

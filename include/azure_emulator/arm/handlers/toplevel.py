@@ -1,21 +1,33 @@
 """The routes every top-level Microsoft.Compute resource shares (get, delete, list in a resource
-group or the subscription); each family adds its own PUT."""
+group or the subscription); each family adds its own PUT.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from ...routing import NAME, Call
-from .. import lro
-from ..common import COMPUTE, SUB, api_version, compute_id, listing, not_found, public, resource_group, respond
+from azure_emulator.arm import lro
+from azure_emulator.arm.common import (
+    COMPUTE,
+    SUB,
+    api_version,
+    compute_id,
+    listing,
+    not_found,
+    public,
+    resource_group,
+    respond,
+)
+from azure_emulator.routing import NAME, Call
 
 
 @dataclass(frozen=True)
 class ComputeResource:
     """``segment``: the URL segment (``disks``); ``param``: its path parameter; ``kind``: the store kind;
     ``delete``: the model's delete (emulated duration, or None when missing); ``family``: where its
-    operations are polled."""
+    operations are polled.
+    """
 
     segment: str
     param: str
@@ -56,7 +68,9 @@ class ComputeResource:
 
     def routes(self, put) -> list:
         return [
-            ("PUT", self.pattern, put), ("GET", self.pattern, self.get), ("DELETE", self.pattern, self.remove),
+            ("PUT", self.pattern, put),
+            ("GET", self.pattern, self.get),
+            ("DELETE", self.pattern, self.remove),
             ("GET", rf"{COMPUTE}/{self.segment}", self.list_in_group),
             ("GET", rf"{SUB}/providers/Microsoft\.Compute/{self.segment}", self.list_in_subscription),
         ]

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from ...routing import NAME, Call
-from .. import lro
-from ..common import (COMPUTE, SUB, api_version, compute_id, listing, location_of, not_found, properties, public,
-                      request_body, resource_group, respond, tags)
-from ..models import virtualmachines as model
-from ..models import vmspec
+from azure_emulator.arm import lro
+from azure_emulator.arm.common import (
+    COMPUTE,
+    SUB,
+    api_version,
+    compute_id,
+    listing,
+    location_of,
+    not_found,
+    properties,
+    public,
+    request_body,
+    resource_group,
+    respond,
+    tags,
+)
+from azure_emulator.arm.models import virtualmachines as model, vmspec
+from azure_emulator.routing import NAME, Call
 
 VM = rf"{COMPUTE}/virtualMachines/(?P<vm>{NAME})"
 
@@ -45,8 +57,9 @@ async def put(call: Call):
     resource_group(call)
     body = request_body(call, vmspec.BODY)
     location = location_of(body)
-    doc, created, duration, error = model.create_or_update(call.backend, _vm_id(call), location, tags(body),
-                                                           properties(body))
+    doc, created, duration, error = model.create_or_update(
+        call.backend, _vm_id(call), location, tags(body), properties(body)
+    )
     op = lro.begin(call, location=location, duration=duration, error=error)
     view = call.backend.view(model.VMS, doc["id"])
     return respond(public(view), 201 if created else 200, lro.headers(call, op, location=False))
@@ -78,6 +91,7 @@ def _action(model_call):
         location, duration, error = model_call(call)
         op = lro.begin(call, location=location, duration=duration, error=error)
         return lro.accepted(call, op)
+
     return handler
 
 
@@ -99,13 +113,18 @@ async def delete(call: Call):
 
 
 ROUTES = [
-    ("PUT", VM, put), ("GET", VM, get), ("DELETE", VM, delete),
+    ("PUT", VM, put),
+    ("GET", VM, get),
+    ("DELETE", VM, delete),
     ("GET", rf"{VM}/instanceView", get_instance_view),
     ("GET", rf"{COMPUTE}/virtualMachines", list_vms),
     ("GET", rf"{SUB}/providers/Microsoft\.Compute/virtualMachines", list_vms_in_subscription),
     ("POST", rf"{VM}/deallocate", _action(lambda call: model.deallocate(call.backend, _vm_id(call)))),
-    ("POST", rf"{VM}/powerOff",
-     _action(lambda call: model.power_off(call.backend, _vm_id(call), _flag(call, "skipShutdown")))),
+    (
+        "POST",
+        rf"{VM}/powerOff",
+        _action(lambda call: model.power_off(call.backend, _vm_id(call), _flag(call, "skipShutdown"))),
+    ),
     ("POST", rf"{VM}/start", _action(lambda call: model.start(call.backend, _vm_id(call)))),
     ("POST", rf"{VM}/restart", _action(lambda call: model.restart(call.backend, _vm_id(call)))),
     ("POST", rf"{VM}/generalize", generalize),

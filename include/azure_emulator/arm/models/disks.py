@@ -2,36 +2,59 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
-import re
-
-from ... import catalogue, timeline
-from ...clock import iso
-from ...errors import AzureError, property_change_not_allowed
-from ..common import check_same_location, tracked
-from . import marketplace, snapshots
+from azure_emulator import catalogue, timeline
+from azure_emulator.arm.common import check_same_location, tracked
+from azure_emulator.arm.models import marketplace, snapshots
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError, property_change_not_allowed
 
 DISKS = "arm/disks"
-STORAGE_TIERS = {"Standard_LRS": "Standard", "StandardSSD_LRS": "Standard", "Premium_LRS": "Premium",
-                 "StandardSSD_ZRS": "Standard", "Premium_ZRS": "Premium", "PremiumV2_LRS": "Premium",
-                 "UltraSSD_LRS": "Ultra"}
+STORAGE_TIERS = {
+    "Standard_LRS": "Standard",
+    "StandardSSD_LRS": "Standard",
+    "Premium_LRS": "Premium",
+    "StandardSSD_ZRS": "Standard",
+    "Premium_ZRS": "Premium",
+    "PremiumV2_LRS": "Premium",
+    "UltraSSD_LRS": "Ultra",
+}
 # The JSON types of what a disk PUT is read for (see azure_emulator.shapes).
-BODY = {"sku": {"name": str}, "properties": {
-    "creationData": {"createOption": str, "sourceResourceId": str, "imageReference": {"id": str}},
-    "diskSizeGB": int, "osType": str, "hyperVGeneration": str, "securityProfile": {"securityType": str}}}
+BODY = {
+    "sku": {"name": str},
+    "properties": {
+        "creationData": {"createOption": str, "sourceResourceId": str, "imageReference": {"id": str}},
+        "diskSizeGB": int,
+        "osType": str,
+        "hyperVGeneration": str,
+        "securityProfile": {"securityType": str},
+    },
+}
 
 
-def new_disk(backend, disk_id: str, *, location: str, size_gb: int, sku: str = "Standard_LRS",
-             creation_data: dict, os_type: str | None = None, hyper_v_generation: str | None = None,
-             security_type: str | None = None, managed_by: str | None = None, tags: dict | None = None,
-             ready_in: float = 0.0) -> dict:
+def new_disk(
+    backend,
+    disk_id: str,
+    *,
+    location: str,
+    size_gb: int,
+    sku: str = "Standard_LRS",
+    creation_data: dict,
+    os_type: str | None = None,
+    hyper_v_generation: str | None = None,
+    security_type: str | None = None,
+    managed_by: str | None = None,
+    tags: dict | None = None,
+    ready_in: float = 0.0,
+) -> dict:
     """Store a disk that reaches provisioningState Succeeded ``ready_in`` emulated seconds from now."""
     now = backend.now()
     props = {
         "creationData": creation_data,
         "diskSizeGB": size_gb,
-        "diskSizeBytes": size_gb * 1024 ** 3,
+        "diskSizeBytes": size_gb * 1024**3,
         "uniqueId": str(uuid.uuid4()),
         "timeCreated": iso(now),
         "provisioningState": "Creating" if ready_in else "Succeeded",
@@ -72,9 +95,12 @@ def remove(backend, disk_id: str, at: float) -> None:
 
 # --- disks created by PUT, and sources of copies --------------------------------------------------------
 
-PLATFORM_IMAGE = re.compile(r"^/Subscriptions/[^/]+/Providers/Microsoft\.Compute/Locations/[^/]+/Publishers/"
-                            r"(?P<publisher>[^/]+)/ArtifactTypes/VMImage/Offers/(?P<offer>[^/]+)/Skus/(?P<sku>[^/]+)/"
-                            r"Versions/(?P<version>[^/]+)$", re.IGNORECASE)
+PLATFORM_IMAGE = re.compile(
+    r"^/Subscriptions/[^/]+/Providers/Microsoft\.Compute/Locations/[^/]+/Publishers/"
+    r"(?P<publisher>[^/]+)/ArtifactTypes/VMImage/Offers/(?P<offer>[^/]+)/Skus/(?P<sku>[^/]+)/"
+    r"Versions/(?P<version>[^/]+)$",
+    re.IGNORECASE,
+)
 
 
 def find_copy_source(backend, resource_id: str | None) -> dict | None:
@@ -88,8 +114,9 @@ def find_copy_source(backend, resource_id: str | None) -> dict | None:
 def copy_source(backend, resource_id: str | None) -> dict:
     """The disk or snapshot a ``Copy`` reads, or the errors Azure answers a copy of nothing with."""
     if not resource_id:
-        raise AzureError("InvalidParameter", "Required parameter 'sourceResourceId' is missing (null).",
-                         target="sourceResourceId")
+        raise AzureError(
+            "InvalidParameter", "Required parameter 'sourceResourceId' is missing (null).", target="sourceResourceId"
+        )
     found = find_copy_source(backend, resource_id)
     if found is None:
         raise AzureError("NotFound", f"Resource {resource_id.rstrip('/').rsplit('/', 1)[-1]} is not found.")
@@ -101,8 +128,12 @@ def _from_platform_image(backend, creation: dict) -> dict:
     parts = PLATFORM_IMAGE.match(reference)
     image = parts and catalogue.find_image(backend, parts["publisher"], parts["offer"], parts["sku"])
     if not image or marketplace.resolve(image, parts["version"]) is None:
-        raise AzureError("PlatformImageNotFound", f"The platform image '{reference}' is not available. Verify that "
-                         "all fields in the storage profile are correct.", target="imageReference")
+        raise AzureError(
+            "PlatformImageNotFound",
+            f"The platform image '{reference}' is not available. Verify that "
+            "all fields in the storage profile are correct.",
+            target="imageReference",
+        )
     return image
 
 
@@ -114,28 +145,47 @@ def _creation_facts(backend, props: dict) -> dict:
     size = props.get("diskSizeGB")
     if option == "Empty":
         if not size:
-            raise AzureError("InvalidParameter", "Required parameter 'diskSizeGB' is missing (null).",
-                             target="diskSizeGB")
+            raise AzureError(
+                "InvalidParameter", "Required parameter 'diskSizeGB' is missing (null).", target="diskSizeGB"
+            )
         facts = {"os": props.get("osType"), "gen": props.get("hyperVGeneration"), "security": None, "size": size}
     elif option == "Copy":
         source = copy_source(backend, creation.get("sourceResourceId"))["properties"]
-        facts = {"os": source.get("osType"), "gen": source.get("hyperVGeneration"),
-                 "security": (source.get("securityProfile") or {}).get("securityType"),
-                 "size": max(size or 0, source["diskSizeGB"]), "sourceUniqueId": source["uniqueId"]}
+        facts = {
+            "os": source.get("osType"),
+            "gen": source.get("hyperVGeneration"),
+            "security": (source.get("securityProfile") or {}).get("securityType"),
+            "size": max(size or 0, source["diskSizeGB"]),
+            "sourceUniqueId": source["uniqueId"],
+        }
     elif option == "FromImage":
         image = _from_platform_image(backend, creation)
-        facts = {"os": image["osType"], "gen": image["hyperVGeneration"], "security": asked_security,
-                 "size": max(size or 0, marketplace.OS_DISK_GB[image["osType"]])}
+        facts = {
+            "os": image["osType"],
+            "gen": image["hyperVGeneration"],
+            "security": asked_security,
+            "size": max(size or 0, marketplace.OS_DISK_GB[image["osType"]]),
+        }
         if asked_security == "TrustedLaunch" and image["hyperVGeneration"] != "V2":
-            raise AzureError("BadRequest", "Security type 'TrustedLaunch' requires an image with Hyper-V generation "
-                             f"'V2'; '{creation['imageReference']['id']}' is 'V1'.")
+            raise AzureError(
+                "BadRequest",
+                "Security type 'TrustedLaunch' requires an image with Hyper-V generation "
+                f"'V2'; '{creation['imageReference']['id']}' is 'V1'.",
+            )
     else:
-        raise AzureError("InvalidParameter", f"The value '{option}' of parameter 'creationData.createOption' is not "
-                         "supported here. Supported values are: Empty, Copy, FromImage.", target="createOption")
+        raise AzureError(
+            "InvalidParameter",
+            f"The value '{option}' of parameter 'creationData.createOption' is not "
+            "supported here. Supported values are: Empty, Copy, FromImage.",
+            target="createOption",
+        )
     if asked_security not in (None, "Standard") and option != "FromImage":
-        raise AzureError("BadRequest", f"Security Type '{asked_security}' is not supported for CreateOption "
-                         f"'{option}'. Supported create options are FromImage, Import, ImportSecure, "
-                         "UploadPreparedSecure.")
+        raise AzureError(
+            "BadRequest",
+            f"Security Type '{asked_security}' is not supported for CreateOption "
+            f"'{option}'. Supported create options are FromImage, Import, ImportSecure, "
+            "UploadPreparedSecure.",
+        )
     return facts
 
 
@@ -144,13 +194,18 @@ def _origin(creation: dict) -> tuple:
     return (creation.get("createOption"), (creation.get("sourceResourceId") or "").lower(), (reference or "").lower())
 
 
-def put_disk(backend, disk_id: str, location: str, tags: dict, sku: dict | None,
-             props: dict) -> tuple[dict, bool, float]:
+def put_disk(
+    backend, disk_id: str, location: str, tags: dict, sku: dict | None, props: dict
+) -> tuple[dict, bool, float]:
     """Create or update a disk from a PUT; returns (document, created, emulated duration)."""
     sku_name = (sku or {}).get("name") or "Standard_LRS"
     if sku_name not in STORAGE_TIERS:
-        raise AzureError("InvalidParameter", f"The value '{sku_name}' of parameter 'sku.name' is not allowed. Allowed "
-                         f"values are: {', '.join(STORAGE_TIERS)}.", target="sku.name")
+        raise AzureError(
+            "InvalidParameter",
+            f"The value '{sku_name}' of parameter 'sku.name' is not allowed. Allowed "
+            f"values are: {', '.join(STORAGE_TIERS)}.",
+            target="sku.name",
+        )
     facts = _creation_facts(backend, props)
     duration = backend.durations["disk_create"]
     existing = backend.settled(DISKS, disk_id)
@@ -158,18 +213,31 @@ def put_disk(backend, disk_id: str, location: str, tags: dict, sku: dict | None,
         creation = dict(props["creationData"])
         if "sourceUniqueId" in facts:
             creation["sourceUniqueId"] = facts["sourceUniqueId"]
-        doc = new_disk(backend, disk_id, location=location, size_gb=facts["size"], sku=sku_name,
-                       creation_data=creation, os_type=facts["os"], hyper_v_generation=facts["gen"],
-                       security_type=facts["security"], tags=tags, ready_in=duration)
+        doc = new_disk(
+            backend,
+            disk_id,
+            location=location,
+            size_gb=facts["size"],
+            sku=sku_name,
+            creation_data=creation,
+            os_type=facts["os"],
+            hyper_v_generation=facts["gen"],
+            security_type=facts["security"],
+            tags=tags,
+            ready_in=duration,
+        )
         return doc, True, duration
     check_same_location(existing, location)
     current = existing["properties"]
     if _origin(current["creationData"]) != _origin(props["creationData"]):
         raise property_change_not_allowed("creationData")
     if facts["size"] < current["diskSizeGB"]:
-        raise AzureError("BadRequest", f"Disk '{existing['name']}' cannot shrink from {current['diskSizeGB']} GB to "
-                         f"{facts['size']} GB: a disk's size can only be increased.")
-    current.update(diskSizeGB=facts["size"], diskSizeBytes=facts["size"] * 1024 ** 3, provisioningState="Updating")
+        raise AzureError(
+            "BadRequest",
+            f"Disk '{existing['name']}' cannot shrink from {current['diskSizeGB']} GB to "
+            f"{facts['size']} GB: a disk's size can only be increased.",
+        )
+    current.update(diskSizeGB=facts["size"], diskSizeBytes=facts["size"] * 1024**3, provisioningState="Updating")
     existing.update(tags=tags, sku={"name": sku_name, "tier": STORAGE_TIERS[sku_name]})
     timeline.schedule(existing, backend.now() + duration, {"properties.provisioningState": "Succeeded"})
     return backend.save(DISKS, disk_id, existing), False, duration

@@ -27,33 +27,44 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ... import regions, timeline
-from ...clock import iso
-from ...errors import AzureError, property_change_not_allowed
-from ..common import check_same_location, injected_failure, tracked
-from . import disks, images
-from .galleries import IMAGES as DEFINITIONS
-from .galleries import VERSIONS, security_type
+from azure_emulator import regions, timeline
+from azure_emulator.arm.common import check_same_location, injected_failure, tracked
+from azure_emulator.arm.models import disks, images
+from azure_emulator.arm.models.galleries import IMAGES as DEFINITIONS, VERSIONS, security_type
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError, property_change_not_allowed
 
-INT32_MAX = 2 ** 31 - 1
+INT32_MAX = 2**31 - 1
 VERSION_NAME = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)$")
-IMAGE_REFERENCE = re.compile(r"^(?P<definition>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
-                             r"galleries/[^/]+/images/[^/]+)(?:/versions/(?P<version>[^/]+))?/?$", re.IGNORECASE)
+IMAGE_REFERENCE = re.compile(
+    r"^(?P<definition>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
+    r"galleries/[^/]+/images/[^/]+)(?:/versions/(?P<version>[^/]+))?/?$",
+    re.IGNORECASE,
+)
 STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS")
 HOST_CACHING = ("None", "ReadOnly", "ReadWrite")
 MAX_REPLICAS = 100
 BUSY = ("Creating", "Updating", "Deleting")
 PROFILE = "galleryImageVersion.properties.publishingProfile"
 # The JSON types of what a version PUT or PATCH is read for (see azure_emulator.shapes).
-BODY = {"properties": {
-    "publishingProfile": {
-        "targetRegions": [{"name": str, "regionalReplicaCount": int, "storageAccountType": str,
-                           "excludeFromLatest": bool}],
-        "replicaCount": int, "storageAccountType": str, "excludeFromLatest": bool, "endOfLifeDate": str},
-    "storageProfile": {
-        "source": {"id": str, "virtualMachineId": str},
-        "osDiskImage": {"source": {"id": str}, "hostCaching": str},
-        "dataDiskImages": [{"lun": int, "source": {"id": str}, "hostCaching": str}]}}}
+BODY = {
+    "properties": {
+        "publishingProfile": {
+            "targetRegions": [
+                {"name": str, "regionalReplicaCount": int, "storageAccountType": str, "excludeFromLatest": bool}
+            ],
+            "replicaCount": int,
+            "storageAccountType": str,
+            "excludeFromLatest": bool,
+            "endOfLifeDate": str,
+        },
+        "storageProfile": {
+            "source": {"id": str, "virtualMachineId": str},
+            "osDiskImage": {"source": {"id": str}, "hostCaching": str},
+            "dataDiskImages": [{"lun": int, "source": {"id": str}, "hostCaching": str}],
+        },
+    }
+}
 # A PATCH may carry the location too; it is not read, but it is deserialized like the rest.
 UPDATE_BODY = {"location": str, **BODY}
 # Source security types each definition security type accepts (a Trusted Launch disk cannot become a
@@ -71,26 +82,39 @@ REPLICATION_ERROR = "Failed with internal server error."
 
 # --- request validation ------------------------------------------------------------------------------
 
+
 def _check_name(name: str) -> None:
     parts = VERSION_NAME.match(name)
     if not parts or any(int(part) > INT32_MAX for part in parts.groups()):
-        raise AzureError("InvalidParameter", "The image version name is invalid. The image version name should follow "
-                         "Major(int).Minor(int).Patch(int) format, where int is between 0 and 2,147,483,647 "
-                         "(inclusive). For e.g: 1.0.0, 2018.12.1 etc", target="galleryImageVersionName")
+        raise AzureError(
+            "InvalidParameter",
+            "The image version name is invalid. The image version name should follow "
+            "Major(int).Minor(int).Patch(int) format, where int is between 0 and 2,147,483,647 "
+            "(inclusive). For e.g: 1.0.0, 2018.12.1 etc",
+            target="galleryImageVersionName",
+        )
 
 
 def _replicas(value, parameter: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPLICAS:
-        raise AzureError("InvalidParameter", f"The value {value} of parameter {parameter} is out of range. The value "
-                         f"must be between 1 and {MAX_REPLICAS}, inclusive: an image version has at most "
-                         f"{MAX_REPLICAS} replicas per region.", target=parameter)
+        raise AzureError(
+            "InvalidParameter",
+            f"The value {value} of parameter {parameter} is out of range. The value "
+            f"must be between 1 and {MAX_REPLICAS}, inclusive: an image version has at most "
+            f"{MAX_REPLICAS} replicas per region.",
+            target=parameter,
+        )
     return value
 
 
 def _storage_type(value: str, parameter: str) -> str:
     if value not in STORAGE_TYPES:
-        raise AzureError("InvalidParameter", f"The value '{value}' of parameter {parameter} is not allowed. Allowed "
-                         f"values are: {', '.join(STORAGE_TYPES)}.", target=parameter)
+        raise AzureError(
+            "InvalidParameter",
+            f"The value '{value}' of parameter {parameter} is not allowed. Allowed "
+            f"values are: {', '.join(STORAGE_TYPES)}.",
+            target=parameter,
+        )
     return value
 
 
@@ -98,10 +122,13 @@ def _end_of_life(value: str, now: float) -> str:
     try:
         when = dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise AzureError("InvalidParameter", f"Could not convert string to DateTimeOffset: {value}. Path "
-                         "'properties.publishingProfile.endOfLifeDate'.", target="endOfLifeDate") from None
+        raise AzureError(
+            "InvalidParameter",
+            f"Could not convert string to DateTimeOffset: {value}. Path 'properties.publishingProfile.endOfLifeDate'.",
+            target="endOfLifeDate",
+        ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     if when.timestamp() <= now:
         raise AzureError("InvalidParameter", "EndOfLifeDate must be set to a future date.", target="endOfLifeDate")
     return value
@@ -113,43 +140,67 @@ def _targets(raw: list, replica_count: int, storage_type: str, location: str) ->
     for entry in raw:
         region = regions.normalize(entry.get("name"))
         if region is None:
-            raise AzureError("InvalidParameter", f"The provided location '{entry.get('name')}' is not available for "
-                             "resource type 'Microsoft.Compute/galleries'. List of available regions for the resource "
-                             f"type is '{','.join(regions.DISPLAY_NAMES)}'.", target=f"{PROFILE}.targetRegions.name")
+            raise AzureError(
+                "InvalidParameter",
+                f"The provided location '{entry.get('name')}' is not available for "
+                "resource type 'Microsoft.Compute/galleries'. List of available regions for the resource "
+                f"type is '{','.join(regions.DISPLAY_NAMES)}'.",
+                target=f"{PROFILE}.targetRegions.name",
+            )
         if any(t["region"] == region for t in targets):
-            raise AzureError("InvalidParameter", "Duplicate regions are not allowed in target publishing regions.",
-                             target=f"{PROFILE}.targetRegions")
+            raise AzureError(
+                "InvalidParameter",
+                "Duplicate regions are not allowed in target publishing regions.",
+                target=f"{PROFILE}.targetRegions",
+            )
         count = entry.get("regionalReplicaCount")
-        targets.append({
-            "region": region,
-            "replicas": replica_count if count is None else _replicas(count, f"{PROFILE}.targetRegions."
-                                                                               "regionalReplicaCount"),
-            "storage": _storage_type(entry.get("storageAccountType") or storage_type,
-                                     f"{PROFILE}.targetRegions.storageAccountType"),
-            "explicit_storage": bool(entry.get("storageAccountType")),
-            "exclude": bool(entry.get("excludeFromLatest", False)),
-        })
+        targets.append(
+            {
+                "region": region,
+                "replicas": replica_count
+                if count is None
+                else _replicas(count, f"{PROFILE}.targetRegions.regionalReplicaCount"),
+                "storage": _storage_type(
+                    entry.get("storageAccountType") or storage_type, f"{PROFILE}.targetRegions.storageAccountType"
+                ),
+                "explicit_storage": bool(entry.get("storageAccountType")),
+                "exclude": bool(entry.get("excludeFromLatest", False)),
+            }
+        )
     if location not in [t["region"] for t in targets]:
-        raise AzureError("InvalidParameter", "Gallery image version publishing profile regions "
-                         f"'{', '.join(t['region'] for t in targets)}' must contain the location of image version "
-                         f"'{regions.display(location)}'.", target=f"{PROFILE}.targetRegions")
+        raise AzureError(
+            "InvalidParameter",
+            "Gallery image version publishing profile regions "
+            f"'{', '.join(t['region'] for t in targets)}' must contain the location of image version "
+            f"'{regions.display(location)}'.",
+            target=f"{PROFILE}.targetRegions",
+        )
     return targets
 
 
 def _target_document(target: dict) -> dict:
-    return {"name": regions.display(target["region"]), "regionalReplicaCount": target["replicas"],
-            "storageAccountType": target["storage"], "excludeFromLatest": target["exclude"]}
+    return {
+        "name": regions.display(target["region"]),
+        "regionalReplicaCount": target["replicas"],
+        "storageAccountType": target["storage"],
+        "excludeFromLatest": target["exclude"],
+    }
 
 
 # --- sources -------------------------------------------------------------------------------------------
 
+
 def _origin(storage: dict) -> dict:
     """What a version is made from, by id: changing it on an existing version is refused."""
     source = storage.get("source") or {}
-    return {"source": (source.get("id") or source.get("virtualMachineId") or "").lower(),
-            "osDiskImage": (((storage.get("osDiskImage") or {}).get("source") or {}).get("id") or "").lower(),
-            "dataDiskImages": sorted(f"{d.get('lun')}={((d.get('source') or {}).get('id') or '').lower()}"
-                                     for d in storage.get("dataDiskImages") or [])}
+    return {
+        "source": (source.get("id") or source.get("virtualMachineId") or "").lower(),
+        "osDiskImage": (((storage.get("osDiskImage") or {}).get("source") or {}).get("id") or "").lower(),
+        "dataDiskImages": sorted(
+            f"{d.get('lun')}={((d.get('source') or {}).get('id') or '').lower()}"
+            for d in storage.get("dataDiskImages") or []
+        ),
+    }
 
 
 def _check_same_origin(doc: dict, storage: dict, partial: bool) -> None:
@@ -159,55 +210,83 @@ def _check_same_origin(doc: dict, storage: dict, partial: bool) -> None:
             path = "source.id" if field == "source" else "osDiskImage.source.id"
             raise property_change_not_allowed(f"galleryImageVersion.properties.storageProfile.{path}")
     if (wanted["dataDiskImages"] or not partial) and wanted["dataDiskImages"] != doc["_origin"]["dataDiskImages"]:
-        raise AzureError("InvalidParameter", "Adding new Data Disks or changing the LUN of a Data Disk in an existing "
-                         "Image is not allowed.", target="galleryImageVersion.properties.storageProfile.dataDiskImages")
+        raise AzureError(
+            "InvalidParameter",
+            "Adding new Data Disks or changing the LUN of a Data Disk in an existing Image is not allowed.",
+            target="galleryImageVersion.properties.storageProfile.dataDiskImages",
+        )
 
 
 def _missing_source(resource_id: str) -> AzureError:
-    return AzureError("NotFound", f"Source {resource_id} is not found. Please check source exists, and is in the same "
-                      "region as gallery image version being created.")
+    return AzureError(
+        "NotFound",
+        f"Source {resource_id} is not found. Please check source exists, and is in the same "
+        "region as gallery image version being created.",
+    )
 
 
 def _check_ready(source: dict) -> None:
     state = source["properties"]["provisioningState"]
     if state != "Succeeded":
-        raise AzureError("OperationNotAllowed", f"The source '{source['id']}' is in provisioning state '{state}'; a "
-                         "version can be published from it once it has succeeded.")
+        raise AzureError(
+            "OperationNotAllowed",
+            f"The source '{source['id']}' is in provisioning state '{state}'; a "
+            "version can be published from it once it has succeeded.",
+        )
 
 
-def _check_matches(definition: dict, source_id: str, os_type: str | None, generation: str | None,
-                   os_state: str | None = None) -> None:
+def _check_matches(
+    definition: dict, source_id: str, os_type: str | None, generation: str | None, os_state: str | None = None
+) -> None:
     wanted = definition["properties"]
     if os_type and os_type != wanted["osType"]:
-        raise AzureError("Conflict", f"The resource with id '{source_id}' has a different OS type ['{os_type}'] than "
-                         f"the parent gallery image OS type ['{wanted['osType']}'].")
+        raise AzureError(
+            "Conflict",
+            f"The resource with id '{source_id}' has a different OS type ['{os_type}'] than "
+            f"the parent gallery image OS type ['{wanted['osType']}'].",
+        )
     if os_state and os_state != wanted["osState"]:
-        raise AzureError("BadRequest", f"The resource with id '{source_id}' has a different OS state ['{os_state}'] "
-                         f"than the parent gallery image OS state ['{wanted['osState']}'].")
+        raise AzureError(
+            "BadRequest",
+            f"The resource with id '{source_id}' has a different OS state ['{os_state}'] "
+            f"than the parent gallery image OS state ['{wanted['osState']}'].",
+        )
     if generation and generation != wanted["hyperVGeneration"]:
-        raise AzureError("Conflict", f"The resource with id '{source_id}' has a different Hypervisor generation "
-                         f"['{generation}'] than the parent gallery image Hypervisor generation "
-                         f"['{wanted['hyperVGeneration']}'].")
+        raise AzureError(
+            "Conflict",
+            f"The resource with id '{source_id}' has a different Hypervisor generation "
+            f"['{generation}'] than the parent gallery image Hypervisor generation "
+            f"['{wanted['hyperVGeneration']}'].",
+        )
 
 
 def _from_managed_image(backend, definition: dict, source_id: str, location: str) -> tuple[dict, str]:
     """(storage profile, source security type) of a version published from a managed image."""
     kind = source_id.rstrip("/").split("/")[-2].lower() if source_id.count("/") > 1 else ""
     if kind != "images":
-        raise AzureError("InvalidParameter", f"The source id: {source_id} must either be a managed image, virtual "
-                         "machine or another gallery image version. The emulator publishes managed images and, through "
-                         "'osDiskImage', snapshots and disks.", target="storageProfile.source.id")
+        raise AzureError(
+            "InvalidParameter",
+            f"The source id: {source_id} must either be a managed image, virtual "
+            "machine or another gallery image version. The emulator publishes managed images and, through "
+            "'osDiskImage', snapshots and disks.",
+            target="storageProfile.source.id",
+        )
     image = backend.view(images.IMAGES, source_id)
     if image is None or image["location"] != location:
         raise _missing_source(source_id)
     _check_ready(image)
     os_disk = image["properties"]["storageProfile"]["osDisk"]
-    _check_matches(definition, image["id"], os_disk["osType"], image["properties"]["hyperVGeneration"],
-                   os_disk["osState"])
-    profile = {"source": {"id": source_id},
-               "osDiskImage": {"sizeInGB": os_disk["diskSizeGB"], "hostCaching": "ReadOnly"},
-               "dataDiskImages": [{"lun": d["lun"], "sizeInGB": d["diskSizeGB"], "hostCaching": "None"}
-                                  for d in image["properties"]["storageProfile"]["dataDisks"]]}
+    _check_matches(
+        definition, image["id"], os_disk["osType"], image["properties"]["hyperVGeneration"], os_disk["osState"]
+    )
+    profile = {
+        "source": {"id": source_id},
+        "osDiskImage": {"sizeInGB": os_disk["diskSizeGB"], "hostCaching": "ReadOnly"},
+        "dataDiskImages": [
+            {"lun": d["lun"], "sizeInGB": d["diskSizeGB"], "hostCaching": "None"}
+            for d in image["properties"]["storageProfile"]["dataDisks"]
+        ],
+    }
     return profile, "Standard"
 
 
@@ -216,18 +295,27 @@ def _disk_image(backend, entry: dict, location: str, caching: str, path: str) ->
     source_id = (entry.get("source") or {}).get("id") or ""
     kind = source_id.rstrip("/").split("/")[-2].lower() if source_id.count("/") > 1 else ""
     if kind not in ("snapshots", "disks"):
-        raise AzureError("InvalidParameter", f"The source id: {source_id} must be a managed disk or snapshot.",
-                         target=f"storageProfile.{path}.source.id")
+        raise AzureError(
+            "InvalidParameter",
+            f"The source id: {source_id} must be a managed disk or snapshot.",
+            target=f"storageProfile.{path}.source.id",
+        )
     source = disks.find_copy_source(backend, source_id)
     if source is None or source["location"] != location:
         raise _missing_source(source_id)
     _check_ready(source)
     host_caching = entry.get("hostCaching") or caching
     if host_caching not in HOST_CACHING:
-        raise AzureError("InvalidParameter", f"The value '{host_caching}' of parameter 'hostCaching' is not allowed. "
-                         f"Allowed values are: {', '.join(HOST_CACHING)}.", target=f"storageProfile.{path}.hostCaching")
-    return ({"hostCaching": host_caching, "sizeInGB": source["properties"]["diskSizeGB"],
-             "source": {"id": source_id}}, source["properties"])
+        raise AzureError(
+            "InvalidParameter",
+            f"The value '{host_caching}' of parameter 'hostCaching' is not allowed. "
+            f"Allowed values are: {', '.join(HOST_CACHING)}.",
+            target=f"storageProfile.{path}.hostCaching",
+        )
+    return (
+        {"hostCaching": host_caching, "sizeInGB": source["properties"]["diskSizeGB"], "source": {"id": source_id}},
+        source["properties"],
+    )
 
 
 def _from_snapshots(backend, definition: dict, storage: dict, location: str) -> tuple[dict, str]:
@@ -237,14 +325,21 @@ def _from_snapshots(backend, definition: dict, storage: dict, location: str) -> 
     data_images = []
     for entry in storage.get("dataDiskImages") or []:
         if entry.get("lun") in [d["lun"] for d in data_images]:
-            raise AzureError("InvalidParameter", "Duplicated lun numbers have been detected in the input data disks. "
-                             "Lun number must be unique for each data disk.", target="storageProfile.dataDiskImages")
+            raise AzureError(
+                "InvalidParameter",
+                "Duplicated lun numbers have been detected in the input data disks. "
+                "Lun number must be unique for each data disk.",
+                target="storageProfile.dataDiskImages",
+            )
         data_image, _ = _disk_image(backend, entry, location, "None", "dataDiskImages")
         data_images.append({"lun": entry.get("lun"), **data_image})
     ids = [d["source"]["id"].lower() for d in [os_image, *data_images]]
     if len(set(ids)) != len(ids):
-        raise AzureError("InvalidParameter", "Duplicated source ids are found in the input disks. Source id should be "
-                         "unique for each disk.", target="storageProfile")
+        raise AzureError(
+            "InvalidParameter",
+            "Duplicated source ids are found in the input disks. Source id should be unique for each disk.",
+            target="storageProfile",
+        )
     security = (os_source.get("securityProfile") or {}).get("securityType") or "Standard"
     return {"osDiskImage": os_image, "dataDiskImages": data_images}, security
 
@@ -254,9 +349,13 @@ def _source(backend, definition: dict, storage: dict, location: str) -> tuple[di
     direct = ((storage.get("osDiskImage") or {}).get("source") or {}).get("id")
     full_id = full.get("id") or full.get("virtualMachineId")
     if bool(full_id) == bool(direct):
-        raise AzureError("InvalidParameter", "The gallery artifact version source can only be specified either "
-                         "directly under storageProfile or within individual OS or data disks. One and only one source "
-                         "type (user image, snapshot, disk, virtual machine) can be provided.", target="storageProfile")
+        raise AzureError(
+            "InvalidParameter",
+            "The gallery artifact version source can only be specified either "
+            "directly under storageProfile or within individual OS or data disks. One and only one source "
+            "type (user image, snapshot, disk, virtual machine) can be provided.",
+            target="storageProfile",
+        )
     if full_id:
         return _from_managed_image(backend, definition, full_id, location)
     return _from_snapshots(backend, definition, storage, location)
@@ -267,21 +366,34 @@ def _security_mismatch(definition: dict, source_security: str) -> dict | None:
     family = "ConfidentialVM" if source_security.startswith("ConfidentialVM") else source_security
     if family in ACCEPTS.get(wanted, {"Standard"}):
         return None
-    return {"code": "InternalOperationError",
-            "message": f"Replication failed in this region due to 'The source has security type '{source_security}', "
-                       f"which the gallery image's security type '{wanted}' does not accept.'"}
+    return {
+        "code": "InternalOperationError",
+        "message": f"Replication failed in this region due to 'The source has security type '{source_security}', "
+        f"which the gallery image's security type '{wanted}' does not accept.'",
+    }
 
 
 # --- replication ------------------------------------------------------------------------------------------
 
+
 def _attempt(backend, target: dict, start: float, span: float, ready: int, version: str) -> dict:
     """A region's replication attempt; the ``replication_failed`` fault decides whether it fails."""
-    record = {"replicas": target["replicas"], "storage": target["storage"], "exclude": target["exclude"],
-              "ready": ready, "start": start, "end": start + span, "failAt": None, "error": None}
+    record = {
+        "replicas": target["replicas"],
+        "storage": target["storage"],
+        "exclude": target["exclude"],
+        "ready": ready,
+        "start": start,
+        "end": start + span,
+        "failAt": None,
+        "error": None,
+    }
     rule = backend.faults.take("replication_failed", region=target["region"], version=version)
     if rule is not None:
-        record.update(failAt=start + backend.durations["replication_failure_after"] * span,
-                      error=rule.get("message", REPLICATION_ERROR))
+        record.update(
+            failAt=start + backend.durations["replication_failure_after"] * span,
+            error=rule.get("message", REPLICATION_ERROR),
+        )
     return record
 
 
@@ -296,6 +408,7 @@ def _terminal_at(record: dict) -> float:
 
 def region_status(record: dict, now: float) -> tuple[str, int]:
     """(state, progress percent) of a region's replication at ``now``."""
+
     def progress(at: float) -> int:
         span = record["end"] - record["start"]
         return 0 if span <= 0 else max(0, min(99, int(100 * (at - record["start"]) / span)))
@@ -311,8 +424,11 @@ def replication_status(doc: dict, now: float) -> dict:
     summary = []
     for region, record in doc["_regions"].items():
         state, progress = region_status(record, now)
-        details = (f"Replication failed in region '{regions.display(region)}' due to '{record['error']}'"
-                   if state == "Failed" else "")
+        details = (
+            f"Replication failed in region '{regions.display(region)}' due to '{record['error']}'"
+            if state == "Failed"
+            else ""
+        )
         summary.append({"region": regions.display(region), "state": state, "details": details, "progress": progress})
     states = {s["state"] for s in summary}
     aggregated = "Failed" if "Failed" in states else "InProgress" if "Replicating" in states else "Completed"
@@ -323,16 +439,20 @@ def _replication_error(records: dict[str, dict]) -> dict | None:
     failed = [f"{{region:{region}, detail:{r['error']}}}" for region, r in records.items() if r["failAt"] is not None]
     if not failed:
         return None
-    return {"code": "InternalOperationError",
-            "message": f"Gallery replication jobs failed in one or more regions. The failing regions' details are as "
-                       f"follows: '{', '.join(failed)}'. If retry does not work, then please do an update by removing "
-                       "the failed regions and update again by adding them back."}
+    return {
+        "code": "InternalOperationError",
+        "message": f"Gallery replication jobs failed in one or more regions. The failing regions' details are as "
+        f"follows: '{', '.join(failed)}'. If retry does not work, then please do an update by removing "
+        "the failed regions and update again by adding them back.",
+    }
 
 
 # --- operations -------------------------------------------------------------------------------------------
 
-def put_version(backend, version_id: str, location: str, tags: dict,
-                props: dict) -> tuple[dict, bool, float, dict | None]:
+
+def put_version(
+    backend, version_id: str, location: str, tags: dict, props: dict
+) -> tuple[dict, bool, float, dict | None]:
     """Create a version, or update it when it exists with the same source.
 
     Returns (document, created, emulated duration, error the LRO ends with).
@@ -341,8 +461,10 @@ def put_version(backend, version_id: str, location: str, tags: dict,
     definition = backend.view(DEFINITIONS, definition_id)
     if definition is None:
         parent = "/".join(definition_id.split("/")[-3::2])
-        raise AzureError("ParentResourceNotFound", f"Can not perform requested operation on nested resource. Parent "
-                         f"resource '{parent}' not found.")
+        raise AzureError(
+            "ParentResourceNotFound",
+            f"Can not perform requested operation on nested resource. Parent resource '{parent}' not found.",
+        )
     _check_name(name)
     profile = props.get("publishingProfile") or {}
     storage = props.get("storageProfile") or {}
@@ -357,9 +479,14 @@ def put_version(backend, version_id: str, location: str, tags: dict,
     replica_count = _replicas(profile.get("replicaCount", 1), f"{PROFILE}.replicaCount")
     storage_type = _storage_type(profile.get("storageAccountType") or "Standard_LRS", f"{PROFILE}.storageAccountType")
     targets = _targets(profile.get("targetRegions") or [{"name": location}], replica_count, storage_type, location)
-    published = {"targetRegions": [_target_document(t) for t in targets], "replicaCount": replica_count,
-                 "excludeFromLatest": bool(profile.get("excludeFromLatest", False)), "publishedDate": iso(now),
-                 "storageAccountType": storage_type, "replicationMode": "Full"}
+    published = {
+        "targetRegions": [_target_document(t) for t in targets],
+        "replicaCount": replica_count,
+        "excludeFromLatest": bool(profile.get("excludeFromLatest", False)),
+        "publishedDate": iso(now),
+        "storageAccountType": storage_type,
+        "replicationMode": "Full",
+    }
     if profile.get("endOfLifeDate"):
         published["endOfLifeDate"] = _end_of_life(profile["endOfLifeDate"], now)
     storage_profile, source_security = _source(backend, definition, storage, location)
@@ -368,15 +495,28 @@ def put_version(backend, version_id: str, location: str, tags: dict,
     records = {}
     for target in targets:
         if failure:
-            records[target["region"]] = {"replicas": target["replicas"], "storage": target["storage"],
-                                         "exclude": target["exclude"], "ready": 0, "start": prepared,
-                                         "end": prepared, "failAt": prepared, "error": failure["message"]}
+            records[target["region"]] = {
+                "replicas": target["replicas"],
+                "storage": target["storage"],
+                "exclude": target["exclude"],
+                "ready": 0,
+                "start": prepared,
+                "end": prepared,
+                "failAt": prepared,
+                "error": failure["message"],
+            }
         else:
-            records[target["region"]] = _attempt(backend, target, prepared, _full_span(backend, target["replicas"]),
-                                                 0, name)
+            records[target["region"]] = _attempt(
+                backend, target, prepared, _full_span(backend, target["replicas"]), 0, name
+            )
     error = failure or _replication_error(records)
-    doc = tracked(version_id, "Microsoft.Compute/galleries/images/versions", location, tags, {
-        "publishingProfile": published, "storageProfile": storage_profile, "provisioningState": "Creating"})
+    doc = tracked(
+        version_id,
+        "Microsoft.Compute/galleries/images/versions",
+        location,
+        tags,
+        {"publishingProfile": published, "storageProfile": storage_profile, "provisioningState": "Creating"},
+    )
     doc["_regions"] = records
     doc["_origin"] = _origin(storage)
     end = max(_terminal_at(r) for r in records.values())
@@ -405,8 +545,14 @@ def _next_record(backend, old: dict | None, target: dict, now: float, version: s
         extra = (target["replicas"] - old["replicas"]) * backend.durations["replication_per_extra_replica"]
         return _attempt(backend, target, now, extra, old["replicas"], version)
     # Fewer replicas copy nothing: the region is usable throughout with the replicas it keeps.
-    return dict(old, replicas=target["replicas"], exclude=target["exclude"], ready=target["replicas"], start=now,
-                end=now + backend.durations["version_update"])
+    return dict(
+        old,
+        replicas=target["replicas"],
+        exclude=target["exclude"],
+        ready=target["replicas"],
+        start=now,
+        end=now + backend.durations["version_update"],
+    )
 
 
 def _update(backend, doc: dict, profile: dict, tags: dict | None) -> tuple[float, dict | None]:
@@ -414,8 +560,11 @@ def _update(backend, doc: dict, profile: dict, tags: dict | None) -> tuple[float
     props = doc["properties"]
     current = props["publishingProfile"]
     if props["provisioningState"] in BUSY:
-        raise AzureError("OperationNotAllowed", f"The gallery image version '{doc['name']}' is "
-                         f"'{props['provisioningState']}': it can be updated once the running operation has finished.")
+        raise AzureError(
+            "OperationNotAllowed",
+            f"The gallery image version '{doc['name']}' is "
+            f"'{props['provisioningState']}': it can be updated once the running operation has finished.",
+        )
     if profile.get("storageAccountType") not in (None, current["storageAccountType"]):
         raise property_change_not_allowed(f"{PROFILE}.storageAccountType")
     now = backend.now()
@@ -429,14 +578,19 @@ def _update(backend, doc: dict, profile: dict, tags: dict | None) -> tuple[float
             old = doc["_regions"].get(target["region"])
             if old and old["storage"] != target["storage"]:
                 display = regions.display(target["region"])
-                raise AzureError("InvalidParameter", f"Global storage account type does not match the storage account "
-                                 f"type in the existing TargetRegion: '{display}'. Please specify '{old['storage']}' "
-                                 "as the storage account type for this region." if not target["explicit_storage"] else
-                                 f"The storage account type of the existing target region '{display}' cannot change "
-                                 f"from '{old['storage']}' to '{target['storage']}'.",
-                                 target=f"{PROFILE}.targetRegions.storageAccountType")
-        doc["_regions"] = {t["region"]: _next_record(backend, doc["_regions"].get(t["region"]), t, now, doc["name"])
-                           for t in targets}
+                raise AzureError(
+                    "InvalidParameter",
+                    f"Global storage account type does not match the storage account "
+                    f"type in the existing TargetRegion: '{display}'. Please specify '{old['storage']}' "
+                    "as the storage account type for this region."
+                    if not target["explicit_storage"]
+                    else f"The storage account type of the existing target region '{display}' cannot change "
+                    f"from '{old['storage']}' to '{target['storage']}'.",
+                    target=f"{PROFILE}.targetRegions.storageAccountType",
+                )
+        doc["_regions"] = {
+            t["region"]: _next_record(backend, doc["_regions"].get(t["region"]), t, now, doc["name"]) for t in targets
+        }
         current["targetRegions"] = [_target_document(t) for t in targets]
     current["replicaCount"] = replica_count
     if end_of_life:
@@ -477,6 +631,7 @@ def delete_version(backend, version_id: str) -> float | None:
 
 
 # --- what the Batch emulator asks -------------------------------------------------------------------------
+
 
 def _excluded(version: dict, region: str) -> bool:
     record = version["_regions"].get(region)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ... import catalogue
+from azure_emulator import catalogue
 
 # Size of the OS disk in Marketplace images: Linux images are 30 GiB, Windows Server images 127 GiB.
 OS_DISK_GB = {"Linux": 30, "Windows": 127}
@@ -44,14 +44,20 @@ def publishers(backend) -> list[dict]:
 
 
 def offers(backend, publisher: str) -> list[dict]:
-    return _first_of_each([i for i in catalogue.images(backend) if i["publisher"].lower() == publisher.lower()],
-                          "offer")
+    return _first_of_each(
+        [i for i in catalogue.images(backend) if i["publisher"].lower() == publisher.lower()], "offer"
+    )
 
 
 def skus(backend, publisher: str, offer: str) -> list[dict]:
-    return _first_of_each([i for i in catalogue.images(backend)
-                           if i["publisher"].lower() == publisher.lower() and i["offer"].lower() == offer.lower()],
-                          "sku")
+    return _first_of_each(
+        [
+            i
+            for i in catalogue.images(backend)
+            if i["publisher"].lower() == publisher.lower() and i["offer"].lower() == offer.lower()
+        ],
+        "sku",
+    )
 
 
 def versions(image: dict, *, newest_first: bool = False, top: int | None = None) -> list[str]:
@@ -61,8 +67,10 @@ def versions(image: dict, *, newest_first: bool = False, top: int | None = None)
 
 def image_id(subscription: str, location: str, image: dict, *parts: str) -> str:
     """The id Azure gives platform images (capitalised ``/Subscriptions/../Providers/..`` as the service does)."""
-    path = (f"/Subscriptions/{subscription}/Providers/Microsoft.Compute/Locations/{location}/Publishers/"
-            f"{image['publisher']}")
+    path = (
+        f"/Subscriptions/{subscription}/Providers/Microsoft.Compute/Locations/{location}/Publishers/"
+        f"{image['publisher']}"
+    )
     names = ("ArtifactTypes/VMImage/Offers", "Skus", "Versions")
     for name, value in zip(names, parts):
         path += f"/{name}/{value}"
@@ -83,7 +91,7 @@ def properties(image: dict) -> dict:
         "automaticOSUpgradeProperties": {"automaticOSUpgradeSupported": False},
         "imageDeprecationStatus": {"imageState": "Active"},
         "features": features,
-        "osDiskImage": {"operatingSystem": image["osType"], "sizeInBytes": size_gb * 1024 ** 3, "sizeInGb": size_gb},
+        "osDiskImage": {"operatingSystem": image["osType"], "sizeInBytes": size_gb * 1024**3, "sizeInGb": size_gb},
         "dataDiskImages": [],
     }
 

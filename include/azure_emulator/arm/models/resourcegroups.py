@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ... import timeline
-from ...errors import AzureError
-from ..common import RESOURCE_GROUPS, rg_id
+from azure_emulator import timeline
+from azure_emulator.arm.common import RESOURCE_GROUPS, rg_id
+from azure_emulator.errors import AzureError
 
 KIND = RESOURCE_GROUPS
 
@@ -20,13 +20,25 @@ def create_or_update(backend, subscription: str, name: str, location: str, tags:
     key = rg_id(subscription, name)
     existing = backend.settled(KIND, key)
     if existing and existing["properties"]["provisioningState"] == "Deleting":
-        raise AzureError("ResourceGroupBeingDeleted", f"The resource group '{existing['name']}' is in deprovisioning "
-                         "state and cannot perform this operation.", status=409)
+        raise AzureError(
+            "ResourceGroupBeingDeleted",
+            f"The resource group '{existing['name']}' is in deprovisioning state and cannot perform this operation.",
+            status=409,
+        )
     if existing and existing["location"] != location:
-        raise AzureError("InvalidResourceGroupLocation", f"Invalid resource group location '{location}'. The "
-                         f"Resource group already exists in location '{existing['location']}'.", status=409)
-    doc = existing or {"id": key, "name": name, "type": "Microsoft.Resources/resourceGroups", "location": location,
-                       "properties": {"provisioningState": "Succeeded"}}
+        raise AzureError(
+            "InvalidResourceGroupLocation",
+            f"Invalid resource group location '{location}'. The "
+            f"Resource group already exists in location '{existing['location']}'.",
+            status=409,
+        )
+    doc = existing or {
+        "id": key,
+        "name": name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": location,
+        "properties": {"provisioningState": "Succeeded"},
+    }
     doc["tags"] = tags
     backend.save(KIND, key, doc)
     return doc, existing is None

@@ -5,34 +5,44 @@ from __future__ import annotations
 import copy
 import uuid
 
-from ... import timeline
-from ...clock import iso
-from ...errors import AzureError, property_change_not_allowed
-from ..common import check_same_location, provision, tracked
-from . import disks
+from azure_emulator import timeline
+from azure_emulator.arm.common import check_same_location, provision, tracked
+from azure_emulator.arm.models import disks
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError, property_change_not_allowed
 
 SNAPSHOTS = "arm/snapshots"
 SKUS = {"Standard_LRS": "Standard", "Premium_LRS": "Premium", "Standard_ZRS": "Standard"}
 # The JSON types of what a snapshot PUT is read for (see azure_emulator.shapes).
-BODY = {"sku": {"name": str},
-        "properties": {"creationData": {"createOption": str, "sourceResourceId": str}, "incremental": bool}}
+BODY = {
+    "sku": {"name": str},
+    "properties": {"creationData": {"createOption": str, "sourceResourceId": str}, "incremental": bool},
+}
 # What a snapshot inherits from the disk it copies.
 INHERITED = ("osType", "hyperVGeneration", "securityProfile")
 
 
-def put_snapshot(backend, snapshot_id: str, location: str, tags: dict, sku: dict | None,
-                 props: dict) -> tuple[dict, bool, float, dict | None]:
+def put_snapshot(
+    backend, snapshot_id: str, location: str, tags: dict, sku: dict | None, props: dict
+) -> tuple[dict, bool, float, dict | None]:
     """Create or update a snapshot; returns (document, created, emulated duration, error the LRO ends with)."""
     creation = props.get("creationData") or {}
     if creation.get("createOption") != "Copy":
-        raise AzureError("InvalidParameter", f"The value '{creation.get('createOption')}' of parameter "
-                         "'creationData.createOption' is not supported for snapshots here. Supported values are: "
-                         "Copy.", target="createOption")
+        raise AzureError(
+            "InvalidParameter",
+            f"The value '{creation.get('createOption')}' of parameter "
+            "'creationData.createOption' is not supported for snapshots here. Supported values are: "
+            "Copy.",
+            target="createOption",
+        )
     source = disks.copy_source(backend, creation.get("sourceResourceId"))
     sku_name = (sku or {}).get("name") or "Standard_LRS"
     if sku_name not in SKUS:
-        raise AzureError("InvalidParameter", f"The value '{sku_name}' of parameter 'sku.name' is not allowed. Allowed "
-                         f"values are: {', '.join(SKUS)}.", target="sku.name")
+        raise AzureError(
+            "InvalidParameter",
+            f"The value '{sku_name}' of parameter 'sku.name' is not allowed. Allowed values are: {', '.join(SKUS)}.",
+            target="sku.name",
+        )
     duration = backend.durations["snapshot_create"]
     now = backend.now()
     existing = backend.settled(SNAPSHOTS, snapshot_id)
@@ -47,10 +57,13 @@ def put_snapshot(backend, snapshot_id: str, location: str, tags: dict, sku: dict
     disk = source["properties"]
     incremental = bool(props.get("incremental", False))
     snapshot = {
-        "creationData": {"createOption": "Copy", "sourceResourceId": creation["sourceResourceId"],
-                         "sourceUniqueId": disk["uniqueId"]},
+        "creationData": {
+            "createOption": "Copy",
+            "sourceResourceId": creation["sourceResourceId"],
+            "sourceUniqueId": disk["uniqueId"],
+        },
         "diskSizeGB": disk["diskSizeGB"],
-        "diskSizeBytes": disk["diskSizeGB"] * 1024 ** 3,
+        "diskSizeBytes": disk["diskSizeGB"] * 1024**3,
         "uniqueId": str(uuid.uuid4()),
         "timeCreated": iso(now),
         "provisioningState": "Creating",

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import uuid
 
-from ... import timeline
-from ...clock import iso
-from ...errors import AzureError, property_change_not_allowed, resource_not_found
-from ..common import check_same_location, injected_failure, tracked
-from . import disks, marketplace, network, vmspec
+from azure_emulator import timeline
+from azure_emulator.arm.common import check_same_location, injected_failure, tracked
+from azure_emulator.arm.models import disks, marketplace, network, vmspec
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError, property_change_not_allowed, resource_not_found
 
 VMS = "arm/virtualMachines"
 RESOURCE_TYPE = "Microsoft.Compute/virtualMachines"
@@ -51,17 +51,24 @@ def _provisioning_failure(backend, name: str) -> dict | None:
     if rule is None:
         return None
     # The message Azure gives when the guest never reports ready (OSProvisioningTimedOut).
-    return {"code": rule.get("code", "OSProvisioningTimedOut"),
-            "message": rule.get("message", f"OS Provisioning for VM '{name}' did not finish in the allotted time. "
-                                           "The VM may still finish provisioning successfully. Please check "
-                                           "provisioning state later. Also, make sure the image has been properly "
-                                           "prepared (generalized).")}
+    return {
+        "code": rule.get("code", "OSProvisioningTimedOut"),
+        "message": rule.get(
+            "message",
+            f"OS Provisioning for VM '{name}' did not finish in the allotted time. "
+            "The VM may still finish provisioning successfully. Please check "
+            "provisioning state later. Also, make sure the image has been properly "
+            "prepared (generalized).",
+        ),
+    }
 
 
 # --- create and update ------------------------------------------------------------------------------
 
-def create_or_update(backend, vm_id: str, location: str, tags: dict,
-                     props: dict) -> tuple[dict, bool, float, dict | None]:
+
+def create_or_update(
+    backend, vm_id: str, location: str, tags: dict, props: dict
+) -> tuple[dict, bool, float, dict | None]:
     """Returns (document, created, emulated duration of the operation, the error it ends with or None)."""
     existing = backend.settled(VMS, vm_id)
     if existing is not None:
@@ -89,19 +96,44 @@ def _create(backend, vm_id: str, location: str, tags: dict, props: dict) -> tupl
     _create_disks(backend, vm_id, location, image, version, security, os_disk, data_disks, duration)
     network_profile = _attach_network(backend, vm_id, location, props, nics, network_api)
     os_name, os_version = marketplace.os_name_and_version(image, version)
-    doc = tracked(vm_id, RESOURCE_TYPE, location, tags, {
-        "vmId": str(uuid.uuid4()), "timeCreated": iso(now), "provisioningState": "Creating",
-        "hardwareProfile": {"vmSize": vm_size["name"]},
-        "storageProfile": {"imageReference": reference, "osDisk": os_disk, "dataDisks": data_disks,
-                           "diskControllerType": "SCSI"},
-        "osProfile": os_profile, "networkProfile": network_profile})
+    doc = tracked(
+        vm_id,
+        RESOURCE_TYPE,
+        location,
+        tags,
+        {
+            "vmId": str(uuid.uuid4()),
+            "timeCreated": iso(now),
+            "provisioningState": "Creating",
+            "hardwareProfile": {"vmSize": vm_size["name"]},
+            "storageProfile": {
+                "imageReference": reference,
+                "osDisk": os_disk,
+                "dataDisks": data_disks,
+                "diskControllerType": "SCSI",
+            },
+            "osProfile": os_profile,
+            "networkProfile": network_profile,
+        },
+    )
     if security:
         doc["properties"]["securityProfile"] = security
-    doc["_vm"] = {"power": "starting", "generalized": False, "hyperVGeneration": image["hyperVGeneration"],
-                  "osName": os_name, "osVersion": os_version, "changedAt": now, "readyAt": now + duration,
-                  "error": failure, "customData": custom_data, "userData": props.get("userData"),
-                  "nics": [{"id": n["id"], "deleteOption": n["deleteOption"],
-                            "publicIPs": [p for p in n["publicIPs"] if p]} for n in nics]}
+    doc["_vm"] = {
+        "power": "starting",
+        "generalized": False,
+        "hyperVGeneration": image["hyperVGeneration"],
+        "osName": os_name,
+        "osVersion": os_version,
+        "changedAt": now,
+        "readyAt": now + duration,
+        "error": failure,
+        "customData": custom_data,
+        "userData": props.get("userData"),
+        "nics": [
+            {"id": n["id"], "deleteOption": n["deleteOption"], "publicIPs": [p for p in n["publicIPs"] if p]}
+            for n in nics
+        ],
+    }
     if failure is None:
         _transition(doc, now + duration, provisioning="Succeeded", power="running")
     else:
@@ -115,34 +147,65 @@ def _create(backend, vm_id: str, location: str, tags: dict, props: dict) -> tupl
     return backend.save(VMS, vm_id, doc), True, duration, failure
 
 
-def _create_disks(backend, vm_id: str, location: str, image: dict, version: str, security: dict | None,
-                  os_disk: dict, data_disks: list[dict], ready_in: float) -> None:
+def _create_disks(
+    backend,
+    vm_id: str,
+    location: str,
+    image: dict,
+    version: str,
+    security: dict | None,
+    os_disk: dict,
+    data_disks: list[dict],
+    ready_in: float,
+) -> None:
     """The VM's managed disks, held by it (``managedBy``); each entry gets its disk's id."""
     source = marketplace.image_id(vm_id.split("/")[2], location, image, image["offer"], image["sku"], version)
     os_disk["managedDisk"]["id"] = vmspec.disk_id(vm_id, os_disk["name"])
-    disks.new_disk(backend, os_disk["managedDisk"]["id"], location=location, size_gb=os_disk["diskSizeGB"],
-                   sku=os_disk["managedDisk"]["storageAccountType"],
-                   creation_data={"createOption": "FromImage", "imageReference": {"id": source}},
-                   os_type=image["osType"], hyper_v_generation=image["hyperVGeneration"],
-                   security_type=(security or {}).get("securityType"), managed_by=vm_id, ready_in=ready_in)
+    disks.new_disk(
+        backend,
+        os_disk["managedDisk"]["id"],
+        location=location,
+        size_gb=os_disk["diskSizeGB"],
+        sku=os_disk["managedDisk"]["storageAccountType"],
+        creation_data={"createOption": "FromImage", "imageReference": {"id": source}},
+        os_type=image["osType"],
+        hyper_v_generation=image["hyperVGeneration"],
+        security_type=(security or {}).get("securityType"),
+        managed_by=vm_id,
+        ready_in=ready_in,
+    )
     for disk in data_disks:
         disk["managedDisk"]["id"] = vmspec.disk_id(vm_id, disk["name"])
-        disks.new_disk(backend, disk["managedDisk"]["id"], location=location, size_gb=disk["diskSizeGB"],
-                       sku=disk["managedDisk"]["storageAccountType"], creation_data={"createOption": "Empty"},
-                       managed_by=vm_id, ready_in=ready_in)
+        disks.new_disk(
+            backend,
+            disk["managedDisk"]["id"],
+            location=location,
+            size_gb=disk["diskSizeGB"],
+            sku=disk["managedDisk"]["storageAccountType"],
+            creation_data={"createOption": "Empty"},
+            managed_by=vm_id,
+            ready_in=ready_in,
+        )
 
 
-def _attach_network(backend, vm_id: str, location: str, props: dict, nics: list[dict],
-                    network_api: str | None) -> dict:
+def _attach_network(backend, vm_id: str, location: str, props: dict, nics: list[dict], network_api: str | None) -> dict:
     references = []
     for plan in nics:
         if plan["existing"]:
             network.attach_nic(backend, plan["id"], vm_id, plan["primary"])
         else:
-            network.put_vm_nic(backend, plan["id"], location=location, vm_id=vm_id, config=plan["config"],
-                               subnets=plan["subnets"], public_ip_ids=[p and p["id"] for p in plan["publicIPs"]])
-        references.append({"id": plan["id"],
-                           "properties": {"primary": plan["primary"], "deleteOption": plan["deleteOption"]}})
+            network.put_vm_nic(
+                backend,
+                plan["id"],
+                location=location,
+                vm_id=vm_id,
+                config=plan["config"],
+                subnets=plan["subnets"],
+                public_ip_ids=[p and p["id"] for p in plan["publicIPs"]],
+            )
+        references.append(
+            {"id": plan["id"], "properties": {"primary": plan["primary"], "deleteOption": plan["deleteOption"]}}
+        )
     profile = {"networkInterfaces": references}
     configurations = vmspec.objects(vmspec.section(props, "networkProfile"), "networkInterfaceConfigurations")
     if configurations:
@@ -152,7 +215,8 @@ def _attach_network(backend, vm_id: str, location: str, props: dict, nics: list[
 
 def _check_unchanged(doc: dict, props: dict) -> None:
     """Properties Azure fixes at creation. Data disks and NICs are not attached or detached by a
-    re-PUT in the emulator either, so changing them is refused the same way."""
+    re-PUT in the emulator either, so changing them is refused the same way.
+    """
     stored = doc["properties"]
     storage = vmspec.section(props, "storageProfile")
     reference = vmspec.section(storage, "imageReference")
@@ -165,8 +229,10 @@ def _check_unchanged(doc: dict, props: dict) -> None:
     name = vmspec.section(storage, "osDisk").get("name")
     if name and name.lower() != stored["storageProfile"]["osDisk"]["name"].lower():
         raise property_change_not_allowed("osDisk.name")
-    if "dataDisks" in storage and ({str(d.get("lun")) for d in vmspec.objects(storage, "dataDisks")}
-                                   != {str(d["lun"]) for d in stored["storageProfile"]["dataDisks"]}):
+    if "dataDisks" in storage and (
+        {str(d.get("lun")) for d in vmspec.objects(storage, "dataDisks")}
+        != {str(d["lun"]) for d in stored["storageProfile"]["dataDisks"]}
+    ):
         raise property_change_not_allowed("dataDisks")
     os_profile = vmspec.section(props, "osProfile")
     for field in ("computerName", "adminUsername"):
@@ -194,11 +260,15 @@ def _update(backend, doc: dict, location: str, tags: dict, props: dict) -> tuple
     if wanted_size and str(wanted_size).lower() != doc["properties"]["hardwareProfile"]["vmSize"].lower():
         new_size = vmspec.size(props)
         vmspec.check_generation({"hyperVGeneration": doc["_vm"]["hyperVGeneration"]}, new_size)
-        if (doc["properties"].get("securityProfile") or {}).get("securityType") == "TrustedLaunch" \
-                and not new_size["trustedLaunch"]:
-            raise AzureError("BadRequest", f"The VM size '{new_size['name']}' is not supported for creation of VMs "
-                             "and Virtual Machine Scale Set with 'TrustedLaunch' security type. For more information, "
-                             "see https://aka.ms/TrustedLaunch-FAQ")
+        if (doc["properties"].get("securityProfile") or {}).get("securityType") == "TrustedLaunch" and not new_size[
+            "trustedLaunch"
+        ]:
+            raise AzureError(
+                "BadRequest",
+                f"The VM size '{new_size['name']}' is not supported for creation of VMs "
+                "and Virtual Machine Scale Set with 'TrustedLaunch' security type. For more information, "
+                "see https://aka.ms/TrustedLaunch-FAQ",
+            )
         doc["properties"]["hardwareProfile"]["vmSize"] = new_size["name"]
     doc["tags"] = tags
     if "userData" in props:
@@ -218,18 +288,24 @@ def _update(backend, doc: dict, location: str, tags: dict, props: dict) -> tuple
 
 # --- power actions ----------------------------------------------------------------------------------
 
+
 def _marked_for_deletion(operation: str, vm_id: str) -> AzureError:
     # Remembered real message (no source at hand).
-    return AzureError("OperationNotAllowed", f"Operation '{operation}' is not allowed on VM '{_name(vm_id)}' since "
-                      "the VM is marked for deletion. You can only retry the Delete operation (or wait for an ongoing "
-                      "one to complete).")
+    return AzureError(
+        "OperationNotAllowed",
+        f"Operation '{operation}' is not allowed on VM '{_name(vm_id)}' since "
+        "the VM is marked for deletion. You can only retry the Delete operation (or wait for an ongoing "
+        "one to complete).",
+    )
 
 
 def _refused(operation: str, vm_id: str, reason: str) -> AzureError:
     # The real wording for generalize on a running VM (MicrosoftDocs/azure-docs#86809) and start on a
     # generalized one (bitnami/vms#1471); other refusals are worded the same way.
-    return AzureError("OperationNotAllowed", f"Operation '{operation}' is not allowed on VM '{_name(vm_id)}' since "
-                      f"the VM is {reason}.")
+    return AzureError(
+        "OperationNotAllowed",
+        f"Operation '{operation}' is not allowed on VM '{_name(vm_id)}' since the VM is {reason}.",
+    )
 
 
 def _actionable(backend, vm_id: str, operation: str) -> dict:
@@ -244,8 +320,17 @@ def _actionable(backend, vm_id: str, operation: str) -> dict:
     return doc
 
 
-def _power_action(backend, vm_id: str, operation: str, *, skip_if: tuple[str, ...], during: str, after: str,
-                  duration_key: str, refuse: dict[str, str] | None = None) -> tuple[str, float, dict | None]:
+def _power_action(
+    backend,
+    vm_id: str,
+    operation: str,
+    *,
+    skip_if: tuple[str, ...],
+    during: str,
+    after: str,
+    duration_key: str,
+    refuse: dict[str, str] | None = None,
+) -> tuple[str, float, dict | None]:
     """Start a power transition; returns (location, emulated duration, error the operation ends with)."""
     doc = _actionable(backend, vm_id, operation)
     if is_generalized(doc) and operation in ("Start VM", "Restart VM"):
@@ -270,25 +355,52 @@ def _power_action(backend, vm_id: str, operation: str, *, skip_if: tuple[str, ..
 
 
 def deallocate(backend, vm_id: str) -> tuple[str, float, dict | None]:
-    return _power_action(backend, vm_id, "deallocate", skip_if=("deallocated",), during="deallocating",
-                         after="deallocated", duration_key="vm_deallocate")
+    return _power_action(
+        backend,
+        vm_id,
+        "deallocate",
+        skip_if=("deallocated",),
+        during="deallocating",
+        after="deallocated",
+        duration_key="vm_deallocate",
+    )
 
 
 def power_off(backend, vm_id: str, skip_shutdown: bool) -> tuple[str, float, dict | None]:
-    return _power_action(backend, vm_id, "powerOff", skip_if=("stopped", "deallocating", "deallocated"),
-                         during="stopping", after="stopped",
-                         duration_key="vm_power_off_skip_shutdown" if skip_shutdown else "vm_power_off")
+    return _power_action(
+        backend,
+        vm_id,
+        "powerOff",
+        skip_if=("stopped", "deallocating", "deallocated"),
+        during="stopping",
+        after="stopped",
+        duration_key="vm_power_off_skip_shutdown" if skip_shutdown else "vm_power_off",
+    )
 
 
 def start(backend, vm_id: str) -> tuple[str, float, dict | None]:
-    return _power_action(backend, vm_id, "Start VM", skip_if=("starting", "running"), during="starting",
-                         after="running", duration_key="vm_start")
+    return _power_action(
+        backend,
+        vm_id,
+        "Start VM",
+        skip_if=("starting", "running"),
+        during="starting",
+        after="running",
+        duration_key="vm_start",
+    )
 
 
 def restart(backend, vm_id: str) -> tuple[str, float, dict | None]:
-    return _power_action(backend, vm_id, "Restart VM", skip_if=(), during="starting", after="running",
-                         duration_key="vm_start",
-                         refuse={p: p for p in ("stopping", "stopped", "deallocating", "deallocated")})
+    return _power_action(
+        backend,
+        vm_id,
+        "Restart VM",
+        skip_if=(),
+        during="starting",
+        after="running",
+        duration_key="vm_start",
+        refuse={p: p for p in ("stopping", "stopped", "deallocating", "deallocated")},
+    )
 
 
 def generalize(backend, vm_id: str) -> None:
@@ -301,6 +413,7 @@ def generalize(backend, vm_id: str) -> None:
 
 
 # --- delete -----------------------------------------------------------------------------------------
+
 
 def delete(backend, vm_id: str) -> tuple[str, float, dict | None] | None:
     """Schedule the VM's deletion and its disks' and NICs' fate; None if there is no such VM."""
@@ -330,16 +443,25 @@ def delete(backend, vm_id: str) -> tuple[str, float, dict | None] | None:
 
 # --- instance view ----------------------------------------------------------------------------------
 
+
 def _provisioning_status(view: dict) -> dict:
     state = view["properties"]["provisioningState"]
-    status = {"code": f"ProvisioningState/{state.lower()}", "level": "Info", "displayStatus": state,
-              "time": iso(view["_vm"]["changedAt"])}
+    status = {
+        "code": f"ProvisioningState/{state.lower()}",
+        "level": "Info",
+        "displayStatus": state,
+        "time": iso(view["_vm"]["changedAt"]),
+    }
     if state == "Succeeded":
         status["displayStatus"] = "Provisioning succeeded"
     elif state == "Failed":
         error = view["_vm"]["error"]
-        status.update(code=f"ProvisioningState/failed/{error['code']}", level="Error",
-                      displayStatus="Provisioning failed", message=error["message"])
+        status.update(
+            code=f"ProvisioningState/failed/{error['code']}",
+            level="Error",
+            displayStatus="Provisioning failed",
+            message=error["message"],
+        )
     return status
 
 
@@ -349,18 +471,25 @@ def instance_view(view: dict) -> dict:
     props = view["properties"]
     storage = props["storageProfile"]
     disk_state = "creating" if props["provisioningState"] == "Creating" else "succeeded"
-    disk_status = {"code": f"ProvisioningState/{disk_state}", "level": "Info",
-                   "displayStatus": "Creating" if disk_state == "creating" else "Provisioning succeeded"}
+    disk_status = {
+        "code": f"ProvisioningState/{disk_state}",
+        "level": "Info",
+        "displayStatus": "Creating" if disk_state == "creating" else "Provisioning succeeded",
+    }
     statuses = [_provisioning_status(view)]
     if is_generalized(view):
         statuses.append({"code": "OSState/generalized", "level": "Info", "displayStatus": "VM generalized"})
-    statuses.append({"code": f"PowerState/{power_state(view)}", "level": "Info",
-                     "displayStatus": f"VM {power_state(view)}"})
-    return {"computerName": props["osProfile"]["computerName"], "osName": vm["osName"], "osVersion": vm["osVersion"],
-            "hyperVGeneration": vm["hyperVGeneration"],
-            "disks": [{"name": d["name"], "statuses": [disk_status]}
-                      for d in [storage["osDisk"], *storage["dataDisks"]]],
-            "statuses": statuses}
+    statuses.append(
+        {"code": f"PowerState/{power_state(view)}", "level": "Info", "displayStatus": f"VM {power_state(view)}"}
+    )
+    return {
+        "computerName": props["osProfile"]["computerName"],
+        "osName": vm["osName"],
+        "osVersion": vm["osVersion"],
+        "hyperVGeneration": vm["hyperVGeneration"],
+        "disks": [{"name": d["name"], "statuses": [disk_status]} for d in [storage["osDisk"], *storage["dataDisks"]]],
+        "statuses": statuses,
+    }
 
 
 def user_data(view: dict) -> str | None:

@@ -1,19 +1,21 @@
 """What every Batch handler shares: the account, bodies, OData entities and lists with $filter,
-$select and paging (``maxresults`` + ``odata.nextLink``)."""
+$select and paging (``maxresults`` + ``odata.nextLink``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.responses import Response
 
-from ... import shapes
-from ...clock import rfc1123
-from ...errors import AzureError
-from ...routing import NAME, Call
+from azure_emulator import shapes
+from azure_emulator.clock import rfc1123
+from azure_emulator.errors import AzureError
+from azure_emulator.routing import NAME, Call
 
 ACCOUNT = rf"/batch/(?P<account>{NAME})"
 MEDIA = "application/json;odata=minimalmetadata"
@@ -26,11 +28,15 @@ def api_version(call: Call) -> str:
     """The request's api-version; every Batch operation requires it, and only the emulated one is served."""
     version = call.query.get("api-version")
     if not version:
-        raise AzureError("MissingRequiredQueryParameter", "A query parameter that's mandatory for this request is not "
-                         "specified.", values=[("QueryParameterName", "api-version")])
+        raise AzureError(
+            "MissingRequiredQueryParameter",
+            "A query parameter that's mandatory for this request is not specified.",
+            values=[("QueryParameterName", "api-version")],
+        )
     if version != API_VERSION:
-        raise invalid_query("api-version", version, f"The api-version is not supported. The supported version is "
-                                                    f"{API_VERSION}.")
+        raise invalid_query(
+            "api-version", version, f"The api-version is not supported. The supported version is {API_VERSION}."
+        )
     return version
 
 
@@ -58,20 +64,28 @@ def _reader_error(found: shapes.Mismatch) -> str:
     if kind == "null":
         return "A null value was found for an item of a collection that does not allow null values."
     if found.expected in _EDM_TYPES and kind in _EDM_TYPES:
-        return (f"Cannot convert a primitive value to the expected type '{_EDM_TYPES[found.expected]}'. See the inner "
-                "exception for more details.")
-    return (f"An unexpected '{_NODES.get(kind, 'PrimitiveValue')}' node was found when reading from the JSON reader. "
-            f"A '{_NODES.get(found.expected, 'PrimitiveValue')}' node was expected.")
+        return (
+            f"Cannot convert a primitive value to the expected type '{_EDM_TYPES[found.expected]}'. See the inner "
+            "exception for more details."
+        )
+    return (
+        f"An unexpected '{_NODES.get(kind, 'PrimitiveValue')}' node was found when reading from the JSON reader. "
+        f"A '{_NODES.get(found.expected, 'PrimitiveValue')}' node was expected."
+    )
 
 
 def body(call: Call, shape: dict, *, required: bool = True) -> dict:
     """The request's JSON object, whose values have the JSON types of ``shape`` (see :mod:`...shapes`), or the
-    InvalidRequestBody Batch answers a body its reader cannot read with, naming the property."""
+    InvalidRequestBody Batch answers a body its reader cannot read with, naming the property.
+    """
     data = call.json(invalid_code="InvalidRequestBody", required=required)
     found = shapes.mismatch(data, shape)
     if found:
-        raise AzureError("InvalidRequestBody", "The specified Request Body is not syntactically valid.",
-                         values=[("PropertyName", found.path), ("Reason", _reader_error(found))])
+        raise AzureError(
+            "InvalidRequestBody",
+            "The specified Request Body is not syntactically valid.",
+            values=[("PropertyName", found.path), ("Reason", _reader_error(found))],
+        )
     return data
 
 
@@ -83,8 +97,12 @@ def public(doc: dict) -> dict:
 def respond(content: Any = None, status: int = 200, headers: dict | None = None) -> Response:
     if content is None:
         return Response(b"", status_code=status, headers=headers or {})
-    return Response(json.dumps(content), status_code=status, headers={"DataServiceVersion": "3.0", **(headers or {})},
-                    media_type=MEDIA)
+    return Response(
+        json.dumps(content),
+        status_code=status,
+        headers={"DataServiceVersion": "3.0", **(headers or {})},
+        media_type=MEDIA,
+    )
 
 
 def resource_headers(doc: dict) -> dict[str, str]:
@@ -114,8 +132,10 @@ def listing(call: Call, items: list[dict], metadata: str) -> Response:
         items = [item for item in items if keep(item)]
     size = _query_int(call, "maxresults", MAX_RESULTS, 1, MAX_RESULTS)
     offset = _query_int(call, "$skiptoken", 0, 0, len(items))
-    content: dict[str, Any] = {"odata.metadata": f"{account_url(call)}/$metadata#{metadata}",
-                               "value": [_selected(call, item) for item in items[offset:offset + size]]}
+    content: dict[str, Any] = {
+        "odata.metadata": f"{account_url(call)}/$metadata#{metadata}",
+        "value": [_selected(call, item) for item in items[offset : offset + size]],
+    }
     if offset + size < len(items):
         content["odata.nextLink"] = str(call.request.url.include_query_params(**{"$skiptoken": offset + size}))
     return respond(content)
@@ -135,16 +155,20 @@ def _query_int(call: Call, name: str, default: int, least: int, most: int) -> in
 
 
 def invalid_query(name: str, value: str, reason: str) -> AzureError:
-    return AzureError("InvalidQueryParameterValue", "Value for one of the query parameters specified in the request "
-                      "URI is invalid.", values=[("QueryParameterName", name), ("QueryParameterValue", value),
-                                                 ("Reason", reason)])
+    return AzureError(
+        "InvalidQueryParameterValue",
+        "Value for one of the query parameters specified in the request URI is invalid.",
+        values=[("QueryParameterName", name), ("QueryParameterValue", value), ("Reason", reason)],
+    )
 
 
 # --- $filter: comparisons joined by and / or, the subset Batch's list filters are used with ------------
 
-_CLAUSE = re.compile(r"^(?P<field>[\w/.]+)\s+(?P<op>eq|ne)\s+(?P<value>'(?:[^']|'')*'|[\w.:-]+)$"
-                     r"|^startswith\(\s*(?P<prefix_field>[\w/.]+)\s*,\s*(?P<prefix>'(?:[^']|'')*')\s*\)$",
-                     re.IGNORECASE)
+_CLAUSE = re.compile(
+    r"^(?P<field>[\w/.]+)\s+(?P<op>eq|ne)\s+(?P<value>'(?:[^']|'')*'|[\w.:-]+)$"
+    r"|^startswith\(\s*(?P<prefix_field>[\w/.]+)\s*,\s*(?P<prefix>'(?:[^']|'')*')\s*\)$",
+    re.IGNORECASE,
+)
 
 
 def _field(item: dict, path: str) -> str | None:

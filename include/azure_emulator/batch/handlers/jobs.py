@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from ...routing import NAME, Call
-from ..models import jobs as job_model
-from ..models import tasks as task_model
-from .common import ACCOUNT, account, account_url, body, created, entity, listing, public, resource_headers, respond
-from .pools import pool_url
+from azure_emulator.batch.handlers.common import (
+    ACCOUNT,
+    account,
+    account_url,
+    body,
+    created,
+    entity,
+    listing,
+    public,
+    resource_headers,
+    respond,
+)
+from azure_emulator.batch.handlers.pools import pool_url
+from azure_emulator.batch.models import jobs as job_model, tasks as task_model
+from azure_emulator.routing import NAME, Call
 
 JOBS = rf"{ACCOUNT}/jobs"
 JOB = rf"{JOBS}/(?P<job>{NAME})"
@@ -30,8 +40,11 @@ def serialize_task(call: Call, doc: dict) -> dict:
     out = {**public(doc), "url": task_url(call, doc["_job"], doc["id"])}
     if "nodeInfo" in out:
         node_url = f"{pool_url(call, out['nodeInfo']['poolId'])}/nodes/{out['nodeInfo']['nodeId']}"
-        out["nodeInfo"] = {**out["nodeInfo"], "nodeUrl": node_url,
-                           "taskRootDirectoryUrl": f"{node_url}/files/{out['nodeInfo']['taskRootDirectory']}"}
+        out["nodeInfo"] = {
+            **out["nodeInfo"],
+            "nodeUrl": node_url,
+            "taskRootDirectoryUrl": f"{node_url}/files/{out['nodeInfo']['taskRootDirectory']}",
+        }
     return out
 
 
@@ -76,7 +89,12 @@ async def list_tasks(call: Call):
 
 
 ROUTES = [
-    ("POST", JOBS, create_job), ("GET", JOBS, list_jobs),
-    ("GET", JOB, get_job), ("DELETE", JOB, delete_job), ("POST", rf"{JOB}/terminate", terminate_job),
-    ("POST", TASKS, create_task), ("GET", TASKS, list_tasks), ("GET", TASK, get_task),
+    ("POST", JOBS, create_job),
+    ("GET", JOBS, list_jobs),
+    ("GET", JOB, get_job),
+    ("DELETE", JOB, delete_job),
+    ("POST", rf"{JOB}/terminate", terminate_job),
+    ("POST", TASKS, create_task),
+    ("GET", TASKS, list_tasks),
+    ("GET", TASK, get_task),
 ]

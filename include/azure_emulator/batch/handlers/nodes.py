@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...routing import NAME, Call
-from ..models import nodes as model
-from .common import ACCOUNT, account, entity, listing
-from .pools import POOL, pool_url
+from azure_emulator.batch.handlers.common import ACCOUNT, account, entity, listing
+from azure_emulator.batch.handlers.pools import POOL, pool_url
+from azure_emulator.batch.models import nodes as model
+from azure_emulator.routing import NAME, Call
 
 NODES = rf"{POOL}/nodes"
 
@@ -29,6 +29,7 @@ async def list_pool_node_counts(call: Call):
 
 
 ROUTES = [
-    ("GET", NODES, list_nodes), ("GET", rf"{NODES}/(?P<node>{NAME})", get_node),
+    ("GET", NODES, list_nodes),
+    ("GET", rf"{NODES}/(?P<node>{NAME})", get_node),
     ("GET", rf"{ACCOUNT}/nodecounts", list_pool_node_counts),
 ]

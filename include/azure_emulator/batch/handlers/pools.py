@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from ...routing import NAME, Call
-from ..models import pools as model
-from . import timespan
-from .common import ACCOUNT, account, account_url, body, created, entity, listing, public, resource_headers, \
-    respond, shared_key
+from azure_emulator.batch.handlers import timespan
+from azure_emulator.batch.handlers.common import (
+    ACCOUNT,
+    account,
+    account_url,
+    body,
+    created,
+    entity,
+    listing,
+    public,
+    resource_headers,
+    respond,
+    shared_key,
+)
+from azure_emulator.batch.models import pools as model
+from azure_emulator.routing import NAME, Call
 
 POOLS = rf"{ACCOUNT}/pools"
 POOL = rf"{POOLS}/(?P<pool>{NAME})"
@@ -56,18 +67,28 @@ async def update_pool(call: Call):
 
 async def replace_pool_properties(call: Call):
     spec = body(call, model.BODY)
-    model.replace_properties(call.backend, account(call), call.params["pool"], start_task=spec.get("startTask"),
-                             packages=spec.get("applicationPackageReferences") or [],
-                             metadata=spec.get("metadata") or [])
+    model.replace_properties(
+        call.backend,
+        account(call),
+        call.params["pool"],
+        start_task=spec.get("startTask"),
+        packages=spec.get("applicationPackageReferences") or [],
+        metadata=spec.get("metadata") or [],
+    )
     return respond(None, 204)
 
 
 async def resize_pool(call: Call):
     spec = body(call, model.RESIZE)
-    model.resize(call.backend, account(call), call.params["pool"], dedicated=spec.get("targetDedicatedNodes"),
-                 low_priority=spec.get("targetLowPriorityNodes"),
-                 timeout=timespan.parse(spec.get("resizeTimeout"), "resizeTimeout"),
-                 option=spec.get("nodeDeallocationOption"))
+    model.resize(
+        call.backend,
+        account(call),
+        call.params["pool"],
+        dedicated=spec.get("targetDedicatedNodes"),
+        low_priority=spec.get("targetLowPriorityNodes"),
+        timeout=timespan.parse(spec.get("resizeTimeout"), "resizeTimeout"),
+        option=spec.get("nodeDeallocationOption"),
+    )
     return respond(None, 202)
 
 
@@ -82,8 +103,13 @@ async def delete_pool(call: Call):
 
 
 ROUTES = [
-    ("POST", POOLS, create_pool), ("GET", POOLS, list_pools),
-    ("GET", POOL, get_pool), ("HEAD", POOL, pool_exists), ("PATCH", POOL, update_pool), ("DELETE", POOL, delete_pool),
-    ("POST", rf"{POOL}/updateproperties", replace_pool_properties), ("POST", rf"{POOL}/resize", resize_pool),
+    ("POST", POOLS, create_pool),
+    ("GET", POOLS, list_pools),
+    ("GET", POOL, get_pool),
+    ("HEAD", POOL, pool_exists),
+    ("PATCH", POOL, update_pool),
+    ("DELETE", POOL, delete_pool),
+    ("POST", rf"{POOL}/updateproperties", replace_pool_properties),
+    ("POST", rf"{POOL}/resize", resize_pool),
     ("POST", rf"{POOL}/stopresize", stop_pool_resize),
 ]

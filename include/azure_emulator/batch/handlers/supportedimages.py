@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from ...routing import Call
-from ..models import supportedimages as model
-from .common import ACCOUNT, listing
+from typing import TYPE_CHECKING
+
+from azure_emulator.batch.handlers.common import ACCOUNT, listing
+from azure_emulator.batch.models import supportedimages as model
+
+if TYPE_CHECKING:
+    from azure_emulator.routing import Call
 
 
 async def list_supported_images(call: Call):

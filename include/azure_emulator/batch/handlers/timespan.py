@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 
-from ...errors import batch_invalid_property
+from azure_emulator.errors import batch_invalid_property
 
-_DURATION = re.compile(r"^P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
-                       r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
-                       r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$", re.IGNORECASE)
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$",
+    re.IGNORECASE,
+)
 _UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 
 
@@ -26,7 +29,7 @@ def parse(value, prop: str) -> float | None:
     return sum(float(amount) * _UNITS[unit] for unit, amount in found.groupdict().items() if amount)
 
 
-def format(seconds: float) -> str:  # noqa: A001 - the module's vocabulary: parse / format
+def format(seconds: float) -> str:
     days, rest = divmod(round(seconds, 3), 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)

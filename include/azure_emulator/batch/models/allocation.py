@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import math
 
-from ...clock import iso
-from . import nodes
-from .common import POOLS
+from azure_emulator.batch.models import nodes
+from azure_emulator.batch.models.common import POOLS
+from azure_emulator.clock import iso
 
 SHORT = {True: "dedicated", False: "low priority"}
-QUOTA_ERRORS = {True: ("AccountCoreQuotaReached", "The specified account has reached core quota"),
-                False: ("AccountLowPriorityCoreQuotaReached", "The specified account has reached low priority core "
-                                                              "quota")}
+QUOTA_ERRORS = {
+    True: ("AccountCoreQuotaReached", "The specified account has reached core quota"),
+    False: ("AccountLowPriorityCoreQuotaReached", "The specified account has reached low priority core quota"),
+}
 
 
 def resize_error(code: str, message: str, reason: str | None = None) -> dict:
@@ -47,8 +48,17 @@ def resize_error(code: str, message: str, reason: str | None = None) -> dict:
     return error
 
 
-def grow(backend, *, account: str, pool: dict, now: float, add: dict[bool, int], timeout: float,
-         replicas: int | None, failure: str | None) -> tuple[list[dict], float, list[dict]]:
+def grow(
+    backend,
+    *,
+    account: str,
+    pool: dict,
+    now: float,
+    add: dict[bool, int],
+    timeout: float,
+    replicas: int | None,
+    failure: str | None,
+) -> tuple[list[dict], float, list[dict]]:
     """Plan ``add`` (dedicated -> count) new nodes: (node records, when allocation ends, resize errors)."""
     durations = backend.durations
     if not any(add.values()):
@@ -56,8 +66,11 @@ def grow(backend, *, account: str, pool: dict, now: float, add: dict[bool, int],
     start = now + durations["pool_allocation_start"]
     if failure:
         wanted = SHORT[bool(add[True])]
-        return [], start, [resize_error("AllocationFailed", f"Desired number of {wanted} nodes could not be "
-                                        "allocated", failure)]
+        return (
+            [],
+            start,
+            [resize_error("AllocationFailed", f"Desired number of {wanted} nodes could not be allocated", failure)],
+        )
     add, errors = _within_quota(backend, account, pool, now, add)
     kinds = [True] * add[True] + [False] * add[False]
     if not kinds:
@@ -75,10 +88,14 @@ def grow(backend, *, account: str, pool: dict, now: float, add: dict[bool, int],
     if timed_out:
         times = [t for t in times if t <= deadline]
         wanted = SHORT[len(times) < add[True]]
-        errors.append(resize_error("AllocationTimedout", f"Desired number of {wanted} nodes could not be allocated as "
-                                   "the resize timeout was reached"))
+        errors.append(
+            resize_error(
+                "AllocationTimedout",
+                f"Desired number of {wanted} nodes could not be allocated as the resize timeout was reached",
+            )
+        )
         end = deadline
-    kinds = kinds[:len(times)]
+    kinds = kinds[: len(times)]
     return _nodes(backend, account, pool, kinds, times), end, errors
 
 
@@ -116,34 +133,56 @@ def _spread(candidates: list[int], count: int) -> set[int]:
 
 def _nodes(backend, account: str, pool: dict, kinds: list[bool], times: list[float]) -> list[dict]:
     durations = backend.durations
-    phases = {"boot": durations["node_boot"], "agent": durations["node_agent_start"],
-              "startTask": durations["start_task"]}
+    phases = {
+        "boot": durations["node_boot"],
+        "agent": durations["node_agent_start"],
+        "startTask": durations["start_task"],
+    }
     everyone = list(range(len(kinds)))
     unusable_rule = backend.faults.take("unusable_nodes", account=account, pool=pool["id"])
-    unusable = _spread(everyone, math.floor(len(kinds) * float(unusable_rule.get("fraction", 1)))) \
-        if unusable_rule else set()
+    unusable = (
+        _spread(everyone, math.floor(len(kinds) * float(unusable_rule.get("fraction", 1)))) if unusable_rule else set()
+    )
     start_task = pool.get("startTask")
     failing, exit_code = set(), 0
     failed_rule = backend.faults.take("start_task_failed", account=account, pool=pool["id"]) if start_task else None
     if failed_rule:
         exit_code = int(failed_rule.get("exit_code", 1)) or 1
-        failing = _spread([i for i in everyone if i not in unusable],
-                          math.floor(len(kinds) * float(failed_rule.get("fraction", 1))))
+        failing = _spread(
+            [i for i in everyone if i not in unusable], math.floor(len(kinds) * float(failed_rule.get("fraction", 1)))
+        )
     wait = start_task.get("waitForSuccess", True) is not False if start_task else None
     created = []
     for i, (dedicated, at) in enumerate(zip(kinds, times)):
         pool["_serial"] = pool.get("_serial", 0) + 1
         fate = "unusable" if i in unusable else "starttaskfailed" if i in failing else "ok"
-        created.append(nodes.new(account, pool["id"], pool["_serial"], dedicated=dedicated, allocated=at,
-                                 phases=phases, fate=fate, start_task_wait=wait,
-                                 start_task_exit=exit_code if fate == "starttaskfailed" else 0))
+        created.append(
+            nodes.new(
+                account,
+                pool["id"],
+                pool["_serial"],
+                dedicated=dedicated,
+                allocated=at,
+                phases=phases,
+                fate=fate,
+                start_task_wait=wait,
+                start_task_exit=exit_code if fate == "starttaskfailed" else 0,
+            )
+        )
     return created
 
 
 WAIT_FOR_TASKS = ("taskcompletion", "retaineddata")
 # Which nodes go first when a pool shrinks: the ones that are least useful now.
-_REMOVAL_ORDER = {"unusable": 0, "starttaskfailed": 1, "creating": 2, "starting": 3, "waitingforstarttask": 4,
-                  "idle": 5, "running": 6}
+_REMOVAL_ORDER = {
+    "unusable": 0,
+    "starttaskfailed": 1,
+    "creating": 2,
+    "starting": 3,
+    "waitingforstarttask": 4,
+    "idle": 5,
+    "running": 6,
+}
 
 
 def shrink(backend, *, pool: dict, now: float, remove: dict[bool, int], option: str) -> tuple[list[dict], float]:
@@ -154,8 +193,9 @@ def shrink(backend, *, pool: dict, now: float, remove: dict[bool, int], option: 
         if count <= 0:
             continue
         candidates = [n for n in nodes.listed(pool, now) if n["dedicated"] == dedicated and n["leaving"] is None]
-        candidates.sort(key=lambda n: (_REMOVAL_ORDER.get(nodes.state(n, now)[0], 7),
-                                       max([r["end"] for r in nodes.runs(n)] or [0])))
+        candidates.sort(
+            key=lambda n: (_REMOVAL_ORDER.get(nodes.state(n, now)[0], 7), max([r["end"] for r in nodes.runs(n)] or [0]))
+        )
         chosen.extend(candidates[:count])
     end = now
     for node in chosen:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ...clock import iso
-from ...errors import AzureError, batch_invalid_property, batch_missing_property
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError, batch_invalid_property, batch_missing_property
 
 POOLS = "batch/pools"
 JOBS = "batch/jobs"
@@ -21,10 +21,18 @@ NAME_VALUES = [{"name": str, "value": str}]
 PACKAGES = [{"applicationId": str, "version": str}]
 EXIT_OPTIONS = {"jobAction": str, "dependencyAction": str}
 # What every kind of task (a pool's start task, a job's manager, preparation and release tasks, a task) runs.
-COMMAND = {"commandLine": str, "environmentSettings": NAME_VALUES, "resourceFiles": [dict],
-           "userIdentity": {"userName": str, "autoUser": {"scope": str, "elevationLevel": str}},
-           "containerSettings": {"imageName": str, "containerRunOptions": str, "workingDirectory": str,
-                                 "registry": {"registryServer": str, "username": str, "password": str}}}
+COMMAND = {
+    "commandLine": str,
+    "environmentSettings": NAME_VALUES,
+    "resourceFiles": [dict],
+    "userIdentity": {"userName": str, "autoUser": {"scope": str, "elevationLevel": str}},
+    "containerSettings": {
+        "imageName": str,
+        "containerRunOptions": str,
+        "workingDirectory": str,
+        "registry": {"registryServer": str, "username": str, "password": str},
+    },
+}
 
 # .NET ticks at the Unix epoch: Batch ETags are hex tick counts ("0x8D413091E739A56").
 _EPOCH_TICKS = 621355968000000000
@@ -47,9 +55,12 @@ def check_id(value: str | None, prop: str = "id") -> str:
     if not value:
         raise batch_missing_property(prop)
     if not ID.match(value):
-        raise batch_invalid_property(prop, "The id can contain any combination of alphanumeric characters "
-                                           "including hyphens and underscores, and cannot contain more than 64 "
-                                           "characters.")
+        raise batch_invalid_property(
+            prop,
+            "The id can contain any combination of alphanumeric characters "
+            "including hyphens and underscores, and cannot contain more than 64 "
+            "characters.",
+        )
     return value
 
 
@@ -84,10 +95,14 @@ def pool_being_deleted() -> AzureError:
 
 
 def job_being_deleted() -> AzureError:
-    return AzureError("JobBeingDeleted", "The specified job has been marked for deletion and is being garbage "
-                                         "collected.")
+    return AzureError(
+        "JobBeingDeleted", "The specified job has been marked for deletion and is being garbage collected."
+    )
 
 
 def invalid_state(reason: str) -> AzureError:
-    return AzureError("OperationInvalidForCurrentState", "The specified operation is not valid for the current "
-                      "state of the resource.", values=[("Reason", reason)])
+    return AzureError(
+        "OperationInvalidForCurrentState",
+        "The specified operation is not valid for the current state of the resource.",
+        values=[("Reason", reason)],
+    )

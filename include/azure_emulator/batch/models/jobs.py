@@ -6,26 +6,57 @@ completed (see :func:`.tasks.current_job`).
 
 from __future__ import annotations
 
-from ... import timeline
-from ...clock import iso
-from ...errors import AzureError, batch_invalid_property, batch_missing_property
-from . import tasks
-from .common import (COMMAND, JOBS, NAME_VALUES, POOLS, check_id, job_being_deleted, job_key, job_not_found, pool_key,
-                     touch)
+from azure_emulator import timeline
+from azure_emulator.batch.models import tasks
+from azure_emulator.batch.models.common import (
+    COMMAND,
+    JOBS,
+    NAME_VALUES,
+    POOLS,
+    check_id,
+    job_being_deleted,
+    job_key,
+    job_not_found,
+    pool_key,
+    touch,
+)
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError, batch_invalid_property, batch_missing_property
 
 ON_ALL_TASKS_COMPLETE = ("noaction", "terminatejob")
-KEPT = ("displayName", "priority", "maxParallelTasks", "allowTaskPreemption", "usesTaskDependencies", "metadata",
-        "commonEnvironmentSettings", "jobManagerTask", "jobPreparationTask", "jobReleaseTask", "networkConfiguration",
-        "onTaskFailure")
+KEPT = (
+    "displayName",
+    "priority",
+    "maxParallelTasks",
+    "allowTaskPreemption",
+    "usesTaskDependencies",
+    "metadata",
+    "commonEnvironmentSettings",
+    "jobManagerTask",
+    "jobPreparationTask",
+    "jobReleaseTask",
+    "networkConfiguration",
+    "onTaskFailure",
+)
 # The JSON types of what a job add and terminate are read for (see azure_emulator.shapes).
-BODY = {"id": str, "displayName": str, "priority": int, "maxParallelTasks": int, "allowTaskPreemption": bool,
-        "usesTaskDependencies": bool, "metadata": NAME_VALUES, "commonEnvironmentSettings": NAME_VALUES,
-        "jobManagerTask": {**COMMAND, "id": str, "displayName": str, "killJobOnCompletion": bool, "runExclusive": bool},
-        "jobPreparationTask": {**COMMAND, "id": str, "waitForSuccess": bool, "rerunOnNodeRebootAfterSuccess": bool},
-        "jobReleaseTask": {**COMMAND, "id": str}, "networkConfiguration": dict,
-        "onAllTasksComplete": str, "onTaskFailure": str,
-        "poolInfo": {"poolId": str, "autoPoolSpecification": dict},
-        "constraints": {"maxWallClockTime": str, "maxTaskRetryCount": int}}
+BODY = {
+    "id": str,
+    "displayName": str,
+    "priority": int,
+    "maxParallelTasks": int,
+    "allowTaskPreemption": bool,
+    "usesTaskDependencies": bool,
+    "metadata": NAME_VALUES,
+    "commonEnvironmentSettings": NAME_VALUES,
+    "jobManagerTask": {**COMMAND, "id": str, "displayName": str, "killJobOnCompletion": bool, "runExclusive": bool},
+    "jobPreparationTask": {**COMMAND, "id": str, "waitForSuccess": bool, "rerunOnNodeRebootAfterSuccess": bool},
+    "jobReleaseTask": {**COMMAND, "id": str},
+    "networkConfiguration": dict,
+    "onAllTasksComplete": str,
+    "onTaskFailure": str,
+    "poolInfo": {"poolId": str, "autoPoolSpecification": dict},
+    "constraints": {"maxWallClockTime": str, "maxTaskRetryCount": int},
+}
 TERMINATE = {"terminateReason": str}
 
 
@@ -39,20 +70,37 @@ def create(backend, account: str, spec: dict) -> dict:
         raise batch_invalid_property("poolInfo.poolId", f"The pool '{pool_info['poolId']}' does not exist.")
     on_complete = spec.get("onAllTasksComplete") or "noaction"
     if on_complete not in ON_ALL_TASKS_COMPLETE:
-        raise batch_invalid_property("onAllTasksComplete", f"The value must be one of "
-                                     f"{', '.join(ON_ALL_TASKS_COMPLETE)}.")
+        raise batch_invalid_property(
+            "onAllTasksComplete", f"The value must be one of {', '.join(ON_ALL_TASKS_COMPLETE)}."
+        )
     key = job_key(account, job_id)
     existing = backend.view(JOBS, key)
     if existing is not None:
-        raise job_being_deleted() if existing["state"] == "deleting" else \
-            AzureError("JobExists", "The specified job already exists.")
+        raise (
+            job_being_deleted()
+            if existing["state"] == "deleting"
+            else AzureError("JobExists", "The specified job already exists.")
+        )
     now = backend.now()
-    doc = {"id": job_id, "creationTime": iso(now), "state": "active", "stateTransitionTime": iso(now), "priority": 0,
-           "maxParallelTasks": -1, "allowTaskPreemption": False, "usesTaskDependencies": False,
-           "constraints": {"maxWallClockTime": "P10675199DT2H48M5.4775807S", "maxTaskRetryCount": 0,
-                           **(spec.get("constraints") or {})},
-           "poolInfo": {"poolId": pool["id"]}, "onAllTasksComplete": on_complete, "onTaskFailure": "noaction",
-           "executionInfo": {"startTime": iso(now), "poolId": pool["id"]}}
+    doc = {
+        "id": job_id,
+        "creationTime": iso(now),
+        "state": "active",
+        "stateTransitionTime": iso(now),
+        "priority": 0,
+        "maxParallelTasks": -1,
+        "allowTaskPreemption": False,
+        "usesTaskDependencies": False,
+        "constraints": {
+            "maxWallClockTime": "P10675199DT2H48M5.4775807S",
+            "maxTaskRetryCount": 0,
+            **(spec.get("constraints") or {}),
+        },
+        "poolInfo": {"poolId": pool["id"]},
+        "onAllTasksComplete": on_complete,
+        "onTaskFailure": "noaction",
+        "executionInfo": {"startTime": iso(now), "poolId": pool["id"]},
+    }
     doc.update({k: spec[k] for k in KEPT if spec.get(k) is not None})
     touch(doc, now)
     return backend.save(JOBS, key, doc)
@@ -66,8 +114,10 @@ def get(backend, account: str, job_id: str) -> dict:
 
 
 def listing(backend, account: str) -> list[dict]:
-    return sorted((tasks.current_job(backend, account, j) for j in backend.views(JOBS, f"{account}/")),
-                  key=lambda j: j["id"].lower())
+    return sorted(
+        (tasks.current_job(backend, account, j) for j in backend.views(JOBS, f"{account}/")),
+        key=lambda j: j["id"].lower(),
+    )
 
 
 def _settled_job(backend, account: str, job_id: str) -> dict:
@@ -85,8 +135,12 @@ def delete(backend, account: str, job_id: str) -> None:
     now = backend.now()
     tasks.stop_job_tasks(backend, account, doc, now, delete=True)
     timeline.cancel(doc, "state", "stateTransitionTime", "previousState", "previousStateTransitionTime")
-    doc.update(previousState=doc["state"], previousStateTransitionTime=doc["stateTransitionTime"], state="deleting",
-               stateTransitionTime=iso(now))
+    doc.update(
+        previousState=doc["state"],
+        previousStateTransitionTime=doc["stateTransitionTime"],
+        state="deleting",
+        stateTransitionTime=iso(now),
+    )
     timeline.schedule(doc, now + backend.durations["job_delete"], {timeline.DELETED: True})
     backend.save(JOBS, job_key(account, doc["id"]), doc)
 
@@ -100,11 +154,23 @@ def terminate(backend, account: str, job_id: str, reason: str | None) -> None:
     now = backend.now()
     tasks.stop_job_tasks(backend, account, doc, now, delete=False)
     done = now + backend.durations["job_terminate"]
-    doc.update(previousState=doc["state"], previousStateTransitionTime=doc["stateTransitionTime"],
-               state="terminating", stateTransitionTime=iso(now))
+    doc.update(
+        previousState=doc["state"],
+        previousStateTransitionTime=doc["stateTransitionTime"],
+        state="terminating",
+        stateTransitionTime=iso(now),
+    )
     doc["executionInfo"]["terminateReason"] = reason or "UserTerminate"
-    timeline.schedule(doc, done, {"state": "completed", "stateTransitionTime": iso(done),
-                                  "previousState": "terminating", "previousStateTransitionTime": iso(now),
-                                  "executionInfo.endTime": iso(done)})
+    timeline.schedule(
+        doc,
+        done,
+        {
+            "state": "completed",
+            "stateTransitionTime": iso(done),
+            "previousState": "terminating",
+            "previousStateTransitionTime": iso(now),
+            "executionInfo.endTime": iso(done),
+        },
+    )
     touch(doc, now)
     backend.save(JOBS, job_key(account, doc["id"]), doc)

@@ -15,39 +15,73 @@ from __future__ import annotations
 
 import hashlib
 
-from ...clock import iso
-from .common import POOLS, node_not_found, pool_key, pool_not_found
+from azure_emulator.batch.models.common import POOLS, node_not_found, pool_key, pool_not_found
+from azure_emulator.clock import iso
 
 NODE_AGENT_VERSION = "1.12.22"
 
 # Node state (as ``BatchNode.state`` spells it) -> the counter in ``BatchNodeCounts``.
 COUNTERS = {
-    "creating": "creating", "idle": "idle", "offline": "offline", "preempted": "preempted",
-    "rebooting": "rebooting", "reimaging": "reimaging", "running": "running", "starting": "starting",
-    "starttaskfailed": "startTaskFailed", "leavingpool": "leavingPool", "unknown": "unknown",
-    "unusable": "unusable", "waitingforstarttask": "waitingForStartTask", "deallocated": "deallocated",
-    "deallocating": "deallocating", "upgradingos": "upgradingOS",
+    "creating": "creating",
+    "idle": "idle",
+    "offline": "offline",
+    "preempted": "preempted",
+    "rebooting": "rebooting",
+    "reimaging": "reimaging",
+    "running": "running",
+    "starting": "starting",
+    "starttaskfailed": "startTaskFailed",
+    "leavingpool": "leavingPool",
+    "unknown": "unknown",
+    "unusable": "unusable",
+    "waitingforstarttask": "waitingForStartTask",
+    "deallocated": "deallocated",
+    "deallocating": "deallocating",
+    "upgradingos": "upgradingOS",
 }
 
-UNUSABLE_ERROR = {"code": "UnusableNode", "message": "The node agent did not start on the node, so Batch cannot "
-                  "use it. Nodes booted from an incorrectly prepared custom image do not recover.",
-                  "errorDetails": [{"name": "Reason", "value": "The node agent did not report ready."}]}
-START_TASK_FAILURE = {"category": "usererror", "code": "FailureExitCode",
-                      "message": "The task exited with an exit code representing a failure"}
+UNUSABLE_ERROR = {
+    "code": "UnusableNode",
+    "message": "The node agent did not start on the node, so Batch cannot "
+    "use it. Nodes booted from an incorrectly prepared custom image do not recover.",
+    "errorDetails": [{"name": "Reason", "value": "The node agent did not report ready."}],
+}
+START_TASK_FAILURE = {
+    "category": "usererror",
+    "code": "FailureExitCode",
+    "message": "The task exited with an exit code representing a failure",
+}
 
 
-def new(account: str, pool_id: str, serial: int, *, dedicated: bool, allocated: float, phases: dict,
-        fate: str, start_task_wait: bool | None, start_task_exit: int) -> dict:
+def new(
+    account: str,
+    pool_id: str,
+    serial: int,
+    *,
+    dedicated: bool,
+    allocated: float,
+    phases: dict,
+    fate: str,
+    start_task_wait: bool | None,
+    start_task_exit: int,
+) -> dict:
     """A node planned to be allocated at ``allocated``; ``phases`` holds boot, agent and start task seconds."""
     digest = hashlib.sha256(f"{account}/{pool_id}/{serial}".lower().encode()).hexdigest()
     starting = allocated + phases["boot"]
     ready = starting + phases["agent"]
     return {
-        "id": f"tvmps_{digest}_{'d' if dedicated else 'p'}", "dedicated": dedicated,
+        "id": f"tvmps_{digest}_{'d' if dedicated else 'p'}",
+        "dedicated": dedicated,
         "ip": f"10.{(serial >> 16) & 255}.{(serial >> 8) & 255}.{serial & 255}",
-        "allocated": allocated, "starting": starting, "ready": ready,
+        "allocated": allocated,
+        "starting": starting,
+        "ready": ready,
         "idle": ready + (phases["startTask"] if start_task_wait is not None and fate != "unusable" else 0),
-        "fate": fate, "startTaskWait": start_task_wait, "startTaskExit": start_task_exit, "leaving": None, "gone": None,
+        "fate": fate,
+        "startTaskWait": start_task_wait,
+        "startTaskExit": start_task_exit,
+        "leaving": None,
+        "gone": None,
     }
 
 
@@ -127,14 +161,24 @@ def view(pool: dict, node: dict, now: float) -> dict:
     started = [run for run in runs(node) if run["start"] <= now]
     running = [run for run in started if now < run["end"]]
     found = {
-        "id": node["id"], "state": current, "schedulingState": "enabled", "stateTransitionTime": iso(since),
-        "allocationTime": iso(node["allocated"]), "ipAddress": node["ip"], "affinityId": f"TVM:{node['id']}",
-        "vmSize": pool["vmSize"], "totalTasksRun": len(started), "runningTasksCount": len(running),
+        "id": node["id"],
+        "state": current,
+        "schedulingState": "enabled",
+        "stateTransitionTime": iso(since),
+        "allocationTime": iso(node["allocated"]),
+        "ipAddress": node["ip"],
+        "affinityId": f"TVM:{node['id']}",
+        "vmSize": pool["vmSize"],
+        "totalTasksRun": len(started),
+        "runningTasksCount": len(running),
         "runningTaskSlotsCount": sum(run["slots"] for run in running),
         "totalTasksSucceeded": sum(1 for run in started if run["end"] <= now and run["exitCode"] == 0),
         "isDedicated": node["dedicated"],
-        "virtualMachineInfo": {"imageReference": dict(pool["virtualMachineConfiguration"]["imageReference"],
-                                                      exactVersion=pool["_image"]["exactVersion"])},
+        "virtualMachineInfo": {
+            "imageReference": dict(
+                pool["virtualMachineConfiguration"]["imageReference"], exactVersion=pool["_image"]["exactVersion"]
+            )
+        },
     }
     if now >= node["starting"]:
         found["lastBootTime"] = iso(node["starting"])
@@ -156,14 +200,16 @@ def _start_task_info(node: dict, now: float) -> dict | None:
     info = {"state": "running", "startTime": iso(node["ready"]), "retryCount": 0}
     if now >= node["idle"]:
         code = node["startTaskExit"]
-        info.update(state="completed", endTime=iso(node["idle"]), exitCode=code,
-                    result="success" if code == 0 else "failure")
+        info.update(
+            state="completed", endTime=iso(node["idle"]), exitCode=code, result="success" if code == 0 else "failure"
+        )
         if code != 0:
             info["failureInfo"] = START_TASK_FAILURE
     return info
 
 
 # --- reads through the backend ------------------------------------------------------------------------
+
 
 def _pool(backend, account: str, pool_id: str) -> dict:
     found = backend.view(POOLS, pool_key(account, pool_id))

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import re
 
-from ... import catalogue, timeline
-from ...clock import iso
-from ...errors import AzureError, batch_invalid_property, batch_missing_property
-from . import allocation, images, nodes, tasks
-from .common import (COMMAND, NAME_VALUES, PACKAGES, POOLS, check_id, invalid_state, pool_being_deleted, pool_key,
-                     pool_not_found, touch)
+from azure_emulator import catalogue, timeline
+from azure_emulator.batch.models import allocation, images, nodes, tasks
+from azure_emulator.batch.models.common import (
+    COMMAND,
+    NAME_VALUES,
+    PACKAGES,
+    POOLS,
+    check_id,
+    invalid_state,
+    pool_being_deleted,
+    pool_key,
+    pool_not_found,
+    touch,
+)
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError, batch_invalid_property, batch_missing_property
 
 DEFAULT_RESIZE_TIMEOUT = 900.0
 MIN_RESIZE_TIMEOUT = 300.0
@@ -23,31 +33,72 @@ DEFAULT_AUTOSCALE_INTERVAL = 900.0
 FILL_TYPES = ("spread", "pack")
 DEALLOCATION_OPTIONS = ("requeue", "terminate", "taskcompletion", "retaineddata")
 # Optional pool properties stored as given.
-KEPT = ("displayName", "networkConfiguration", "startTask", "applicationPackageReferences", "userAccounts",
-        "metadata", "mountConfiguration", "upgradePolicy")
+KEPT = (
+    "displayName",
+    "networkConfiguration",
+    "startTask",
+    "applicationPackageReferences",
+    "userAccounts",
+    "metadata",
+    "mountConfiguration",
+    "upgradePolicy",
+)
 UPDATABLE = ("startTask", "applicationPackageReferences", "metadata")
-UPDATABLE_WHEN_EMPTY = ("displayName", "vmSize", "enableInterNodeCommunication", "virtualMachineConfiguration",
-                        "taskSlotsPerNode", "taskSchedulingPolicy", "networkConfiguration", "userAccounts",
-                        "mountConfiguration", "upgradePolicy")
+UPDATABLE_WHEN_EMPTY = (
+    "displayName",
+    "vmSize",
+    "enableInterNodeCommunication",
+    "virtualMachineConfiguration",
+    "taskSlotsPerNode",
+    "taskSchedulingPolicy",
+    "networkConfiguration",
+    "userAccounts",
+    "mountConfiguration",
+    "upgradePolicy",
+)
 _START_TASK = {**COMMAND, "waitForSuccess": bool, "maxTaskRetryCount": int}
 # The JSON types of what pool add, update (PATCH) and updateproperties are read for, and of a resize
 # (see azure_emulator.shapes); ``resizeTimeout`` and ``autoScaleEvaluationInterval`` are durations.
-BODY = {"id": str, "displayName": str, "vmSize": str,
-        "virtualMachineConfiguration": {
-            "imageReference": {"publisher": str, "offer": str, "sku": str, "version": str,
-                               "virtualMachineImageId": str},
-            "nodeAgentSKUId": str,
-            "securityProfile": {"securityType": str, "encryptionAtHost": bool,
-                                "uefiSettings": {"secureBootEnabled": bool, "vTpmEnabled": bool}}},
-        "resizeTimeout": str, "targetDedicatedNodes": int, "targetLowPriorityNodes": int, "enableAutoScale": bool,
-        "autoScaleFormula": str, "autoScaleEvaluationInterval": str, "enableInterNodeCommunication": bool,
-        "taskSlotsPerNode": int, "taskSchedulingPolicy": {"nodeFillType": str}, "startTask": _START_TASK,
-        "networkConfiguration": dict, "userAccounts": [dict], "metadata": NAME_VALUES,
-        "applicationPackageReferences": PACKAGES, "mountConfiguration": [dict], "upgradePolicy": {"mode": str}}
-RESIZE = {"targetDedicatedNodes": int, "targetLowPriorityNodes": int, "resizeTimeout": str,
-          "nodeDeallocationOption": str}
-AUTOSCALE_TARGET = {True: re.compile(r"\$TargetDedicated(?:Nodes)?\s*=\s*(\d+)\s*(?:;|$)"),
-                    False: re.compile(r"\$TargetLowPriorityNodes\s*=\s*(\d+)\s*(?:;|$)")}
+BODY = {
+    "id": str,
+    "displayName": str,
+    "vmSize": str,
+    "virtualMachineConfiguration": {
+        "imageReference": {"publisher": str, "offer": str, "sku": str, "version": str, "virtualMachineImageId": str},
+        "nodeAgentSKUId": str,
+        "securityProfile": {
+            "securityType": str,
+            "encryptionAtHost": bool,
+            "uefiSettings": {"secureBootEnabled": bool, "vTpmEnabled": bool},
+        },
+    },
+    "resizeTimeout": str,
+    "targetDedicatedNodes": int,
+    "targetLowPriorityNodes": int,
+    "enableAutoScale": bool,
+    "autoScaleFormula": str,
+    "autoScaleEvaluationInterval": str,
+    "enableInterNodeCommunication": bool,
+    "taskSlotsPerNode": int,
+    "taskSchedulingPolicy": {"nodeFillType": str},
+    "startTask": _START_TASK,
+    "networkConfiguration": dict,
+    "userAccounts": [dict],
+    "metadata": NAME_VALUES,
+    "applicationPackageReferences": PACKAGES,
+    "mountConfiguration": [dict],
+    "upgradePolicy": {"mode": str},
+}
+RESIZE = {
+    "targetDedicatedNodes": int,
+    "targetLowPriorityNodes": int,
+    "resizeTimeout": str,
+    "nodeDeallocationOption": str,
+}
+AUTOSCALE_TARGET = {
+    True: re.compile(r"\$TargetDedicated(?:Nodes)?\s*=\s*(\d+)\s*(?:;|$)"),
+    False: re.compile(r"\$TargetLowPriorityNodes\s*=\s*(\d+)\s*(?:;|$)"),
+}
 
 
 def region_of(backend, account: str) -> str:
@@ -55,6 +106,7 @@ def region_of(backend, account: str) -> str:
 
 
 # --- validation -------------------------------------------------------------------------------------
+
 
 def _count(value, prop: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -76,9 +128,11 @@ def _scaling(spec: dict) -> dict:
     if not autoscale:
         if spec.get("targetDedicatedNodes") is None and spec.get("targetLowPriorityNodes") is None:
             raise batch_missing_property("targetDedicatedNodes")
-        return {"enableAutoScale": False,
-                "targetDedicatedNodes": _count(spec.get("targetDedicatedNodes") or 0, "targetDedicatedNodes"),
-                "targetLowPriorityNodes": _count(spec.get("targetLowPriorityNodes") or 0, "targetLowPriorityNodes")}
+        return {
+            "enableAutoScale": False,
+            "targetDedicatedNodes": _count(spec.get("targetDedicatedNodes") or 0, "targetDedicatedNodes"),
+            "targetLowPriorityNodes": _count(spec.get("targetLowPriorityNodes") or 0, "targetLowPriorityNodes"),
+        }
     for prop in ("targetDedicatedNodes", "targetLowPriorityNodes"):
         if spec.get(prop) is not None:
             raise batch_invalid_property(prop, "The target node counts must not be set when enableAutoScale is true.")
@@ -88,10 +142,16 @@ def _scaling(spec: dict) -> dict:
     interval = spec.get("autoScaleEvaluationInterval") or DEFAULT_AUTOSCALE_INTERVAL
     if interval < MIN_RESIZE_TIMEOUT:
         raise batch_invalid_property("autoScaleEvaluationInterval", "The minimum value is 5 minutes.")
-    targets = {kind: int(m.group(1)) if (m := pattern.search(formula)) else 0
-               for kind, pattern in AUTOSCALE_TARGET.items()}
-    return {"enableAutoScale": True, "autoScaleFormula": formula, "autoScaleEvaluationInterval": interval,
-            "targetDedicatedNodes": targets[True], "targetLowPriorityNodes": targets[False]}
+    targets = {
+        kind: int(m.group(1)) if (m := pattern.search(formula)) else 0 for kind, pattern in AUTOSCALE_TARGET.items()
+    }
+    return {
+        "enableAutoScale": True,
+        "autoScaleFormula": formula,
+        "autoScaleEvaluationInterval": interval,
+        "targetDedicatedNodes": targets[True],
+        "targetLowPriorityNodes": targets[False],
+    }
 
 
 def _settings(backend, account: str, spec: dict) -> dict:
@@ -100,27 +160,39 @@ def _settings(backend, account: str, spec: dict) -> dict:
         raise batch_missing_property("vmSize")
     size = catalogue.vm_size(spec["vmSize"])
     if size is None:
-        raise batch_invalid_property("vmSize", f"The VM size '{spec['vmSize']}' is not supported by Azure Batch in "
-                                     "this region.")
-    image = images.resolve(backend, region=region_of(backend, account), vm_size=size,
-                           config=spec.get("virtualMachineConfiguration"))
+        raise batch_invalid_property(
+            "vmSize", f"The VM size '{spec['vmSize']}' is not supported by Azure Batch in this region."
+        )
+    image = images.resolve(
+        backend, region=region_of(backend, account), vm_size=size, config=spec.get("virtualMachineConfiguration")
+    )
     timeout = spec.get("resizeTimeout") or DEFAULT_RESIZE_TIMEOUT
     if timeout < MIN_RESIZE_TIMEOUT:
-        raise batch_invalid_property("resizeTimeout", "The specified resize timeout is less than the minimum of 5 "
-                                     "minutes.")
+        raise batch_invalid_property(
+            "resizeTimeout", "The specified resize timeout is less than the minimum of 5 minutes."
+        )
     slots = spec.get("taskSlotsPerNode") or 1
     most = min(4 * size["cores"], 256)
     if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= most:
-        raise batch_invalid_property("taskSlotsPerNode", f"The value must be between 1 and {most} (the smaller of 4 "
-                                     f"times the {size['cores']} cores of {size['name']}, and 256).")
+        raise batch_invalid_property(
+            "taskSlotsPerNode",
+            f"The value must be between 1 and {most} (the smaller of 4 "
+            f"times the {size['cores']} cores of {size['name']}, and 256).",
+        )
     fill = (spec.get("taskSchedulingPolicy") or {}).get("nodeFillType") or "spread"
     if fill not in FILL_TYPES:
         raise batch_invalid_property("taskSchedulingPolicy.nodeFillType", "The value must be spread or pack.")
-    settings = {"vmSize": size["name"].lower(), "virtualMachineConfiguration": spec["virtualMachineConfiguration"],
-                "resizeTimeout": timeout,
-                "enableInterNodeCommunication": bool(spec.get("enableInterNodeCommunication")),
-                "taskSlotsPerNode": slots, "taskSchedulingPolicy": {"nodeFillType": fill},
-                "_image": image, "_cores": size["cores"], **_scaling(spec)}
+    settings = {
+        "vmSize": size["name"].lower(),
+        "virtualMachineConfiguration": spec["virtualMachineConfiguration"],
+        "resizeTimeout": timeout,
+        "enableInterNodeCommunication": bool(spec.get("enableInterNodeCommunication")),
+        "taskSlotsPerNode": slots,
+        "taskSchedulingPolicy": {"nodeFillType": fill},
+        "_image": image,
+        "_cores": size["cores"],
+        **_scaling(spec),
+    }
     settings.update({k: spec[k] for k in KEPT if spec.get(k) is not None})
     _start_task(spec.get("startTask"))
     return settings
@@ -128,12 +200,16 @@ def _settings(backend, account: str, spec: dict) -> dict:
 
 # --- reads ------------------------------------------------------------------------------------------
 
+
 def current(doc: dict, now: float) -> dict:
     """A pool view with the counts that depend on its nodes' progress."""
     doc["currentDedicatedNodes"], doc["currentLowPriorityNodes"] = nodes.current_counts(doc, now)
     if doc.get("enableAutoScale"):
-        doc["autoScaleRun"] = {"timestamp": doc["creationTime"], "results": f"$TargetDedicatedNodes="
-                               f"{doc['targetDedicatedNodes']};$TargetLowPriorityNodes={doc['targetLowPriorityNodes']}"}
+        doc["autoScaleRun"] = {
+            "timestamp": doc["creationTime"],
+            "results": f"$TargetDedicatedNodes="
+            f"{doc['targetDedicatedNodes']};$TargetLowPriorityNodes={doc['targetLowPriorityNodes']}",
+        }
     return doc
 
 
@@ -150,6 +226,7 @@ def listing(backend, account: str) -> list[dict]:
 
 
 # --- changes ----------------------------------------------------------------------------------------
+
 
 def _settled(backend, account: str, pool_id: str) -> dict:
     """The stored pool ready to change: due transitions applied, departed nodes forgotten."""
@@ -173,18 +250,29 @@ def create(backend, account: str, spec: dict, *, shared_key: bool) -> dict:
     pool_id = check_id(spec.get("id"))
     existing = backend.view(POOLS, pool_key(account, pool_id))
     if existing is not None:
-        raise pool_being_deleted() if existing["state"] == "deleting" else \
-            AzureError("PoolExists", "The specified pool already exists.")
+        raise (
+            pool_being_deleted()
+            if existing["state"] == "deleting"
+            else AzureError("PoolExists", "The specified pool already exists.")
+        )
     quota = backend.settings.batch_account(account).pool_quota
     if len(backend.views(POOLS, f"{account}/")) >= quota:
         raise AzureError("PoolQuotaReached", f"The specified account has reached its pool quota ({quota} pools).")
     settings = _settings(backend, account, spec)
     now = backend.now()
-    doc = {"id": pool_id, "creationTime": iso(now), "state": "active", "stateTransitionTime": iso(now),
-           **settings, "_nodes": [], "_serial": 0}
+    doc = {
+        "id": pool_id,
+        "creationTime": iso(now),
+        "state": "active",
+        "stateTransitionTime": iso(now),
+        **settings,
+        "_nodes": [],
+        "_serial": 0,
+    }
     touch(doc, now)
-    _resize(backend, account, doc, now, {True: doc["targetDedicatedNodes"], False: doc["targetLowPriorityNodes"]},
-            "requeue")
+    _resize(
+        backend, account, doc, now, {True: doc["targetDedicatedNodes"], False: doc["targetLowPriorityNodes"]}, "requeue"
+    )
     return _save(backend, account, doc)
 
 
@@ -193,16 +281,33 @@ def _resize(backend, account: str, doc: dict, now: float, targets: dict[bool, in
     staying = [n for n in doc["_nodes"] if nodes.committed(n, now) and n["leaving"] is None]
     have = {kind: sum(1 for n in staying if n["dedicated"] == kind) for kind in (True, False)}
     add = {kind: max(0, targets[kind] - have[kind]) for kind in have}
-    replicas, failure = images.replicas_in(backend, doc["_image"], region_of(backend, account)) \
-        if any(add.values()) else (None, None)
-    added, grown_at, errors = allocation.grow(backend, account=account, pool=doc, now=now, add=add,
-                                              timeout=doc["resizeTimeout"], replicas=replicas, failure=failure)
+    replicas, failure = (
+        images.replicas_in(backend, doc["_image"], region_of(backend, account)) if any(add.values()) else (None, None)
+    )
+    added, grown_at, errors = allocation.grow(
+        backend,
+        account=account,
+        pool=doc,
+        now=now,
+        add=add,
+        timeout=doc["resizeTimeout"],
+        replicas=replicas,
+        failure=failure,
+    )
     doc["_nodes"].extend(added)
-    removed, shrunk_at = allocation.shrink(backend, pool=doc, now=now, option=option,
-                                           remove={kind: have[kind] - targets[kind] for kind in have})
+    removed, shrunk_at = allocation.shrink(
+        backend, pool=doc, now=now, option=option, remove={kind: have[kind] - targets[kind] for kind in have}
+    )
     for node in removed:
-        tasks.evict(backend, account, doc, node, now, terminate=option == "terminate",
-                    keep_running=option in allocation.WAIT_FOR_TASKS)
+        tasks.evict(
+            backend,
+            account,
+            doc,
+            node,
+            now,
+            terminate=option == "terminate",
+            keep_running=option in allocation.WAIT_FOR_TASKS,
+        )
     end = max(grown_at, shrunk_at)
     doc.pop("resizeErrors", None)
     timeline.cancel(doc, "allocationState", "allocationStateTransitionTime", "resizeErrors")
@@ -211,8 +316,16 @@ def _resize(backend, account: str, doc: dict, now: float, targets: dict[bool, in
     tasks.book_waiting(backend, account, doc, now)
 
 
-def resize(backend, account: str, pool_id: str, *, dedicated: int | None, low_priority: int | None,
-           timeout: float | None, option: str | None) -> None:
+def resize(
+    backend,
+    account: str,
+    pool_id: str,
+    *,
+    dedicated: int | None,
+    low_priority: int | None,
+    timeout: float | None,
+    option: str | None,
+) -> None:
     doc = _settled(backend, account, pool_id)
     if doc["enableAutoScale"]:
         raise invalid_state("The pool has automatic scaling enabled; disable it before resizing the pool.")
@@ -220,12 +333,14 @@ def resize(backend, account: str, pool_id: str, *, dedicated: int | None, low_pr
         raise AzureError("PoolBeingResized", "The specified pool is being resized.")
     option = option or "requeue"
     if option not in DEALLOCATION_OPTIONS:
-        raise batch_invalid_property("nodeDeallocationOption", f"The value must be one of "
-                                     f"{', '.join(DEALLOCATION_OPTIONS)}.")
+        raise batch_invalid_property(
+            "nodeDeallocationOption", f"The value must be one of {', '.join(DEALLOCATION_OPTIONS)}."
+        )
     if timeout is not None:
         if timeout < MIN_RESIZE_TIMEOUT:
-            raise batch_invalid_property("resizeTimeout", "The specified resize timeout is less than the minimum of "
-                                         "5 minutes.")
+            raise batch_invalid_property(
+                "resizeTimeout", "The specified resize timeout is less than the minimum of 5 minutes."
+            )
         doc["resizeTimeout"] = timeout
     # An omitted target keeps its current value.
     if dedicated is not None:
@@ -233,8 +348,9 @@ def resize(backend, account: str, pool_id: str, *, dedicated: int | None, low_pr
     if low_priority is not None:
         doc["targetLowPriorityNodes"] = _count(low_priority, "targetLowPriorityNodes")
     now = backend.now()
-    _resize(backend, account, doc, now, {True: doc["targetDedicatedNodes"], False: doc["targetLowPriorityNodes"]},
-            option)
+    _resize(
+        backend, account, doc, now, {True: doc["targetDedicatedNodes"], False: doc["targetLowPriorityNodes"]}, option
+    )
     _save(backend, account, doc)
 
 
@@ -253,8 +369,9 @@ def stop_resize(backend, account: str, pool_id: str) -> None:
     timeline.cancel(doc, "allocationState", "allocationStateTransitionTime", "resizeErrors")
     doc.update(allocationState="stopping", allocationStateTransitionTime=iso(now))
     end = now + backend.durations["pool_resize_stop"]
-    stopped = allocation.resize_error("ResizeStopped", "Desired number of dedicated nodes could not be allocated as "
-                                      "the resize was stopped")
+    stopped = allocation.resize_error(
+        "ResizeStopped", "Desired number of dedicated nodes could not be allocated as the resize was stopped"
+    )
     timeline.schedule(doc, end, allocation.steady_changes(end, [stopped]))
     tasks.book_waiting(backend, account, doc, now)
     _save(backend, account, doc)
@@ -270,8 +387,12 @@ def delete(backend, account: str, pool_id: str) -> None:
             node["leaving"], node["gone"] = now, now + backend.durations["node_remove"]
     doc["_nodes"] = [n for n in doc["_nodes"] if n["allocated"] <= now]
     timeline.cancel(doc, "allocationState", "allocationStateTransitionTime", "resizeErrors")
-    doc.update(state="deleting", stateTransitionTime=iso(now), allocationState="resizing",
-               allocationStateTransitionTime=iso(now))
+    doc.update(
+        state="deleting",
+        stateTransitionTime=iso(now),
+        allocationState="resizing",
+        allocationStateTransitionTime=iso(now),
+    )
     timeline.schedule(doc, now + backend.durations["pool_delete"], {timeline.DELETED: True})
     _save(backend, account, doc)
 
@@ -306,8 +427,9 @@ def update(backend, account: str, pool_id: str, changes: dict, *, shared_key: bo
     _save(backend, account, doc)
 
 
-def replace_properties(backend, account: str, pool_id: str, *, start_task: dict | None, packages: list,
-                       metadata: list) -> None:
+def replace_properties(
+    backend, account: str, pool_id: str, *, start_task: dict | None, packages: list, metadata: list
+) -> None:
     """updateproperties: the start task, packages and metadata become exactly what is given."""
     doc = _settled(backend, account, pool_id)
     doc.pop("startTask", None)

@@ -6,7 +6,7 @@ none of the catalogue's plain OS images has one, so the list is empty.
 
 from __future__ import annotations
 
-from ... import catalogue
+from azure_emulator import catalogue
 
 # When Batch stops accepting new pools on an image. Our estimate: the end of the OS vendor's standard
 # support for the release (Ubuntu LTS five years, Windows Server mainstream plus extended, EL ten years).
@@ -28,10 +28,18 @@ def _end_of_life(image: dict) -> str | None:
 def listing(backend) -> list[dict]:
     found = []
     for image in catalogue.images(backend):
-        entry = {"nodeAgentSKUId": image["nodeAgentSKUId"],
-                 "imageReference": {"publisher": image["publisher"], "offer": image["offer"], "sku": image["sku"],
-                                    "version": "latest"},
-                 "osType": image["osType"].lower(), "verificationType": "verified", "capabilities": []}
+        entry = {
+            "nodeAgentSKUId": image["nodeAgentSKUId"],
+            "imageReference": {
+                "publisher": image["publisher"],
+                "offer": image["offer"],
+                "sku": image["sku"],
+                "version": "latest",
+            },
+            "osType": image["osType"].lower(),
+            "verificationType": "verified",
+            "capabilities": [],
+        }
         end_of_life = _end_of_life(image)
         if end_of_life:
             entry["batchSupportEndOfLife"] = end_of_life

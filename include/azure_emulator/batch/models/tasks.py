@@ -11,29 +11,70 @@ from __future__ import annotations
 
 import re
 
-from ... import timeline
-from ...clock import iso
-from ...errors import AzureError, batch_invalid_property, batch_missing_property
-from . import nodes
-from .common import COMMAND, EXIT_OPTIONS, JOBS, PACKAGES, POOLS, TASKS, check_id, job_being_deleted, job_key, \
-    job_not_found, pool_key, task_key, task_not_found, touch
+from azure_emulator import timeline
+from azure_emulator.batch.models import nodes
+from azure_emulator.batch.models.common import (
+    COMMAND,
+    EXIT_OPTIONS,
+    JOBS,
+    PACKAGES,
+    POOLS,
+    TASKS,
+    check_id,
+    job_being_deleted,
+    job_key,
+    job_not_found,
+    pool_key,
+    task_key,
+    task_not_found,
+    touch,
+)
+from azure_emulator.clock import iso
+from azure_emulator.errors import AzureError, batch_invalid_property, batch_missing_property
 
 EXIT = re.compile(r"\bexit\s+(-?\d+)\W*$")
-FAILURE = {"category": "usererror", "code": "FailureExitCode",
-           "message": "The task exited with an exit code representing a failure"}
+FAILURE = {
+    "category": "usererror",
+    "code": "FailureExitCode",
+    "message": "The task exited with an exit code representing a failure",
+}
 ENDED = {"category": "usererror", "code": "TaskEnded", "message": "Task Was Ended by User Request"}
 # Fields a booking schedules; a requeue or termination cancels what has not happened yet.
-BOOKED_FIELDS = ("state", "stateTransitionTime", "previousState", "previousStateTransitionTime", "executionInfo",
-                 "nodeInfo")
-KEPT = ("displayName", "exitConditions", "resourceFiles", "outputFiles", "environmentSettings", "affinityInfo",
-        "userIdentity", "containerSettings", "applicationPackageReferences", "multiInstanceSettings", "dependsOn")
+BOOKED_FIELDS = (
+    "state",
+    "stateTransitionTime",
+    "previousState",
+    "previousStateTransitionTime",
+    "executionInfo",
+    "nodeInfo",
+)
+KEPT = (
+    "displayName",
+    "exitConditions",
+    "resourceFiles",
+    "outputFiles",
+    "environmentSettings",
+    "affinityInfo",
+    "userIdentity",
+    "containerSettings",
+    "applicationPackageReferences",
+    "multiInstanceSettings",
+    "dependsOn",
+)
 # The JSON types of what a task add is read for (see azure_emulator.shapes).
-BODY = {**COMMAND, "id": str, "displayName": str, "requiredSlots": int,
-        "constraints": {"maxWallClockTime": str, "retentionTime": str, "maxTaskRetryCount": int},
-        "exitConditions": {"default": EXIT_OPTIONS, "exitCodes": [{"code": int, "exitOptions": EXIT_OPTIONS}]},
-        "outputFiles": [dict], "affinityInfo": {"affinityId": str}, "applicationPackageReferences": PACKAGES,
-        "multiInstanceSettings": {"numberOfInstances": int, "coordinationCommandLine": str},
-        "dependsOn": {"taskIds": [str], "taskIdRanges": [{"start": int, "end": int}]}}
+BODY = {
+    **COMMAND,
+    "id": str,
+    "displayName": str,
+    "requiredSlots": int,
+    "constraints": {"maxWallClockTime": str, "retentionTime": str, "maxTaskRetryCount": int},
+    "exitConditions": {"default": EXIT_OPTIONS, "exitCodes": [{"code": int, "exitOptions": EXIT_OPTIONS}]},
+    "outputFiles": [dict],
+    "affinityInfo": {"affinityId": str},
+    "applicationPackageReferences": PACKAGES,
+    "multiInstanceSettings": {"numberOfInstances": int, "coordinationCommandLine": str},
+    "dependsOn": {"taskIds": [str], "taskIdRanges": [{"start": int, "end": int}]},
+}
 
 
 def job_completed() -> AzureError:
@@ -63,13 +104,26 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
     rule = backend.faults.take("task_failed", job=job["id"], task=task_id)
     matched = EXIT.search(command.strip())
     exit_code = int(rule.get("exit_code", 1)) if rule else int(matched.group(1)) if matched else 0
-    doc = {"id": task_id, "creationTime": iso(now), "state": "active", "stateTransitionTime": iso(now),
-           "commandLine": command, "requiredSlots": slots,
-           "constraints": {"maxWallClockTime": "P10675199DT2H48M5.4775807S", "retentionTime": "P7D",
-                           "maxTaskRetryCount": 0, **(spec.get("constraints") or {})},
-           "executionInfo": {"retryCount": 0, "requeueCount": 0},
-           "_job": job["id"], "_pool": job["poolInfo"]["poolId"], "_exitCode": exit_code, "_queued": now,
-           "_placement": None}
+    doc = {
+        "id": task_id,
+        "creationTime": iso(now),
+        "state": "active",
+        "stateTransitionTime": iso(now),
+        "commandLine": command,
+        "requiredSlots": slots,
+        "constraints": {
+            "maxWallClockTime": "P10675199DT2H48M5.4775807S",
+            "retentionTime": "P7D",
+            "maxTaskRetryCount": 0,
+            **(spec.get("constraints") or {}),
+        },
+        "executionInfo": {"retryCount": 0, "requeueCount": 0},
+        "_job": job["id"],
+        "_pool": job["poolInfo"]["poolId"],
+        "_exitCode": exit_code,
+        "_queued": now,
+        "_placement": None,
+    }
     doc.update({k: spec[k] for k in KEPT if spec.get(k) is not None})
     touch(doc, now)
     pool = backend.settled(POOLS, pool_key(account, doc["_pool"]))
@@ -81,16 +135,22 @@ def add(backend, account: str, job_id: str, spec: dict) -> dict:
 
 def current_job(backend, account: str, job: dict) -> dict:
     """The job with ``terminatejob`` completion applied: derived when read, since tasks complete on
-    their own timelines. ``job`` is not changed (it may be a view); a completed job is a new document."""
+    their own timelines. ``job`` is not changed (it may be a view); a completed job is a new document.
+    """
     if job["state"] != "active" or job["onAllTasksComplete"] != "terminatejob":
         return job
     found = backend.views(TASKS, task_key(account, job["id"], ""))
     if not found or any(t["state"] != "completed" for t in found):
         return job
     ended = max(t["stateTransitionTime"] for t in found)
-    return dict(job, state="completed", previousState="active", previousStateTransitionTime=job["stateTransitionTime"],
-                stateTransitionTime=ended,
-                executionInfo=dict(job["executionInfo"], endTime=ended, terminateReason="AllTasksComplete"))
+    return dict(
+        job,
+        state="completed",
+        previousState="active",
+        previousStateTransitionTime=job["stateTransitionTime"],
+        stateTransitionTime=ended,
+        executionInfo=dict(job["executionInfo"], endTime=ended, terminateReason="AllTasksComplete"),
+    )
 
 
 def get(backend, account: str, job_id: str, task_id: str) -> dict:
@@ -109,6 +169,7 @@ def listing(backend, account: str, job_id: str) -> list[dict]:
 
 
 # --- booking ---------------------------------------------------------------------------------------
+
 
 def _usage(node: dict, at: float) -> int:
     return sum(run["slots"] for run in nodes.runs(node) if run["start"] <= at < run["end"])
@@ -146,17 +207,43 @@ def _book(backend, pool: dict, task: dict, now: float) -> bool:
     _, node, start = best
     end = start + length
     code = task["_exitCode"]
-    node.setdefault("tasks", []).append({"job": task["_job"], "task": task["id"], "start": start, "end": end,
-                                         "exitCode": code, "slots": task["requiredSlots"]})
+    node.setdefault("tasks", []).append(
+        {
+            "job": task["_job"],
+            "task": task["id"],
+            "start": start,
+            "end": end,
+            "exitCode": code,
+            "slots": task["requiredSlots"],
+        }
+    )
     task["_placement"] = {"node": node["id"], "start": start, "end": end}
-    timeline.schedule(task, start, {
-        "state": "running", "stateTransitionTime": iso(start), "previousState": "active",
-        "previousStateTransitionTime": task["stateTransitionTime"], "executionInfo.startTime": iso(start),
-        "nodeInfo": {"affinityId": f"TVM:{node['id']}", "poolId": pool["id"], "nodeId": node["id"],
-                     "taskRootDirectory": f"workitems/{task['_job']}/job-1/{task['id']}"}})
-    finished = {"state": "completed", "stateTransitionTime": iso(end), "previousState": "running",
-                "previousStateTransitionTime": iso(start), "executionInfo.endTime": iso(end),
-                "executionInfo.exitCode": code, "executionInfo.result": "success" if code == 0 else "failure"}
+    timeline.schedule(
+        task,
+        start,
+        {
+            "state": "running",
+            "stateTransitionTime": iso(start),
+            "previousState": "active",
+            "previousStateTransitionTime": task["stateTransitionTime"],
+            "executionInfo.startTime": iso(start),
+            "nodeInfo": {
+                "affinityId": f"TVM:{node['id']}",
+                "poolId": pool["id"],
+                "nodeId": node["id"],
+                "taskRootDirectory": f"workitems/{task['_job']}/job-1/{task['id']}",
+            },
+        },
+    )
+    finished = {
+        "state": "completed",
+        "stateTransitionTime": iso(end),
+        "previousState": "running",
+        "previousStateTransitionTime": iso(start),
+        "executionInfo.endTime": iso(end),
+        "executionInfo.exitCode": code,
+        "executionInfo.result": "success" if code == 0 else "failure",
+    }
     if code != 0:
         finished["executionInfo.failureInfo"] = FAILURE
     timeline.schedule(task, end, finished)
@@ -166,8 +253,14 @@ def _book(backend, pool: dict, task: dict, now: float) -> bool:
 def book_waiting(backend, account: str, pool: dict, now: float) -> None:
     """Book the tasks waiting for ``pool`` (oldest first) onto its nodes; the caller saves the pool."""
     active_jobs = {j["id"] for j in backend.views(JOBS, f"{account}/") if j["state"] == "active"}
-    waiting = [t for t in backend.views(TASKS, f"{account}/") if t["_job"] in active_jobs
-               and t["_pool"].lower() == pool["id"].lower() and t["_placement"] is None and t["state"] == "active"]
+    waiting = [
+        t
+        for t in backend.views(TASKS, f"{account}/")
+        if t["_job"] in active_jobs
+        and t["_pool"].lower() == pool["id"].lower()
+        and t["_placement"] is None
+        and t["state"] == "active"
+    ]
     for found in sorted(waiting, key=lambda t: (t["_queued"], t["id"])):
         key = task_key(account, found["_job"], found["id"])
         task = backend.settled(TASKS, key)
@@ -189,25 +282,36 @@ def _unbook(node: dict | None, task: dict, now: float) -> None:
 
 def _stop(backend, account: str, pool: dict | None, task_ref: tuple[str, str], now: float, *, terminate: bool) -> None:
     """Take a task that has not completed by ``now`` off its node: back to ``active`` and unbooked, or
-    (``terminate``) completed as ended by the user if it was running."""
+    (``terminate``) completed as ended by the user if it was running.
+    """
     key = task_key(account, *task_ref)
     task = backend.settled(TASKS, key)
     if task is None or task["state"] == "completed":
         return
-    node = next((n for n in (pool or {}).get("_nodes", []) if task["_placement"]
-                 and n["id"] == task["_placement"]["node"]), None)
+    node = next(
+        (n for n in (pool or {}).get("_nodes", []) if task["_placement"] and n["id"] == task["_placement"]["node"]),
+        None,
+    )
     _unbook(node, task, now)
     timeline.cancel(task, *BOOKED_FIELDS)
     was, info = task["state"], task["executionInfo"]
     task["_placement"] = None
     task["nodeInfo"] = None
     if terminate and was == "running":
-        task.update(state="completed", previousState=was, previousStateTransitionTime=task["stateTransitionTime"],
-                    stateTransitionTime=iso(now))
+        task.update(
+            state="completed",
+            previousState=was,
+            previousStateTransitionTime=task["stateTransitionTime"],
+            stateTransitionTime=iso(now),
+        )
         info.update(endTime=iso(now), result="failure", failureInfo=ENDED)
     elif was == "running":
-        task.update(state="active", previousState=was, previousStateTransitionTime=task["stateTransitionTime"],
-                    stateTransitionTime=iso(now))
+        task.update(
+            state="active",
+            previousState=was,
+            previousStateTransitionTime=task["stateTransitionTime"],
+            stateTransitionTime=iso(now),
+        )
         info.pop("startTime", None)
         info.update(requeueCount=info.get("requeueCount", 0) + 1, lastRequeueTime=iso(now))
     backend.save(TASKS, key, task)
@@ -215,7 +319,8 @@ def _stop(backend, account: str, pool: dict | None, task_ref: tuple[str, str], n
 
 def evict(backend, account: str, pool: dict, node: dict, now: float, *, terminate: bool, keep_running: bool) -> None:
     """Move a leaving node's tasks off it: those not started are requeued; running ones are requeued,
-    terminated, or (``keep_running``) left to finish. The caller books the requeued ones again."""
+    terminated, or (``keep_running``) left to finish. The caller books the requeued ones again.
+    """
     for run in list(nodes.runs(node)):
         if run["end"] <= now or (keep_running and run["start"] <= now):
             continue
@@ -224,7 +329,8 @@ def evict(backend, account: str, pool: dict, node: dict, now: float, *, terminat
 
 def stop_job_tasks(backend, account: str, job: dict, now: float, *, delete: bool) -> None:
     """End a job's running tasks and unbook the others (job terminate: they stay active and are not
-    scheduled any more), or delete them all (job delete)."""
+    scheduled any more), or delete them all (job delete).
+    """
     pool_id = job["poolInfo"]["poolId"]
     pool = backend.settled(POOLS, pool_key(account, pool_id))
     for task in backend.views(TASKS, task_key(account, job["id"], "")):
