@@ -9,6 +9,7 @@ import math
 import re
 from pathlib import Path
 
+from azure_emulator.clouds import ALIASES, CLOUDS
 from azure_emulator.server import LOOPBACK, serve
 
 # A DNS name (a compose service, a host name) or an IPv4 address: what a certificate and a URL can carry.
@@ -39,6 +40,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--speed", type=float, default=1.0, help="emulated time runs this many times faster than real time"
     )
+    parser.add_argument(
+        "--cloud",
+        type=str,
+        help=f"the Azure cloud to play: {', '.join(CLOUDS)} (or the Azure CLI's names AzureCloud...); it decides "
+        "the regions, token audiences and Batch domain; fixed when the data dir is made (default: the data dir's "
+        "cloud, AzurePublicCloud for a new one)",
+    )
     parser.add_argument("--ready-file", type=Path, help="write the connection document (JSON) here when ready")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
@@ -50,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
         ipaddress.IPv4Address(args.host)
     except ValueError:
         parser.error(f"--host must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, not {args.host!r}")
+    if args.cloud is not None and args.cloud.lower() not in ALIASES:
+        parser.error(f"--cloud must be one of {', '.join(CLOUDS)}, not {args.cloud!r}")
     if args.hostname is not None and not HOSTNAME.match(args.hostname):
         parser.error(f"--hostname must be a DNS name or an IP address, not {args.hostname!r}")
     hostname = args.hostname or (LOOPBACK if args.host == "0.0.0.0" else args.host)
@@ -62,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         args.log_level,
         host=args.host,
         hostname=hostname,
+        cloud=args.cloud,
     )
 
 

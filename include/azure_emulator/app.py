@@ -10,6 +10,7 @@ import json
 import logging
 import time
 import uuid
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,7 +35,7 @@ def service_of(path: str) -> str:
         return "control"
     if lowered.startswith("/batch/"):
         return "batch"
-    if lowered.startswith(("/subscriptions", "/providers")):
+    if lowered.startswith(("/subscriptions", "/providers", "/tenants", "/metadata/")):
         return "arm"
     if lowered.startswith("/msi/"):
         return "msi"
@@ -91,12 +92,12 @@ class EmulatorApp:
             response = render_error(service, err, request, request_id, self.backend)
         except Exception as exc:  # a bug in the emulator: still answer the way Azure answers a 500
             log.exception("unhandled error for %s %s", request.method, request.url.path)
-            err = AzureError(
+            internal = AzureError(
                 "InternalServerError" if service != "batch" else "InternalError",
                 f"The emulator failed to process the request: {exc!r}",
                 status=500,
             )
-            response = render_error(service, err, request, request_id, self.backend)
+            response = render_error(service, internal, request, request_id, self.backend)
         if rule is not None and rule.get("applied"):
             # The request was handled (a write happened) and only its answer is lost, as when a
             # client dies between sending a request and reading the answer.
@@ -168,6 +169,7 @@ def raise_transport_fault(service: str, request: Request, rule: dict) -> None:
 
 def render_error(service: str, err: AzureError, request: Request, request_id: str, backend) -> Response:
     headers = dict(err.headers)
+    body: dict[str, Any]
     if service == "batch":
         account = request.url.path.split("/")[2] if request.url.path.count("/") >= 2 else ""
         body = {
@@ -198,7 +200,7 @@ def render_error(service: str, err: AzureError, request: Request, request_id: st
         # App Service's shape: no error code on the wire, the status repeated in the body.
         body = {"statusCode": err.status, "message": err.message, "correlationId": request_id}
         return Response(json.dumps(body), status_code=err.status, headers=headers, media_type="application/json")
-    error = {"code": err.code, "message": err.message}
+    error: dict[str, Any] = {"code": err.code, "message": err.message}
     if err.target:
         error["target"] = err.target
     if err.details:

@@ -23,18 +23,6 @@ from azure_emulator.errors import AzureError
 
 TOKEN_LIFETIME_SECONDS = 3599
 
-ARM_AUDIENCES = frozenset(
-    {
-        "https://management.azure.com",
-        "https://management.azure.com/",
-        "https://management.core.windows.net",
-        "https://management.core.windows.net/",
-    }
-)
-BATCH_AUDIENCES = frozenset({"https://batch.core.windows.net", "https://batch.core.windows.net/"})
-ARM_SCOPE = "https://management.azure.com/.default"
-BATCH_SCOPE = "https://batch.core.windows.net//.default"
-
 
 def write_private_file(path: Path, data: bytes) -> None:
     """Write a secret readable by its owner only, from the first byte on."""
@@ -55,7 +43,10 @@ def signing_key(path: Path) -> rsa.RSAPrivateKey:
     """The RSA key kept at ``path``, made on first use so that what it signed stays valid after a restart."""
     if not path.exists():
         write_private_file(path, private_key_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{path} does not hold an RSA private key")
+    return key
 
 
 def key_id(public_key) -> str:
@@ -104,7 +95,10 @@ class TokenAuthority:
         """Return the token's claims, or raise the error ARM / Batch give for a bad bearer token."""
         if not authorization:
             raise AzureError(
-                "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", status=401
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+                status=401,
+                extra={"challenge": "The authentication failed because of missing 'Authorization' header."},
             )
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -112,6 +106,7 @@ class TokenAuthority:
                 "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is provided in an invalid format.",
                 status=401,
+                extra={"challenge": "The authentication failed because of an invalid 'Authorization' header."},
             )
         try:
             claims = jwt.decode(token, self._public_key, algorithms=["RS256"], options={"verify_aud": False}, leeway=5)
@@ -119,13 +114,13 @@ class TokenAuthority:
             raise AzureError(
                 "ExpiredAuthenticationToken",
                 "The access token expiry UTC time is earlier than current UTC time.",
-                headers=self._challenge("The access token has expired."),
+                extra={"challenge": "The access token has expired."},
             ) from None
         except jwt.InvalidTokenError as exc:
             raise AzureError(
                 "InvalidAuthenticationToken",
                 f"The access token is invalid. ({exc})",
-                headers=self._challenge("The access token is invalid."),
+                extra={"challenge": "The access token is invalid."},
             ) from None
         if claims.get("aud") not in audiences:
             allowed = "','".join(sorted(audiences))
@@ -133,7 +128,7 @@ class TokenAuthority:
                 "InvalidAuthenticationTokenAudience",
                 f"The access token has been obtained for wrong audience or resource '{claims.get('aud')}'. "
                 f"It should exactly match with one of the allowed audiences '{allowed}' for {api_name}.",
-                headers=self._challenge("The access token audience is invalid."),
+                extra={"challenge": "The access token audience is invalid."},
             )
         if claims.get("iss") != self.issuer or claims.get("tid") != self.tenant_id:
             raise AzureError(
@@ -141,15 +136,20 @@ class TokenAuthority:
                 f"The access token is from the wrong issuer '{claims.get('iss')}'. It must match the tenant "
                 f"'{self.issuer}' associated with this subscription. Please use the authority (URL) "
                 f"'https://login.windows.net/{self.tenant_id}' to get the token.",
-                headers=self._challenge("The access token is from the wrong issuer."),
+                extra={"challenge": "The access token is from the wrong issuer."},
             )
         return claims
 
-    def _challenge(self, description: str) -> dict[str, str]:
-        return {
-            "WWW-Authenticate": f'Bearer authorization_uri="https://login.windows.net/{self.tenant_id}", '
-            f'error="invalid_token", error_description="{description}"'
-        }
+
+def add_challenge(err: AzureError, authority: str) -> AzureError:
+    """Give a 401 the ``WWW-Authenticate`` challenge that names where to get a token (the tenant's authority)."""
+    if err.status == 401:
+        description = err.extra.get("challenge", "The access token is invalid.")
+        err.headers.setdefault(
+            "WWW-Authenticate",
+            f'Bearer authorization_uri="{authority}", error="invalid_token", error_description="{description}"',
+        )
+    return err
 
 
 SIGNED_HEADERS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from azure_emulator import timeline
+from azure_emulator import clouds, timeline
 from azure_emulator.auth import TokenAuthority
 from azure_emulator.clock import Clock
 from azure_emulator.durations import Durations
@@ -16,11 +16,12 @@ from azure_emulator.store import Store
 
 
 class Backend:
-    def __init__(self, data_dir: Path, speed: float):
+    def __init__(self, data_dir: Path, speed: float, cloud: str | None = None):
         self.data_dir = data_dir
         self.store = Store(data_dir / "state.sqlite")
         self.clock = Clock(self.store, speed)
-        self.settings = load_or_create(self.store)
+        self.settings = load_or_create(self.store, cloud)
+        self.cloud = clouds.named(self.settings.cloud)
         self.faults = FaultBook(self.store)
         self.durations = Durations(self.store)
         self.requests = RequestLog(self.store.db)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +83,7 @@ class Router:
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method.upper(), re.compile(f"^{pattern}/?$", re.IGNORECASE), handler))
 
-    def extend(self, routes: list[tuple[str, str, Handler]]) -> None:
+    def extend(self, routes: Iterable[tuple[str, str, Handler]]) -> None:
         for method, pattern, handler in routes:
             self.add(method, pattern, handler)
 

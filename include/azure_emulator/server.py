@@ -14,8 +14,8 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from azure_emulator.app import TRANSPORT_KEY, EmulatorApp
-from azure_emulator.auth import ARM_SCOPE, BATCH_SCOPE
 from azure_emulator.backend import Backend
+from azure_emulator.settings import CloudMismatch
 from azure_emulator.tls import ensure_certificates
 
 LOOPBACK = "127.0.0.1"
@@ -39,11 +39,14 @@ def ready_document(backend: Backend, port: int, ca_bundle: Path, hostname: str =
     s = backend.settings
     base = f"https://{hostname}:{port}"
     primary = s.batch_accounts[0]
+    cloud = backend.cloud
     return {
+        "cloud": cloud.name,
         "arm_endpoint": f"{base}/",
-        "arm_scope": ARM_SCOPE,
+        "arm_scope": cloud.arm_scope,
+        "metadata_endpoint": f"{base}/metadata/endpoints?api-version=2022-09-01",
         "batch_endpoint": f"{base}/batch/{primary.name}",
-        "batch_scope": BATCH_SCOPE,
+        "batch_scope": cloud.batch_scope,
         "batch_account": primary.name,
         "batch_account_key": primary.key,
         "batch_accounts": [
@@ -83,6 +86,7 @@ def serve(
     *,
     host: str = LOOPBACK,
     hostname: str = LOOPBACK,
+    cloud: str | None = None,
 ) -> None:
     """Listen on ``host``; clients reach it as ``hostname``, which its certificate and ready file name."""
     # Set-up problems are the caller's to fix: say which, without a traceback.
@@ -91,7 +95,10 @@ def serve(
     except OSError as exc:
         raise SystemExit(f"azure emulator: cannot use data dir {data_dir}: {exc.strerror}") from None
     ca_bundle, cert, key = ensure_certificates(data_dir, (hostname,))
-    backend = Backend(data_dir, speed)
+    try:
+        backend = Backend(data_dir, speed, cloud)
+    except CloudMismatch as exc:
+        raise SystemExit(f"azure emulator: --cloud {cloud}: {exc}") from None
     # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on connections it knows are TCP, and with
     # Nagle on every answer written in two parts waits for the client's delayed ACK (40 ms on Linux).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -127,9 +134,10 @@ def serve(
             tmp.chmod(0o600)
             tmp.replace(ready_file)
         logging.getLogger("azure_emulator").warning(
-            "azure emulator ready on https://%s:%s (listening on %s, speed %s, data %s)",
+            "azure emulator ready on https://%s:%s (%s, listening on %s, speed %s, data %s)",
             hostname,
             bound_port,
+            backend.cloud.name,
             host,
             speed,
             data_dir,

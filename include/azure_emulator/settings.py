@@ -12,15 +12,28 @@ import base64
 import secrets
 from dataclasses import asdict, dataclass, field
 
+from azure_emulator import clouds
+
+# Batch accepts Entra ID tokens, account keys and task tokens unless an account is set otherwise.
+AUTHENTICATION_MODES = ("SharedKey", "AAD", "TaskAuthenticationToken")
+
 
 @dataclass
 class BatchAccount:
+    """A Batch account: its data plane (``/batch/{name}``) and its ARM resource (Microsoft.Batch/batchAccounts)."""
+
     name: str
     location: str
     key: str
     dedicated_core_quota: int = 20000
     low_priority_core_quota: int = 20000
     pool_quota: int = 100
+    allowed_authentication_modes: list[str] = field(default_factory=lambda: list(AUTHENTICATION_MODES))
+    # Per VM family dedicated cores; a family not listed has the account's dedicated core quota.
+    dedicated_core_quota_per_vm_family: dict[str, int] = field(default_factory=dict)
+    dedicated_core_quota_per_vm_family_enforced: bool = True
+    # Its ARM resource's group; empty: the settings' resource group.
+    resource_group: str = ""
 
 
 @dataclass
@@ -40,6 +53,8 @@ class Settings:
     managed_identity_client_id: str = "5c0ffee0-0000-4000-8000-0000000a0002"
     identity_header: str = ""
     subscription_id: str = "00000000-0000-4000-8000-00000000cafe"
+    # The Azure cloud played (clouds.CLOUDS): fixed when the data dir is made, as resources live in its regions.
+    cloud: str = "AzurePublicCloud"
     resource_group: str = "imagepool-rg"
     location: str = "westeurope"
     other_location: str = "northeurope"
@@ -66,15 +81,31 @@ class Settings:
         return cls(**data, batch_accounts=accounts)
 
 
-def load_or_create(store) -> Settings:
+class CloudMismatch(ValueError):
+    """The data dir was made for another cloud than the one asked for."""
+
+
+def load_or_create(store, cloud: str | None = None) -> Settings:
+    """The data dir's settings, made on first use for ``cloud`` (default: the public cloud)."""
     saved = store.meta_get("settings")
-    if saved and saved.get("identity_header"):
-        return Settings.from_dict(saved)
     if saved:
-        # A data dir from before the managed identity: keep everything, add its secret.
         settings = Settings.from_dict(saved)
+        if cloud is not None and clouds.named(cloud).name != settings.cloud:
+            raise CloudMismatch(
+                f"the data dir was made for {settings.cloud}, not {clouds.named(cloud).name}: its resources live in "
+                "that cloud's regions; use another --data-dir for another cloud"
+            )
+        if saved.get("identity_header"):
+            return settings
+        # A data dir from before the managed identity: keep everything, add its secret.
     else:
-        settings = Settings(client_secret=secrets.token_urlsafe(30))
+        played = clouds.named(cloud or clouds.PUBLIC.name)
+        settings = Settings(
+            client_secret=secrets.token_urlsafe(30),
+            cloud=played.name,
+            location=played.location,
+            other_location=played.other_location,
+        )
         settings.batch_accounts = [
             BatchAccount("imagepoolbatch", settings.location, base64.b64encode(secrets.token_bytes(64)).decode()),
             BatchAccount(

@@ -45,10 +45,11 @@ class RunningEmulator:
 
 
 def start_emulator(
-    data_dir: Path, *, speed: float, port: int = 0, timeout: float = 60, detach: bool = False
+    data_dir: Path, *, speed: float, port: int = 0, timeout: float = 60, detach: bool = False, cloud: str | None = None
 ) -> RunningEmulator:
     """Start the emulator and wait for its ready file. ``detach`` starts it in its own session, so it
-    outlives the caller and its terminal (a background stack that ``make down`` stops by PID).
+    outlives the caller and its terminal (a background stack that ``make down`` stops by PID). ``cloud``
+    is the Azure cloud it plays (``--cloud``; default: the data dir's).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     ready = data_dir / "ready.json"
@@ -70,6 +71,7 @@ def start_emulator(
                 str(speed),
                 "--ready-file",
                 str(ready),
+                *(["--cloud", cloud] if cloud else []),
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -1,12 +1,14 @@
-"""Azure Resource Manager: resource groups, Microsoft.Compute and the bits of Microsoft.Network a VM needs."""
+"""Azure Resource Manager: subscriptions, tenants, locations, resource groups, Microsoft.Compute, the bits of
+Microsoft.Network a VM needs, Microsoft.Batch accounts, and ARM's cloud metadata endpoint.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from azure_emulator.arm.models import network, resourcegroups
-from azure_emulator.arm.routes import router
-from azure_emulator.auth import ARM_AUDIENCES
+from azure_emulator.arm.routes import UNAUTHENTICATED, router
+from azure_emulator.auth import add_challenge
 from azure_emulator.errors import AzureError
 
 if TYPE_CHECKING:
@@ -20,12 +22,17 @@ def seed(backend) -> None:
 
 
 def authenticate(call: Call) -> dict:
-    claims = call.backend.tokens.verify(
-        call.request.headers.get("authorization"), ARM_AUDIENCES, "Azure Resource Manager"
-    )
-    subscription = (
-        call.request.url.path.split("/")[2] if call.request.url.path.lower().startswith("/subscriptions/") else None
-    )
+    path = call.request.url.path
+    if path.lower().rstrip("/") in UNAUTHENTICATED:
+        return {}
+    try:
+        claims = call.backend.tokens.verify(
+            call.request.headers.get("authorization"), call.backend.cloud.arm_audiences, "Azure Resource Manager"
+        )
+    except AzureError as err:
+        # Every 401 names the authority that issues this cloud's tokens: the emulator's own.
+        raise add_challenge(err, f"{call.base_url}/{call.backend.settings.tenant_id}") from None
+    subscription = path.split("/")[2] if path.lower().startswith("/subscriptions/") else None
     if subscription is not None and subscription.lower() != call.backend.settings.subscription_id:
         raise AzureError("SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
     return claims

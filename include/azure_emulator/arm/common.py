@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from azure_emulator import regions, shapes, timeline
+from azure_emulator.arm import apiversions
 from azure_emulator.errors import AzureError
 from azure_emulator.routing import NAME, Call
 
@@ -34,6 +35,7 @@ def api_version(call: Call) -> str:
             f"The api-version '{version}' is invalid. The supported versions are dates of the form "
             "'yyyy-mm-dd' with an optional '-preview' suffix.",
         )
+    apiversions.check(call.request.url.path, version, call.params.get("location") or call.backend.settings.location)
     return version
 
 
@@ -59,7 +61,7 @@ def resource_group(call: Call) -> dict:
     return found
 
 
-def location_of(body: dict, *, default: str | None = None) -> str:
+def location_of(backend, body: dict, *, default: str | None = None) -> str:
     raw = body.get("location") or default
     if not raw:
         raise AzureError("LocationRequired", "The location property is required for this definition.", status=400)
@@ -68,12 +70,12 @@ def location_of(body: dict, *, default: str | None = None) -> str:
             "InvalidRequestContent",
             "The request content was invalid and could not be deserialized: 'location' must be a string.",
         )
-    location = regions.normalize(raw)
+    location = regions.normalize(backend, raw)
     if location is None:
         raise AzureError(
             "LocationNotAvailableForResourceType",
             f"The provided location '{raw}' is not available for resource type. List of available "
-            f"regions is '{','.join(sorted(regions.DISPLAY_NAMES))}'.",
+            f"regions is '{','.join(regions.physical_names(backend))}'.",
             status=400,
         )
     return location
@@ -179,6 +181,37 @@ def respond(body: Any = None, status: int = 200, headers: dict | None = None) ->
 
 def listing(items: list[dict]) -> Response:
     return respond({"value": [public(i) for i in items]})
+
+
+# Lists that page: at most this many items per page, the rest behind ``nextLink`` (a ``$skiptoken``), which
+# the SDKs follow verbatim. Azure's page sizes vary by service; clients must follow nextLink either way.
+PAGE_SIZE = 10
+
+
+def paged(call: Call, items: list[dict], page_size: int = PAGE_SIZE) -> Response:
+    """One page of ``items``, from the request's ``$skiptoken`` on, with ``nextLink`` to the next page."""
+    raw = call.query.get("$skiptoken") or "0"
+    if not raw.isdigit():
+        raise AzureError("InvalidParameter", f"The value '{raw}' of parameter '$skiptoken' is not valid.")
+    start = int(raw)
+    body: dict[str, Any] = {"value": [public(i) for i in items[start : start + page_size]]}
+    if start + page_size < len(items):
+        body["nextLink"] = str(call.request.url.include_query_params(**{"$skiptoken": start + page_size}))
+    return respond(body)
+
+
+def region_in_path(call: Call, resource_type: str = "locations") -> str:
+    """The physical region a ``.../locations/{location}/...`` URL names (either spelling), or ARM's 400."""
+    version = api_version(call)
+    location = regions.normalize(call.backend, call.params["location"])
+    if location is None:
+        raise AzureError(
+            "NoRegisteredProviderFound",
+            f"No registered resource provider found for location '{call.params['location']}' and API version "
+            f"'{version}' for type '{resource_type}'. The supported locations are "
+            f"'{', '.join(regions.physical_names(call.backend))}'.",
+        )
+    return location
 
 
 def not_found(resource_type: str, name: str, call: Call) -> AzureError:

@@ -18,7 +18,13 @@ from azure_emulator.routing import NAME, Call
 
 OPERATIONS = "arm/operations"
 
-ROUTE = rf"{SUB}/providers/Microsoft\.Compute/locations/(?P<location>{NAME})/(?P<family>operations|capsOperations|DiskOperations)/(?P<operation>{NAME})"
+ROUTE = (
+    rf"{SUB}/providers/(?P<namespace>Microsoft\.Compute|Microsoft\.Network)/locations/(?P<location>{NAME})/"
+    rf"(?P<family>operations|capsOperations|DiskOperations)/(?P<operation>{NAME})"
+)
+# Where ARM itself reports its own operations (a resource group's deletion).
+ARM_ROUTE = rf"{SUB}/operationresults/(?P<operation>{NAME})"
+ARM_FAMILY = "operationresults"
 
 
 def begin(
@@ -27,10 +33,15 @@ def begin(
     location: str,
     duration: float,
     family: str = "operations",
+    namespace: str = "Microsoft.Compute",
     error: dict | None = None,
     result: dict | None = None,
 ) -> dict:
-    """Start an operation that ends ``duration`` emulated seconds from now, failed with ``error`` if given."""
+    """Start an operation that ends ``duration`` emulated seconds from now, failed with ``error`` if given.
+
+    Its status is served where the resource provider (``namespace``) serves it, under ``family``; the family
+    :data:`ARM_FAMILY` is ARM's own (``/subscriptions/{id}/operationresults/{operation}``).
+    """
     now = call.now
     op_id = str(uuid.uuid4())
     op = {
@@ -38,6 +49,7 @@ def begin(
         "status": "InProgress",
         "startTime": iso(now),
         "_family": family,
+        "_namespace": namespace,
         "_location": location,
         "_subscription": call.params["subscription"],
         "_api_version": api_version(call),
@@ -54,10 +66,15 @@ def begin(
 
 
 def status_url(call: Call, op: dict, *, monitor: bool = False) -> str:
-    url = (
-        f"{call.base_url}/subscriptions/{op['_subscription']}/providers/Microsoft.Compute/locations/"
-        f"{op['_location']}/{op['_family']}/{op['name']}?"
-    )
+    if op["_family"] == ARM_FAMILY:
+        # ARM's own operation results are polled at one URL, without a monitor flag.
+        url = f"{call.base_url}/subscriptions/{op['_subscription']}/{ARM_FAMILY}/{op['name']}?"
+        monitor = False
+    else:
+        url = (
+            f"{call.base_url}/subscriptions/{op['_subscription']}/providers/{op.get('_namespace', 'Microsoft.Compute')}"
+            f"/locations/{op['_location']}/{op['_family']}/{op['name']}?"
+        )
     return url + ("monitor=true&" if monitor else "") + f"api-version={op['_api_version']}"
 
 
@@ -81,7 +98,7 @@ async def status(call: Call):
         raise AzureError("NotFound", f"The operation '{call.params['operation']}' was not found.")
     running = op["status"] == "InProgress"
     retry = call.backend.retry_after(op["_done_at"] - call.now)
-    if call.query.get("monitor") == "true":
+    if call.query.get("monitor") == "true" or op["_family"] == ARM_FAMILY:
         if running:
             return respond(None, 202, {"Location": status_url(call, op, monitor=True), **retry})
         if op["status"] == "Failed":
@@ -92,4 +109,4 @@ async def status(call: Call):
     return respond(body, 200, retry if running else None)
 
 
-ROUTES = [("GET", ROUTE, status)]
+ROUTES = [("GET", ROUTE, status), ("GET", ARM_ROUTE, status)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 
-from azure_emulator.auth import ARM_AUDIENCES, BATCH_AUDIENCES, TOKEN_LIFETIME_SECONDS
+from azure_emulator.auth import TOKEN_LIFETIME_SECONDS
 from azure_emulator.entra.assertions import verify_client_assertion
 from azure_emulator.errors import AzureError
 
@@ -91,7 +91,7 @@ def client_credentials_token(backend, form: dict[str, str], token_url: str) -> d
             extra={"error_codes": [1002012]},
         )
     audience = scopes[0][: -len("/.default")]
-    if audience not in ARM_AUDIENCES | BATCH_AUDIENCES:
+    if audience not in backend.cloud.arm_audiences | backend.cloud.batch_audiences:
         raise AzureError(
             "invalid_resource",
             f"AADSTS500011: The resource principal named {audience} was not found "

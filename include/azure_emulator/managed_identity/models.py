@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import time
 
-from azure_emulator.auth import ARM_AUDIENCES, BATCH_AUDIENCES, TOKEN_LIFETIME_SECONDS
+from azure_emulator.auth import TOKEN_LIFETIME_SECONDS
 from azure_emulator.errors import AzureError
 
 API_VERSION = "2019-08-01"
@@ -34,7 +34,7 @@ def token(backend, identity_header: str | None, query: dict[str, str]) -> dict:
             "BadRequest",
             "No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.",
         )
-    if resource not in ARM_AUDIENCES | BATCH_AUDIENCES:
+    if resource not in backend.cloud.arm_audiences | backend.cloud.batch_audiences:
         raise AzureError(
             "BadRequest",
             f"AADSTS500011: The resource principal named {resource} was not found in the "

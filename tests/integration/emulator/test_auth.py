@@ -50,8 +50,15 @@ def rejected_by_arm(info, token: str) -> ClientAuthenticationError:
         with pytest.raises(ClientAuthenticationError) as err:
             compute.galleries.list_by_resource_group(info["resource_group"]).next()
     assert err.value.status_code == 401
-    assert err.value.response.headers["WWW-Authenticate"].startswith('Bearer authorization_uri="https://login.')
+    assert_challenge(info, err.value.response.headers)
     return err.value
+
+
+def assert_challenge(info, headers) -> None:
+    """ARM's 401 challenge names the authority that issues this cloud's tokens (here, the emulator's)."""
+    challenge = headers["WWW-Authenticate"]
+    assert challenge.startswith(f'Bearer authorization_uri="{info["authority_host"]}/{info["tenant_id"]}"'), challenge
+    assert 'error="invalid_token"' in challenge, challenge
 
 
 def test_arm_accepts_a_token_for_its_audience(info, credential):
@@ -100,6 +107,7 @@ def test_arm_refuses_requests_without_a_bearer_token(info, authorization):
         timeout=10,
     )
     assert_arm_error(response, 401, "AuthenticationFailed")
+    assert_challenge(info, response.headers)
 
 
 def rejected_by_batch(info, token: str) -> ClientAuthenticationError:

@@ -37,7 +37,7 @@ async def put_gallery(call: Call):
     api_version(call)
     resource_group(call)
     body = request_body(call, model.GALLERY_BODY)
-    location = location_of(body)
+    location = location_of(call.backend, body)
     doc, created, duration = model.put_gallery(call.backend, _gallery_id(call), location, tags(body), properties(body))
     op = lro.begin(call, location=location, duration=duration, family="capsOperations")
     return respond(
@@ -79,7 +79,7 @@ async def put_image(call: Call):
     api_version(call)
     resource_group(call)
     body = request_body(call, model.IMAGE_BODY)
-    location = location_of(body)
+    location = location_of(call.backend, body)
     doc, created, duration = model.put_image(
         call.backend, _gallery_id(call), _image_id(call), location, tags(body), properties(body)
     )

@@ -52,7 +52,7 @@ async def put(call: Call):
     resource_group(call)
     body = request_body(call, model.BODY)
     doc, created, duration, error = model.put_version(
-        call.backend, _version_id(call), location_of(body), tags(body), properties(body)
+        call.backend, _version_id(call), location_of(call.backend, body), tags(body), properties(body)
     )
     return _started(call, doc, 201 if created else 200, duration, error)
 

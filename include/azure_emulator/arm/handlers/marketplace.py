@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from azure_emulator import catalogue, regions
-from azure_emulator.arm.common import SUB, api_version, respond
+from azure_emulator import catalogue
+from azure_emulator.arm.common import SUB, region_in_path, respond
 from azure_emulator.arm.models import marketplace as model
 from azure_emulator.errors import AzureError
 from azure_emulator.routing import NAME, Call
@@ -12,19 +12,6 @@ LOCATION = rf"{SUB}/providers/Microsoft\.Compute/locations/(?P<location>{NAME})"
 PUBLISHER = rf"{LOCATION}/publishers/(?P<publisher>{NAME})"
 OFFER = rf"{PUBLISHER}/artifacttypes/vmimage/offers/(?P<offer>{NAME})"
 SKU = rf"{OFFER}/skus/(?P<sku>{NAME})"
-
-
-def _location(call: Call) -> str:
-    api_version(call)
-    location = regions.normalize(call.params["location"])
-    if location is None:
-        raise AzureError(
-            "NoRegisteredProviderFound",
-            f"No registered resource provider found for location "
-            f"'{call.params['location']}' and API version '{call.query['api-version']}' for type "
-            f"'locations'. The supported locations are '{', '.join(sorted(regions.DISPLAY_NAMES))}'.",
-        )
-    return location
 
 
 def _not_found() -> AzureError:
@@ -48,12 +35,12 @@ def _resource(call: Call, location: str, name: str, image: dict, *parts: str) ->
 
 
 async def list_publishers(call: Call):
-    location = _location(call)
+    location = region_in_path(call)
     return respond([_resource(call, location, i["publisher"], i) for i in model.publishers(call.backend)])
 
 
 async def list_offers(call: Call):
-    location = _location(call)
+    location = region_in_path(call)
     found = model.offers(call.backend, call.params["publisher"])
     if not found:
         raise _not_found()
@@ -61,7 +48,7 @@ async def list_offers(call: Call):
 
 
 async def list_skus(call: Call):
-    location = _location(call)
+    location = region_in_path(call)
     found = model.skus(call.backend, call.params["publisher"], call.params["offer"])
     if not found:
         raise _not_found()
@@ -69,7 +56,7 @@ async def list_skus(call: Call):
 
 
 async def list_versions(call: Call):
-    location = _location(call)
+    location = region_in_path(call)
     image = _image(call)
     top = call.query.get("$top")
     if top is not None and not top.isdigit():
@@ -82,7 +69,7 @@ async def list_versions(call: Call):
 
 
 async def get_version(call: Call):
-    location = _location(call)
+    location = region_in_path(call)
     image = _image(call)
     version = model.resolve(image, call.params["version"])
     if version is None:
@@ -93,18 +80,21 @@ async def get_version(call: Call):
 
 
 async def list_sizes(call: Call):
-    _location(call)
+    location = region_in_path(call)
+    offered = {doc["name"] for doc in catalogue.skus(call.backend, location)}
     return respond(
         {
             "value": [
                 {
-                    "name": s["name"],
-                    "numberOfCores": s["cores"],
+                    "name": size.name,
+                    "numberOfCores": size.cores,
                     "osDiskSizeInMB": 1047552,
-                    "memoryInMB": s["memoryGB"] * 1024,
-                    "maxDataDiskCount": s["maxDataDiskCount"],
+                    "resourceDiskSizeInMB": size.temp_disk_gb * 1024,
+                    "memoryInMB": int(size.memory_gb * 1024),
+                    "maxDataDiskCount": size.max_data_disks,
                 }
-                for s in catalogue.VM_SIZES.values()
+                for size in catalogue.SIZES
+                if size.name in offered
             ]
         }
     )

@@ -83,7 +83,7 @@ async def delete_nic(call: Call):
     duration = call.backend.durations["nic_delete"]
     if not model.delete_nic(call.backend, _id(call, "networkInterfaces", call.params["nic"]), duration):
         return respond(None, 204)
-    op = lro.begin(call, location=call.backend.settings.location, duration=duration)
+    op = lro.begin(call, location=call.backend.settings.location, duration=duration, namespace="Microsoft.Network")
     return lro.accepted(call, op)
 
 
@@ -108,7 +108,7 @@ async def delete_public_ip(call: Call):
     duration = call.backend.durations["nic_delete"]
     if not model.delete_public_ip(call.backend, _id(call, "publicIPAddresses", call.params["ip"]), duration):
         return respond(None, 204)
-    op = lro.begin(call, location=call.backend.settings.location, duration=duration)
+    op = lro.begin(call, location=call.backend.settings.location, duration=duration, namespace="Microsoft.Network")
     return lro.accepted(call, op)
 
 

@@ -17,7 +17,11 @@ async def put(call: Call):
     api_version(call)
     body = call.json(invalid_code="InvalidRequestContent")
     doc, created = model.create_or_update(
-        call.backend, call.params["subscription"], call.params["resource_group"], location_of(body), tags(body)
+        call.backend,
+        call.params["subscription"],
+        call.params["resource_group"],
+        location_of(call.backend, body),
+        tags(body),
     )
     return respond(public(doc), 201 if created else 200)
 
@@ -43,7 +47,9 @@ async def delete(call: Call):
         backend, call.params["subscription"], call.params["resource_group"], backend.durations["vm_delete"]
     ):
         raise _missing(call)
-    op = lro.begin(call, location=backend.settings.location, duration=backend.durations["vm_delete"])
+    op = lro.begin(
+        call, location=backend.settings.location, duration=backend.durations["vm_delete"], family=lro.ARM_FAMILY
+    )
     return respond(
         None,
         202,

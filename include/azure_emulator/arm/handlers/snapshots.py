@@ -28,7 +28,7 @@ async def put(call: Call):
     api_version(call)
     resource_group(call)
     body = request_body(call, model.BODY)
-    location = location_of(body)
+    location = location_of(call.backend, body)
     doc, created, duration, error = model.put_snapshot(
         call.backend, SNAPSHOTS.resource_id(call), location, tags(body), body.get("sku"), properties(body)
     )

@@ -56,7 +56,7 @@ async def put(call: Call):
     api_version(call)
     resource_group(call)
     body = request_body(call, vmspec.BODY)
-    location = location_of(body)
+    location = location_of(call.backend, body)
     doc, created, duration, error = model.create_or_update(
         call.backend, _vm_id(call), location, tags(body), properties(body)
     )

@@ -126,8 +126,8 @@ def copy_source(backend, resource_id: str | None) -> dict:
 def _from_platform_image(backend, creation: dict) -> dict:
     reference = (creation.get("imageReference") or {}).get("id") or ""
     parts = PLATFORM_IMAGE.match(reference)
-    image = parts and catalogue.find_image(backend, parts["publisher"], parts["offer"], parts["sku"])
-    if not image or marketplace.resolve(image, parts["version"]) is None:
+    image = catalogue.find_image(backend, parts["publisher"], parts["offer"], parts["sku"]) if parts else None
+    if parts is None or image is None or marketplace.resolve(image, parts["version"]) is None:
         raise AzureError(
             "PlatformImageNotFound",
             f"The platform image '{reference}' is not available. Verify that "
@@ -164,7 +164,7 @@ def _creation_facts(backend, props: dict) -> dict:
             "os": image["osType"],
             "gen": image["hyperVGeneration"],
             "security": asked_security,
-            "size": max(size or 0, marketplace.OS_DISK_GB[image["osType"]]),
+            "size": max(size or 0, catalogue.os_disk_gb(image)),
         }
         if asked_security == "TrustedLaunch" and image["hyperVGeneration"] != "V2":
             raise AzureError(

@@ -134,17 +134,17 @@ def _end_of_life(value: str, now: float) -> str:
     return value
 
 
-def _targets(raw: list, replica_count: int, storage_type: str, location: str) -> list[dict]:
-    """The asked target regions, normalized: [{region, replicas, storage, explicit_storage, exclude}]."""
+def _targets(backend, raw: list, replica_count: int, storage_type: str, location: str) -> list[dict]:
+    """The asked target regions, normalized: [{region, display, replicas, storage, explicit_storage, exclude}]."""
     targets: list[dict] = []
     for entry in raw:
-        region = regions.normalize(entry.get("name"))
+        region = regions.normalize(backend, entry.get("name"))
         if region is None:
             raise AzureError(
                 "InvalidParameter",
                 f"The provided location '{entry.get('name')}' is not available for "
                 "resource type 'Microsoft.Compute/galleries'. List of available regions for the resource "
-                f"type is '{','.join(regions.DISPLAY_NAMES)}'.",
+                f"type is '{','.join(regions.physical_names(backend))}'.",
                 target=f"{PROFILE}.targetRegions.name",
             )
         if any(t["region"] == region for t in targets):
@@ -157,6 +157,7 @@ def _targets(raw: list, replica_count: int, storage_type: str, location: str) ->
         targets.append(
             {
                 "region": region,
+                "display": regions.display(backend, region),
                 "replicas": replica_count
                 if count is None
                 else _replicas(count, f"{PROFILE}.targetRegions.regionalReplicaCount"),
@@ -172,7 +173,7 @@ def _targets(raw: list, replica_count: int, storage_type: str, location: str) ->
             "InvalidParameter",
             "Gallery image version publishing profile regions "
             f"'{', '.join(t['region'] for t in targets)}' must contain the location of image version "
-            f"'{regions.display(location)}'.",
+            f"'{regions.display(backend, location)}'.",
             target=f"{PROFILE}.targetRegions",
         )
     return targets
@@ -180,7 +181,7 @@ def _targets(raw: list, replica_count: int, storage_type: str, location: str) ->
 
 def _target_document(target: dict) -> dict:
     return {
-        "name": regions.display(target["region"]),
+        "name": target["display"],
         "regionalReplicaCount": target["replicas"],
         "storageAccountType": target["storage"],
         "excludeFromLatest": target["exclude"],
@@ -322,7 +323,7 @@ def _from_snapshots(backend, definition: dict, storage: dict, location: str) -> 
     """(storage profile, source security type) of a version published straight from snapshots or disks."""
     os_image, os_source = _disk_image(backend, storage["osDiskImage"], location, "ReadOnly", "osDiskImage")
     _check_matches(definition, os_image["source"]["id"], os_source.get("osType"), os_source.get("hyperVGeneration"))
-    data_images = []
+    data_images: list[dict] = []
     for entry in storage.get("dataDiskImages") or []:
         if entry.get("lun") in [d["lun"] for d in data_images]:
             raise AzureError(
@@ -421,15 +422,14 @@ def region_status(record: dict, now: float) -> tuple[str, int]:
 
 
 def replication_status(doc: dict, now: float) -> dict:
+    # Each region's display name, as its target region entry spells it.
+    names = {regions.key(t["name"]): t["name"] for t in doc["properties"]["publishingProfile"]["targetRegions"]}
     summary = []
     for region, record in doc["_regions"].items():
         state, progress = region_status(record, now)
-        details = (
-            f"Replication failed in region '{regions.display(region)}' due to '{record['error']}'"
-            if state == "Failed"
-            else ""
-        )
-        summary.append({"region": regions.display(region), "state": state, "details": details, "progress": progress})
+        display = names.get(region, region)
+        details = f"Replication failed in region '{display}' due to '{record['error']}'" if state == "Failed" else ""
+        summary.append({"region": display, "state": state, "details": details, "progress": progress})
     states = {s["state"] for s in summary}
     aggregated = "Failed" if "Failed" in states else "InProgress" if "Replicating" in states else "Completed"
     return {"aggregatedState": aggregated, "summary": summary}
@@ -478,7 +478,9 @@ def put_version(
     now = backend.now()
     replica_count = _replicas(profile.get("replicaCount", 1), f"{PROFILE}.replicaCount")
     storage_type = _storage_type(profile.get("storageAccountType") or "Standard_LRS", f"{PROFILE}.storageAccountType")
-    targets = _targets(profile.get("targetRegions") or [{"name": location}], replica_count, storage_type, location)
+    targets = _targets(
+        backend, profile.get("targetRegions") or [{"name": location}], replica_count, storage_type, location
+    )
     published = {
         "targetRegions": [_target_document(t) for t in targets],
         "replicaCount": replica_count,
@@ -573,11 +575,13 @@ def _update(backend, doc: dict, profile: dict, tags: dict | None) -> tuple[float
     if end_of_life:
         _end_of_life(end_of_life, now)
     if profile.get("targetRegions") is not None:
-        targets = _targets(profile["targetRegions"], replica_count, current["storageAccountType"], doc["location"])
+        targets = _targets(
+            backend, profile["targetRegions"], replica_count, current["storageAccountType"], doc["location"]
+        )
         for target in targets:
             old = doc["_regions"].get(target["region"])
             if old and old["storage"] != target["storage"]:
-                display = regions.display(target["region"])
+                display = target["display"]
                 raise AzureError(
                     "InvalidParameter",
                     f"Global storage account type does not match the storage account "

@@ -10,8 +10,6 @@ import re
 
 from azure_emulator import catalogue
 
-# Size of the OS disk in Marketplace images: Linux images are 30 GiB, Windows Server images 127 GiB.
-OS_DISK_GB = {"Linux": 30, "Windows": 127}
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 LINUX_OS_NAMES = {"canonical": "ubuntu", "almalinux": "almalinux"}
 
@@ -78,14 +76,16 @@ def image_id(subscription: str, location: str, image: dict, *parts: str) -> str:
 
 
 def properties(image: dict) -> dict:
-    """``properties`` of a platform image version (VirtualMachineImage)."""
-    size_gb = OS_DISK_GB[image["osType"]]
+    """``properties`` of a platform image version (VirtualMachineImage). Beyond the REST spec's ``osDiskImage``
+    (``operatingSystem`` only), the service reports the disk's size, as ``az vm image show`` prints it.
+    """
+    size_gb = catalogue.os_disk_gb(image)
     features = [{"name": "IsAcceleratedNetworkSupported", "value": "True"}]
-    if image["hyperVGeneration"] == "V2":
+    if trusted_launch_supported(image):
         features.append({"name": "SecurityType", "value": "TrustedLaunchSupported"})
-    return {
+    found = {
         "hyperVGeneration": image["hyperVGeneration"],
-        "architecture": "x64",
+        "architecture": catalogue.architecture(image),
         "replicaType": "Unmanaged",
         "disallowed": {"vmDiskType": "None"},
         "automaticOSUpgradeProperties": {"automaticOSUpgradeSupported": False},
@@ -94,10 +94,14 @@ def properties(image: dict) -> dict:
         "osDiskImage": {"operatingSystem": image["osType"], "sizeInBytes": size_gb * 1024**3, "sizeInGb": size_gb},
         "dataDiskImages": [],
     }
+    plan = catalogue.purchase_plan(image)
+    if plan:
+        found["plan"] = plan
+    return found
 
 
 def trusted_launch_supported(image: dict) -> bool:
-    return image["hyperVGeneration"] == "V2"
+    return image["hyperVGeneration"] == "V2" and catalogue.architecture(image) == "x64"
 
 
 def os_name_and_version(image: dict, version: str) -> tuple[str, str]:

@@ -174,7 +174,7 @@ def size(props: dict) -> dict:
         raise AzureError(
             "InvalidParameter",
             f"The value {name} provided for the VM size is not valid. The valid sizes "
-            f"in the current region are: {','.join(s['name'] for s in catalogue.VM_SIZES.values())}. "
+            f"in the current region are: {','.join(s.name for s in catalogue.SIZES)}. "
             "Find out more on the available VM sizes in each region at https://aka.ms/azure-regions.",
             target="vmSize",
         )
@@ -196,7 +196,7 @@ def image(backend, props: dict) -> tuple[dict, str, dict]:
     wanted["version"] = str(reference.get("version") or "latest")
     found = catalogue.find_image(backend, wanted["publisher"], wanted["offer"], wanted["sku"])
     version = marketplace.resolve(found, wanted["version"]) if found else None
-    if version is None:
+    if found is None or version is None:
         # Real code, status (404), target and message, as quoted in hashicorp/packer#10600.
         urn = ":".join(wanted[k] for k in ("publisher", "offer", "sku", "version"))
         raise AzureError(
@@ -426,7 +426,7 @@ def os_disk(props: dict, found_image: dict, vm_name: str) -> dict:
             "The emulator creates OS disks from the image only (createOption FromImage).",
             target="osDisk.createOption",
         )
-    image_gb = marketplace.OS_DISK_GB[found_image["osType"]]
+    image_gb = catalogue.os_disk_gb(found_image)
     size_gb = _disk_size(given.get("diskSizeGB", image_gb), "osDisk.diskSizeGB", image_gb, 4095)
     return {
         "osType": found_image["osType"],
@@ -529,7 +529,8 @@ def _inline_nic(backend, config: dict, vm_id: str, location: str) -> dict:
     ip_configurations = objects(props, "ipConfigurations")
     if not ip_configurations:
         raise missing("networkInterfaceConfigurations.ipConfigurations")
-    subnets, public_ips = [], []
+    subnets: list[dict] = []
+    public_ips: list[dict | None] = []
     for ipc in ip_configurations:
         if not ipc.get("name"):
             raise missing("ipConfigurations.name")

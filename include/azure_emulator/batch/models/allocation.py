@@ -14,7 +14,9 @@ Growing (pool creation is a resize from zero):
   * Core quotas (the account's, or the ``core_quota`` fault's ``dedicated_cores`` /
     ``low_priority_cores``) count every node of the account's pools that is allocated or still to
     be; only the nodes that fit are allocated, with ``AccountCoreQuotaReached`` /
-    ``AccountLowPriorityCoreQuotaReached``.
+    ``AccountLowPriorityCoreQuotaReached``. Where the account enforces per VM family quotas
+    (``dedicatedCoreQuotaPerVMFamilyEnforced``), dedicated nodes also count against their size's
+    family: ``AccountVMSeriesCoreQuotaReached``.
   * A gallery image that no longer exists or is no longer replicated to the region allocates
     nothing: ``AllocationFailed`` once the start delay has passed.
   * Each node then boots (``node_boot``), starts its agent (``node_agent_start``) and runs the start
@@ -29,7 +31,9 @@ node leaves only when its booked tasks end. Resize errors are published when the
 from __future__ import annotations
 
 import math
+from typing import Any
 
+from azure_emulator import batchaccounts, catalogue
 from azure_emulator.batch.models import nodes
 from azure_emulator.batch.models.common import POOLS
 from azure_emulator.clock import iso
@@ -39,10 +43,11 @@ QUOTA_ERRORS = {
     True: ("AccountCoreQuotaReached", "The specified account has reached core quota"),
     False: ("AccountLowPriorityCoreQuotaReached", "The specified account has reached low priority core quota"),
 }
+FAMILY_QUOTA_ERROR = ("AccountVMSeriesCoreQuotaReached", "The specified account has reached VM series core quota")
 
 
 def resize_error(code: str, message: str, reason: str | None = None) -> dict:
-    error = {"code": code, "message": message}
+    error: dict[str, Any] = {"code": code, "message": message}
     if reason:
         error["values"] = [{"name": "Reason", "value": reason}]
     return error
@@ -99,29 +104,44 @@ def grow(
     return _nodes(backend, account, pool, kinds, times), end, errors
 
 
+def _family(pool: dict) -> str | None:
+    return pool.get("_family") or (catalogue.vm_size(pool["vmSize"]) or {}).get("family")
+
+
 def _within_quota(backend, account: str, pool: dict, now: float, add: dict[bool, int]) -> tuple[dict, list[dict]]:
-    settings = backend.settings.batch_account(account)
+    settings = batchaccounts.get(backend, account)
     quota = {True: settings.dedicated_core_quota, False: settings.low_priority_core_quota}
     rule = backend.faults.take("core_quota", account=account)
     if rule:
         quota = {True: rule.get("dedicated_cores", quota[True]), False: rule.get("low_priority_cores", quota[False])}
+    family = _family(pool)
+    family_quota = (
+        batchaccounts.family_quota(settings, family)
+        if family and settings.dedicated_core_quota_per_vm_family_enforced
+        else None
+    )
     used = {True: 0, False: 0}
-    for other in backend.views(POOLS, f"{account}/"):
-        if other["id"].lower() == pool["id"].lower():
-            continue
+    family_used = 0
+    for other in [p for p in backend.views(POOLS, f"{account}/") if p["id"].lower() != pool["id"].lower()] + [pool]:
         for node in other.get("_nodes", []):
             if nodes.committed(node, now):
                 used[node["dedicated"]] += other["_cores"]
-    for node in pool.get("_nodes", []):
-        if nodes.committed(node, now):
-            used[node["dedicated"]] += pool["_cores"]
+                if node["dedicated"] and _family(other) == family:
+                    family_used += other["_cores"]
     errors = []
     fitted = {}
     for dedicated, count in add.items():
         fits = max(0, int(quota[dedicated] - used[dedicated]) // pool["_cores"])
-        fitted[dedicated] = min(count, fits)
+        family_fits = (
+            max(0, int(family_quota - family_used) // pool["_cores"])
+            if dedicated and family_quota is not None
+            else fits
+        )
+        fitted[dedicated] = min(count, fits, family_fits)
         if count > fits:
             errors.append(resize_error(*QUOTA_ERRORS[dedicated]))
+        elif count > family_fits:
+            errors.append(resize_error(*FAMILY_QUOTA_ERROR))
     return fitted, errors
 
 
@@ -209,7 +229,7 @@ def shrink(backend, *, pool: dict, now: float, remove: dict[bool, int], option: 
 
 def steady_changes(at: float, errors: list[dict]) -> dict:
     """The pool fields that change when an allocation ends."""
-    changes = {"allocationState": "steady", "allocationStateTransitionTime": iso(at)}
+    changes: dict[str, Any] = {"allocationState": "steady", "allocationStateTransitionTime": iso(at)}
     if errors:
         changes["resizeErrors"] = errors
     return changes

@@ -80,7 +80,7 @@ def _marketplace(backend, reference: dict) -> dict:
         if not reference.get(part):
             raise batch_missing_property(f"imageReference.{part}")
     found = catalogue.find_image(backend, reference["publisher"], reference["offer"], reference["sku"])
-    if found is None:
+    if found is None or not found["nodeAgentSKUId"]:
         raise batch_invalid_property(
             "imageReference",
             f"The Marketplace image '{reference['publisher']}:"

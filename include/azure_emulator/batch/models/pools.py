@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from azure_emulator import catalogue, timeline
+from azure_emulator import batchaccounts, catalogue, timeline
 from azure_emulator.batch.models import allocation, images, nodes, tasks
 from azure_emulator.batch.models.common import (
     COMMAND,
@@ -102,7 +102,7 @@ AUTOSCALE_TARGET = {
 
 
 def region_of(backend, account: str) -> str:
-    return backend.settings.batch_account(account).location
+    return batchaccounts.get(backend, account).location
 
 
 # --- validation -------------------------------------------------------------------------------------
@@ -191,6 +191,7 @@ def _settings(backend, account: str, spec: dict) -> dict:
         "taskSchedulingPolicy": {"nodeFillType": fill},
         "_image": image,
         "_cores": size["cores"],
+        "_family": size["family"],
         **_scaling(spec),
     }
     settings.update({k: spec[k] for k in KEPT if spec.get(k) is not None})
@@ -255,7 +256,7 @@ def create(backend, account: str, spec: dict, *, shared_key: bool) -> dict:
             if existing["state"] == "deleting"
             else AzureError("PoolExists", "The specified pool already exists.")
         )
-    quota = backend.settings.batch_account(account).pool_quota
+    quota = batchaccounts.get(backend, account).pool_quota
     if len(backend.views(POOLS, f"{account}/")) >= quota:
         raise AzureError("PoolQuotaReached", f"The specified account has reached its pool quota ({quota} pools).")
     settings = _settings(backend, account, spec)

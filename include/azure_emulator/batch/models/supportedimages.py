@@ -27,7 +27,7 @@ def _end_of_life(image: dict) -> str | None:
 
 def listing(backend) -> list[dict]:
     found = []
-    for image in catalogue.images(backend):
+    for image in catalogue.batch_images(backend):
         entry = {
             "nodeAgentSKUId": image["nodeAgentSKUId"],
             "imageReference": {
