@@ -14,7 +14,20 @@ from azure_emulator import timeline
 from azure_emulator.app import EmulatorApp
 from azure_emulator.backend import Backend
 
-ARM_API, BATCH_API = "2026-03-03", "2025-06-01"
+BATCH_API = "2025-06-01"
+# What azure-mgmt-compute 39 sends to each family (ARM refuses a version a resource type never had).
+ARM_APIS = {
+    "/disks": "2026-03-02",
+    "/snapshots": "2026-03-02",
+    "/galleries": "2026-03-03",
+    "/virtualMachines": "2026-04-01",
+}
+
+
+def arm_api(path: str) -> str | None:
+    return next((version for family, version in ARM_APIS.items() if family in path), None)
+
+
 UBUNTU = {
     "publisher": "Canonical",
     "offer": "0001-com-ubuntu-server-jammy",
@@ -65,9 +78,9 @@ async def test_no_read_changes_a_stored_resource(backend):
         transport=httpx.ASGITransport(app=EmulatorApp(backend)), base_url="https://127.0.0.1"
     ) as client:
 
-        async def send(method: str, path: str, body: dict | None = None, *, headers=arm, api=ARM_API, **query):
+        async def send(method: str, path: str, body: dict | None = None, *, headers=arm, api=None, **query):
             response = await client.request(
-                method, path, json=body, headers=headers, params={"api-version": api, **query}
+                method, path, json=body, headers=headers, params={"api-version": api or arm_api(path) or "", **query}
             )
             assert response.status_code < 300, (method, path, response.text)
             return response

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -17,9 +17,14 @@ from azure_emulator.clock import rfc1123
 from azure_emulator.errors import AzureError
 from azure_emulator.routing import NAME, Call
 
+if TYPE_CHECKING:
+    from azure_emulator.batch.models.contracts import Contract
+
 ACCOUNT = rf"/batch/(?P<account>{NAME})"
 MEDIA = "application/json;odata=minimalmetadata"
 MAX_RESULTS = 1000
+# How ``Call.json`` starts the detail of a body it cannot parse.
+PARSE_PREFIX = "The request content was invalid and could not be deserialized: "
 # The data plane version emulated: what azure-batch 15.1 sends.
 API_VERSION = "2025-06-01"
 
@@ -74,18 +79,35 @@ def _reader_error(found: shapes.Mismatch) -> str:
     )
 
 
-def body(call: Call, shape: dict, *, required: bool = True) -> dict:
-    """The request's JSON object, whose values have the JSON types of ``shape`` (see :mod:`...shapes`), or the
-    InvalidRequestBody Batch answers a body its reader cannot read with, naming the property.
+def _unreadable(reason: str, prop: str | None = None) -> AzureError:
+    values = [("PropertyName", prop)] if prop else []
+    return AzureError(
+        "InvalidRequestBody",
+        "The specified Request Body is not syntactically valid.",
+        values=[*values, ("Reason", reason)],
+    )
+
+
+def body(call: Call, shape: dict, contract: Contract, *, required: bool = True) -> dict:
+    """The request's JSON object, read into ``contract``: its values have the JSON types of ``shape`` (see
+    :mod:`...shapes`) and it has no property the contract lacks; otherwise the InvalidRequestBody Batch answers
+    a body its reader cannot read with, naming the property.
     """
-    data = call.json(invalid_code="InvalidRequestBody", required=required)
+    try:
+        data = call.json(invalid_code="InvalidRequestBody", required=required)
+    except AzureError as err:
+        # Batch words a body that does not parse as JSON its own way; the parser's detail is the Reason.
+        raise _unreadable(err.message.removeprefix(PARSE_PREFIX)) from None
+    unknown = sorted(set(data) - contract.members)
+    if unknown:
+        raise _unreadable(
+            f"The property '{unknown[0]}' does not exist on type '{contract.qualified_name}'. Make sure to only use "
+            "property names that are defined by the type.",
+            unknown[0],
+        )
     found = shapes.mismatch(data, shape)
     if found:
-        raise AzureError(
-            "InvalidRequestBody",
-            "The specified Request Body is not syntactically valid.",
-            values=[("PropertyName", found.path), ("Reason", _reader_error(found))],
-        )
+        raise _unreadable(_reader_error(found), found.path)
     return data
 
 
@@ -110,8 +132,15 @@ def resource_headers(doc: dict) -> dict[str, str]:
     return {"ETag": doc["eTag"], "Last-Modified": rfc1123(modified)}
 
 
+def changed_headers(doc: dict, url: str) -> dict[str, str]:
+    """What Batch's spec declares on an answer that creates or changes an entity: its ETag, Last-Modified and
+    DataServiceId (the entity's URL).
+    """
+    return {**resource_headers(doc), "DataServiceId": url}
+
+
 def created(doc: dict, url: str) -> Response:
-    return respond(None, 201, {**resource_headers(doc), "DataServiceId": url, "Location": url})
+    return respond(None, 201, {**changed_headers(doc, url), "Location": url})
 
 
 def _selected(call: Call, item: dict) -> dict:

@@ -7,6 +7,7 @@ from azure_emulator.batch.handlers.common import (
     account,
     account_url,
     body,
+    changed_headers,
     created,
     entity,
     listing,
@@ -15,7 +16,7 @@ from azure_emulator.batch.handlers.common import (
     respond,
 )
 from azure_emulator.batch.handlers.pools import pool_url
-from azure_emulator.batch.models import jobs as job_model, tasks as task_model
+from azure_emulator.batch.models import contracts, jobs as job_model, tasks as task_model
 from azure_emulator.routing import NAME, Call
 
 JOBS = rf"{ACCOUNT}/jobs"
@@ -49,7 +50,7 @@ def serialize_task(call: Call, doc: dict) -> dict:
 
 
 async def create_job(call: Call):
-    doc = job_model.create(call.backend, account(call), body(call, job_model.BODY))
+    doc = job_model.create(call.backend, account(call), body(call, job_model.BODY, contracts.JOB_ADD))
     return created(doc, job_url(call, doc["id"]))
 
 
@@ -68,13 +69,16 @@ async def delete_job(call: Call):
 
 
 async def terminate_job(call: Call):
-    reason = body(call, job_model.TERMINATE, required=False).get("terminateReason")
+    reason = body(call, job_model.TERMINATE, contracts.JOB_TERMINATE, required=False).get("terminateReason")
     job_model.terminate(call.backend, account(call), call.params["job"], reason)
-    return respond(None, 202)
+    doc = job_model.get(call.backend, account(call), call.params["job"])
+    return respond(None, 202, changed_headers(doc, job_url(call, doc["id"])))
 
 
 async def create_task(call: Call):
-    doc = task_model.add(call.backend, account(call), call.params["job"], body(call, task_model.BODY))
+    doc = task_model.add(
+        call.backend, account(call), call.params["job"], body(call, task_model.BODY, contracts.TASK_ADD)
+    )
     return created(doc, task_url(call, doc["_job"], doc["id"]))
 
 

@@ -8,6 +8,7 @@ from azure_emulator.batch.handlers.common import (
     account,
     account_url,
     body,
+    changed_headers,
     created,
     entity,
     listing,
@@ -16,7 +17,7 @@ from azure_emulator.batch.handlers.common import (
     respond,
     shared_key,
 )
-from azure_emulator.batch.models import pools as model
+from azure_emulator.batch.models import contracts, pools as model
 from azure_emulator.routing import NAME, Call
 
 POOLS = rf"{ACCOUNT}/pools"
@@ -37,12 +38,23 @@ def serialize(call: Call, doc: dict) -> dict:
     return out
 
 
+def _changed(call: Call) -> dict[str, str]:
+    """The headers of an answer that changed the request's pool."""
+    doc = model.get(call.backend, account(call), call.params["pool"])
+    return changed_headers(doc, pool_url(call, doc["id"]))
+
+
 def _with_seconds(spec: dict) -> dict:
     return {**spec, **{prop: timespan.parse(spec.get(prop), prop) for prop in DURATIONS if prop in spec}}
 
 
 async def create_pool(call: Call):
-    doc = model.create(call.backend, account(call), _with_seconds(body(call, model.BODY)), shared_key=shared_key(call))
+    doc = model.create(
+        call.backend,
+        account(call),
+        _with_seconds(body(call, model.BODY, contracts.POOL_ADD)),
+        shared_key=shared_key(call),
+    )
     return created(doc, pool_url(call, doc["id"]))
 
 
@@ -61,12 +73,13 @@ async def list_pools(call: Call):
 
 
 async def update_pool(call: Call):
-    model.update(call.backend, account(call), call.params["pool"], body(call, model.BODY), shared_key=shared_key(call))
-    return respond(None, 200, resource_headers(model.get(call.backend, account(call), call.params["pool"])))
+    spec = body(call, model.BODY, contracts.POOL_PATCH)
+    model.update(call.backend, account(call), call.params["pool"], spec, shared_key=shared_key(call))
+    return respond(None, 200, _changed(call))
 
 
 async def replace_pool_properties(call: Call):
-    spec = body(call, model.BODY)
+    spec = body(call, model.BODY, contracts.POOL_UPDATE_PROPERTIES)
     model.replace_properties(
         call.backend,
         account(call),
@@ -75,11 +88,11 @@ async def replace_pool_properties(call: Call):
         packages=spec.get("applicationPackageReferences") or [],
         metadata=spec.get("metadata") or [],
     )
-    return respond(None, 204)
+    return respond(None, 204, _changed(call))
 
 
 async def resize_pool(call: Call):
-    spec = body(call, model.RESIZE)
+    spec = body(call, model.RESIZE, contracts.POOL_RESIZE)
     model.resize(
         call.backend,
         account(call),
@@ -89,12 +102,12 @@ async def resize_pool(call: Call):
         timeout=timespan.parse(spec.get("resizeTimeout"), "resizeTimeout"),
         option=spec.get("nodeDeallocationOption"),
     )
-    return respond(None, 202)
+    return respond(None, 202, _changed(call))
 
 
 async def stop_pool_resize(call: Call):
     model.stop_resize(call.backend, account(call), call.params["pool"])
-    return respond(None, 202)
+    return respond(None, 202, _changed(call))
 
 
 async def delete_pool(call: Call):
