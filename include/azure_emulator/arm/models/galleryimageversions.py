@@ -63,8 +63,11 @@ BODY = {
             "osDiskImage": {"source": {"id": str}, "hostCaching": str},
             "dataDiskImages": [{"lun": int, "source": {"id": str}, "hostCaching": str}],
         },
+        "safetyProfile": {"allowDeletionOfReplicatedLocations": bool, "blockDeletionBeforeEndOfLife": bool},
     }
 }
+# What a caller may set in safetyProfile (``reportedForPolicyViolation`` and ``policyViolations`` are Azure's).
+SAFETY_SETTINGS = ("allowDeletionOfReplicatedLocations", "blockDeletionBeforeEndOfLife")
 # A PATCH may carry the location too; it is not read, but it is deserialized like the rest.
 UPDATE_BODY = {"location": str, **BODY}
 # Source security types each definition security type accepts (a Trusted Launch disk cannot become a
@@ -473,7 +476,7 @@ def put_version(
         check_same_location(existing, location)
         _check_same_origin(existing, storage, partial=False)
         whole = dict(profile, targetRegions=profile.get("targetRegions") or [{"name": location}])
-        duration, error = _update(backend, existing, whole, tags)
+        duration, error = _update(backend, existing, whole, tags, props.get("safetyProfile"))
         return backend.save(VERSIONS, version_id, existing), False, duration, error
     now = backend.now()
     replica_count = _replicas(profile.get("replicaCount", 1), f"{PROFILE}.replicaCount")
@@ -517,7 +520,12 @@ def put_version(
         "Microsoft.Compute/galleries/images/versions",
         location,
         tags,
-        {"publishingProfile": published, "storageProfile": storage_profile, "provisioningState": "Creating"},
+        {
+            "publishingProfile": published,
+            "storageProfile": storage_profile,
+            "safetyProfile": _safety({}, props.get("safetyProfile")),
+            "provisioningState": "Creating",
+        },
     )
     doc["_regions"] = records
     doc["_origin"] = _origin(storage)
@@ -532,7 +540,7 @@ def update_version(backend, version_id: str, tags: dict | None, props: dict) -> 
     if doc is None:
         return None
     _check_same_origin(doc, props.get("storageProfile") or {}, partial=True)
-    duration, error = _update(backend, doc, props.get("publishingProfile") or {}, tags)
+    duration, error = _update(backend, doc, props.get("publishingProfile") or {}, tags, props.get("safetyProfile"))
     return backend.save(VERSIONS, version_id, doc), duration, error
 
 
@@ -557,7 +565,17 @@ def _next_record(backend, old: dict | None, target: dict, now: float, version: s
     )
 
 
-def _update(backend, doc: dict, profile: dict, tags: dict | None) -> tuple[float, dict | None]:
+def _safety(current: dict, asked: dict | None) -> dict:
+    """The version's safetyProfile: the caller's settings over the current ones; never reported for a violation."""
+    found = {"allowDeletionOfReplicatedLocations": False, "reportedForPolicyViolation": False}
+    found.update({"blockDeletionBeforeEndOfLife": False, **current})
+    found.update({k: v for k, v in (asked or {}).items() if k in SAFETY_SETTINGS and v is not None})
+    return found
+
+
+def _update(
+    backend, doc: dict, profile: dict, tags: dict | None, safety: dict | None = None
+) -> tuple[float, dict | None]:
     """Apply an update to a settled document; everything is checked before anything changes."""
     props = doc["properties"]
     current = props["publishingProfile"]
@@ -603,6 +621,7 @@ def _update(backend, doc: dict, profile: dict, tags: dict | None) -> tuple[float
         current["excludeFromLatest"] = bool(profile["excludeFromLatest"])
     if tags is not None:
         doc["tags"] = tags
+    props["safetyProfile"] = _safety(props.get("safetyProfile") or {}, safety)
     error = _replication_error(doc["_regions"])
     end = max([now + backend.durations["version_update"], *(_terminal_at(r) for r in doc["_regions"].values())])
     props["provisioningState"] = "Updating"
