@@ -105,7 +105,7 @@ class ArmHook(ImagepoolAzureHook):
         group = explicit or self.settings.resource_group
         if not group:
             self.settings.require("resource_group")
-        return group
+        return str(group)
 
     def compute_id(self, resource_group: str, *segments: str) -> str:
         return (

@@ -75,6 +75,37 @@ class PoolSpec:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SupportedImage:
+    """A Marketplace image a Batch account supports, and the node agent SKU its pools name."""
+
+    node_agent_sku_id: str
+    publisher: str
+    offer: str
+    sku: str
+    os_type: str  # linux / windows
+    verification_type: str | None
+    batch_support_end_of_life: str | None
+
+    def matches(self, publisher: str, offer: str, sku: str) -> bool:
+        return (self.publisher, self.offer, self.sku) == tuple(v.lower() for v in (publisher, offer, sku))
+
+
+def _supported_image(image: models.BatchSupportedImage) -> SupportedImage:
+    reference = image.image_reference
+    end_of_life = image.batch_support_end_of_life
+    return SupportedImage(
+        node_agent_sku_id=image.node_agent_sku_id,
+        # Batch matches image names case-insensitively; kept lower-case so facts compare as Batch does.
+        publisher=(reference.publisher or "").lower(),
+        offer=(reference.offer or "").lower(),
+        sku=(reference.sku or "").lower(),
+        os_type=(text(image.os_type) or "").lower(),
+        verification_type=text(image.verification_type),
+        batch_support_end_of_life=end_of_life.isoformat() if end_of_life else None,
+    )
+
+
 def _failure(exc: HttpResponseError, resource: str, action: str | None = None) -> AzureOperationFailed:
     """``translate`` plus Batch's error values (Reason, AuthenticationErrorDetail...), which carry the why."""
     found = translate(exc, resource, action or NEXT_STEPS.get(code_of(exc)))
@@ -86,7 +117,8 @@ def _failure(exc: HttpResponseError, resource: str, action: str | None = None) -
 
 def _is_request_error(exc: HttpResponseError) -> bool:
     """A 4xx the request itself caused; anything else (throttling, 5xx) is left to the caller's wait."""
-    return bool(exc.status_code) and 400 <= exc.status_code < 500 and exc.status_code not in (408, 429)
+    status = exc.status_code or 0
+    return 400 <= status < 500 and status not in (408, 429)
 
 
 def _image_id(pool: models.BatchPool) -> str | None:
@@ -189,7 +221,7 @@ class BatchHook(ImagepoolAzureHook):
         if self.batch_account_url:
             return self.batch_account_url.rstrip("/")
         self.settings.require("batch_account_url")
-        return self.settings.batch_account_url.rstrip("/")
+        return str(self.settings.batch_account_url).rstrip("/")
 
     def account_name(self, explicit: str | None = None) -> str:
         """The account's name: ``explicit``, the connection's ``batch_account_name``, or the URL's first label."""
@@ -216,7 +248,9 @@ class BatchHook(ImagepoolAzureHook):
 
     def _credential(self, settings: AzureConnection, aio: bool = False):
         if settings.credential_kind is CredentialKind.SHARED_KEY:
-            return AzureNamedKeyCredential(settings.batch_account_name, settings.batch_account_key.get_secret_value())
+            # The connection model requires both for a shared key (see AzureConnection._consistent).
+            key = settings.batch_account_key
+            return AzureNamedKeyCredential(str(settings.batch_account_name), key.get_secret_value() if key else "")
         return super()._credential(settings, aio=aio)
 
     def _client_kwargs(self, credential) -> dict[str, Any]:
@@ -233,15 +267,16 @@ class BatchHook(ImagepoolAzureHook):
         return f"Connected to Azure Batch account {self.endpoint} ({self.settings.credential_kind.value})."
 
     # --- sync: account ----------------------------------------------------------------------------
-    def supported_node_agent_skus(self) -> dict[str, str]:
-        """Node agent SKU id -> OS type (``linux`` / ``windows``) of every image the account supports."""
+    def supported_images(self) -> list[SupportedImage]:
+        """Every Marketplace image the account supports, with the node agent SKU Batch runs on it."""
         try:
-            return {
-                image.node_agent_sku_id: text(image.os_type).lower()
-                for image in self.connection.list_supported_images()
-            }
+            return [_supported_image(image) for image in self.connection.list_supported_images()]
         except HttpResponseError as exc:
             raise _failure(exc, f"Batch account {self.endpoint}") from exc
+
+    def supported_node_agent_skus(self) -> dict[str, str]:
+        """Node agent SKU id -> OS type (``linux`` / ``windows``) of every image the account supports."""
+        return {image.node_agent_sku_id: image.os_type for image in self.supported_images()}
 
     def pool_image_ids(self) -> set[str]:
         """Lower-cased ``virtualMachineImageId`` of every pool in the account (images still in use)."""

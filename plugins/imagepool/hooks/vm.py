@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -45,9 +46,10 @@ from azure.mgmt.compute.models import (
 )
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from imagepool.errors import AzureOperationFailed, AzureResourceNotFound
+from imagepool.errors import AzureResourceNotFound
 from imagepool.hooks.arm import ArmHook, ArmOperation, operation_from, text
 from imagepool.hooks.errors import translate
+from imagepool.hooks.facts import marketplace_image
 
 BUILD_TAG = "imagepool-build-vm"
 # Azure names an inline NIC (and its public IP) "<vm>-<configuration name>".
@@ -56,7 +58,6 @@ NIC_CONFIGURATION, PUBLIC_IP_CONFIGURATION = "nic", "pip"
 NETWORK_API_VERSION = "2022-11-01"
 # Power states in which the build script has finished (it powers the VM off) and generalize is allowed.
 POWERED_OFF = ("stopped", "deallocated")
-IMAGE_ACTION = "check publisher, offer, SKU and version (az vm image list --all --publisher ... --sku ...)"
 # Windows runs no cloud-init: the custom data lands in C:\AzureData and this first logon runs it.
 WINDOWS_FIRST_LOGON = (
     "<FirstLogonCommands><SynchronousCommand><Order>1</Order><Description>imagepool build"
@@ -77,11 +78,6 @@ def data_disk_name(vm_name: str, lun: int) -> str:
 
 def is_build_disk(vm_name: str, disk_name: str) -> bool:
     return re.fullmatch(rf"{re.escape(vm_name)}-(osdisk|datadisk-\d+)", disk_name, re.IGNORECASE) is not None
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    """Azure orders image versions as dotted numbers (``22.04.202411010`` > ``22.04.99``)."""
-    return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,7 @@ def custom_data(script: str) -> str:
 
 def _os_profile(vm_name: str, spec: BuildVm) -> OSProfile:
     # Extensions stay off: Batch refuses images captured from VMs that had extensions.
-    common = {
+    common: dict[str, Any] = {
         "admin_username": spec.admin_username,
         "custom_data": custom_data(spec.build_script),
         "allow_extension_operations": False,
@@ -155,7 +151,7 @@ def _os_profile(vm_name: str, spec: BuildVm) -> OSProfile:
             ),
         )
     auto_logon = (
-        f"<AutoLogon><Password><Value>{escape(spec.admin_password)}</Value><PlainText>true</PlainText>"
+        f"<AutoLogon><Password><Value>{escape(spec.admin_password or '')}</Value><PlainText>true</PlainText>"
         f"</Password><Enabled>true</Enabled><LogonCount>1</LogonCount>"
         f"<Username>{escape(spec.admin_username)}</Username></AutoLogon>"
     )
@@ -287,31 +283,15 @@ class VmHook(ArmHook):
     # --- sync ------------------------------------------------------------------------------------
     def resolve_image(self, location: str, publisher: str, offer: str, sku: str, version: str) -> dict:
         """The concrete image ``version`` names (``latest`` is the highest), with its OS type and generation."""
-        urn = f"{publisher}:{offer}:{sku}:{version}"
-        images = self.connection.virtual_machine_images
-        try:
-            if version.lower() == "latest":
-                versions = [v.name for v in images.list(location, publisher, offer, sku)]
-                if not versions:
-                    raise AzureOperationFailed(
-                        f"Marketplace image {urn} in {location}",
-                        "NoVersions",
-                        "the SKU lists no versions",
-                        IMAGE_ACTION,
-                    )
-                version = max(versions, key=version_key)
-            found = images.get(location, publisher, offer, sku, version)
-        except HttpResponseError as exc:
-            raise translate(exc, f"Marketplace image {urn} in {location}", IMAGE_ACTION) from exc
-        features = {f.name: f.value for f in found.features or []}
+        found = marketplace_image(self.connection.virtual_machine_images, location, publisher, offer, sku, version)
         return {
             "publisher": publisher,
             "offer": offer,
             "sku": sku,
-            "version": version,
-            "os_type": text(found.os_disk_image.operating_system),
-            "hyper_v_generation": text(found.hyper_v_generation) or "V1",
-            "trusted_launch": "TrustedLaunch" in (features.get("SecurityType") or ""),
+            "version": found.version,
+            "os_type": found.os_type,
+            "hyper_v_generation": found.hyper_v_generation,
+            "trusted_launch": found.trusted_launch_supported,
         }
 
     def get_vm(self, resource_group: str, vm_name: str) -> dict | None:

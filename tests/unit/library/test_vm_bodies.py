@@ -9,7 +9,8 @@ import base64
 import pytest
 
 from imagepool.hooks.arm import ArmHook, operation_from
-from imagepool.hooks.vm import BUILD_TAG, BuildVm, is_build_disk, version_key, vm_body, windows_computer_name
+from imagepool.hooks.facts import version_key
+from imagepool.hooks.vm import BUILD_TAG, BuildVm, is_build_disk, vm_body, windows_computer_name
 from imagepool.operators.disks import NAME_LIMIT, RESOURCE_NAME, snapshot_name
 from imagepool.operators.vm import build_vm_result, password_problems
 
