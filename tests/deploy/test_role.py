@@ -2,7 +2,8 @@
 
 ``imagepool-role.json`` holds the actions on resources, assigned on resource groups and Batch
 accounts; ``imagepool-subscription-role.json`` the reads whose URL sits outside any resource group
-(Marketplace images, operation status), assigned on the subscription; ``imagepool-public-ip-role.json``
+(regions, Resource SKUs, compute usage, Marketplace images, the subscription's Batch accounts, operation
+status), assigned on the subscription; ``imagepool-public-ip-role.json``
 what a build VM with a public IP adds. Two tables tie the role to the code. ``PERMISSIONS`` maps every hook method to the actions its Azure
 calls need; a hook method missing from it fails, so a new operation cannot land without its
 permission. ``SDK_MEMBERS`` maps every SDK client member the hooks touch to its actions; an SDK call
@@ -44,8 +45,9 @@ ROLE_KEYS = {
     "AssignableScopes",
 }
 SCOPE = re.compile(r"^/subscriptions/(<subscription-id>|[0-9a-f-]{36})$")
-# /subscriptions/{id}/providers/{namespace}/locations/...: no resource group scope contains these URLs.
-LOCATION_LEVEL = re.compile(r"^Microsoft\.[A-Za-z]+/locations/")
+# /subscriptions/{id}/providers/{namespace}/locations/... and /subscriptions/{id}/locations: no resource group
+# scope contains these URLs.
+LOCATION_LEVEL = re.compile(r"^Microsoft\.[A-Za-z]+/(subscriptions/)?locations/")
 
 MARKETPLACE = "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read"
 VM_READ = "Microsoft.Compute/virtualMachines/read"
@@ -77,6 +79,12 @@ OPERATION_STATUS = {
     "Microsoft.Network/locations/operations/read",
 }
 BATCH_ACCOUNT_READ = "Microsoft.Batch/batchAccounts/read"
+LOCATIONS_READ = "Microsoft.Resources/subscriptions/locations/read"
+SKUS_READ = "Microsoft.Compute/skus/read"
+USAGES_READ = "Microsoft.Compute/locations/usages/read"
+VNET_READ = "Microsoft.Network/virtualNetworks/read"
+# Reads whose URL is the subscription's, outside any resource group: the subscription role grants them.
+SUBSCRIPTION_LEVEL = {LOCATIONS_READ, SKUS_READ, USAGES_READ, MARKETPLACE, BATCH_ACCOUNT_READ} | OPERATION_STATUS
 POOL_READ, POOL_WRITE, POOL_DELETE = (f"Microsoft.Batch/batchAccounts/pools/{v}" for v in ("read", "write", "delete"))
 POOL_STOP_RESIZE = "Microsoft.Batch/batchAccounts/pools/stopResize/action"
 # Batch's data actions: jobs (their tasks included) are authorized as data, pools as resources.
@@ -132,6 +140,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "BatchHook.account_name": set(),
     "BatchHook.require_entra_id": set(),
     # Account-level reads (supported images, node counts) need the account's read action.
+    "BatchHook.supported_images": {BATCH_ACCOUNT_READ},
     "BatchHook.supported_node_agent_skus": {BATCH_ACCOUNT_READ},
     "BatchHook.pool_image_ids": {POOL_READ},
     "BatchHook.pool_ids": {POOL_READ},
@@ -150,6 +159,21 @@ PERMISSIONS: dict[str, set[str]] = {
     "BatchHook.get_task": {JOB_READ},
     "BatchHook.aget_task": {JOB_READ},
     "BatchHook.delete_job": {JOB_DELETE},
+    # The facts a plan checks: all reads.
+    "AzureFactsHook._probe": {LOCATIONS_READ},
+    "AzureFactsHook.subscription_id": set(),
+    "AzureFactsHook.subscriptions_client": set(),
+    "AzureFactsHook.batch_management_client": set(),
+    "AzureFactsHook.locations": {LOCATIONS_READ},
+    "AzureFactsHook.resource_skus": {SKUS_READ},
+    "AzureFactsHook.compute_usages": {USAGES_READ},
+    "AzureFactsHook.marketplace_image": {MARKETPLACE},
+    "AzureFactsHook.batch_account": {BATCH_ACCOUNT_READ},
+    # Listing the subscription's accounts: the read at the subscription scope (the subscription role).
+    "AzureFactsHook.batch_accounts": {BATCH_ACCOUNT_READ},
+    "AzureFactsHook.find_batch_account": {BATCH_ACCOUNT_READ},
+    # A subnet's region is its virtual network's: one read of the network, subnets included.
+    "AzureFactsHook.subnet": {VNET_READ},
 }
 # Needed only for a spec that asks for a public IP (build.public_ip): the separate public IP role.
 PUBLIC_IP_PERMISSIONS = {"VmHook.begin_create_vm": {PIP_WRITE, PIP_JOIN}}
@@ -182,6 +206,11 @@ SDK_MEMBERS: dict[tuple[str, str | None], set[str]] = {
     ("gallery_image_versions", "begin_create_or_update"): PERMISSIONS["ImageVersionHook.begin_version"],
     ("gallery_image_versions", "begin_update"): {VERSION_WRITE},
     ("gallery_image_versions", "begin_delete"): {VERSION_DELETE},
+    ("resource_skus", "list"): {SKUS_READ},
+    ("usage", "list"): {USAGES_READ},
+    ("subscriptions", "list_locations"): {LOCATIONS_READ},
+    ("batch_account", "get"): {BATCH_ACCOUNT_READ},
+    ("batch_account", "list"): {BATCH_ACCOUNT_READ},
     # Plain requests (network resources, Batch's initial-request-only calls, operation status): the
     # method that sends each accounts for its URL in PERMISSIONS.
     ("send_request", None): set(),
@@ -195,7 +224,8 @@ SDK_MEMBERS: dict[tuple[str, str | None], set[str]] = {
     ("create_task", None): {JOB_WRITE},
     ("get_task", None): {JOB_READ},
 }
-SDK_REFERENCE = re.compile(r"(?:self\.connection|\bclient)\.([a-z_]+)(?:\.([a-z_]+)\()?")
+# ``self.connection`` (the hook's client), another client a hook holds (``self.<name>_client``), or an aio ``client``.
+SDK_REFERENCE = re.compile(r"(?:self\.(?:connection|[a-z_]+_client)|\bclient)\.([a-z_]+)(?:\.([a-z_]+)\()?")
 # Members that belong to the generic pipeline client, not to one operation family.
 BATCH_METHODS = {name for name, operation in SDK_MEMBERS if operation is None and name != "virtual_machine_images"}
 
@@ -269,7 +299,12 @@ def test_every_action_is_well_formed_specific_and_listed_once(path):
     for action in role["Actions"] + role["DataActions"]:
         assert ACTION.match(action), f"{action!r} is not an Azure operation string"
         assert "*" not in action, f"{action!r}: least privilege means no wildcards"
-        assert action.split("/")[0] in {"Microsoft.Compute", "Microsoft.Network", "Microsoft.Batch"}, action
+        assert action.split("/")[0] in {
+            "Microsoft.Compute",
+            "Microsoft.Network",
+            "Microsoft.Batch",
+            "Microsoft.Resources",
+        }, action
     for field in ("Actions", "DataActions"):
         assert len(role[field]) == len(set(role[field])), f"{field} lists an action twice"
 
@@ -289,7 +324,8 @@ def test_location_level_reads_are_in_the_subscription_role_and_only_there():
     assert not any(LOCATION_LEVEL.match(action) for action in granted(load(ROLE), load(PUBLIC_IP_ROLE)))
     subscription = load(SUBSCRIPTION_ROLE)
     assert subscription["DataActions"] == []
-    assert all(LOCATION_LEVEL.match(a) and a.endswith("/read") for a in subscription["Actions"])
+    assert set(subscription["Actions"]) == SUBSCRIPTION_LEVEL
+    assert all(a.endswith("/read") for a in subscription["Actions"])
 
 
 def test_the_build_vm_public_ip_is_not_in_the_pipeline_roles():
