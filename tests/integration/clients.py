@@ -13,9 +13,11 @@ from azure.batch.aio import BatchClient as AsyncBatchClient
 from azure.core.credentials import AccessToken
 from azure.identity import ClientSecretCredential
 from azure.identity.aio import ClientSecretCredential as AsyncClientSecretCredential
+from azure.mgmt.batch import BatchManagementClient
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.aio import ComputeManagementClient as AsyncComputeManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 # SDK pollers default to 30 s (ARM, when no Retry-After) and 5 s (Batch); tests poll fast.
 POLL = 0.05
@@ -76,6 +78,50 @@ def resources(info: dict, cred) -> ResourceManagementClient:
     )
 
 
+def subscriptions(info: dict, cred, **kwargs) -> SubscriptionClient:
+    return SubscriptionClient(
+        cred,
+        base_url=info["arm_endpoint"],
+        credential_scopes=[info["arm_scope"]],
+        connection_verify=info["ca_bundle"],
+        **kwargs,
+    )
+
+
+def batch_management(info: dict, cred, **kwargs) -> BatchManagementClient:
+    return BatchManagementClient(
+        cred,
+        info["subscription_id"],
+        base_url=info["arm_endpoint"],
+        credential_scopes=[info["arm_scope"]],
+        connection_verify=info["ca_bundle"],
+        **kwargs,
+    )
+
+
+class ArmSession(requests.Session):
+    """Plain REST calls to ARM with the credential's bearer token: for what no SDK call shows (raw pages,
+    headers, bodies an SDK would not send). Paths are relative to the ARM endpoint.
+    """
+
+    def __init__(self, info: dict, cred):
+        super().__init__()
+        self.base = info["arm_endpoint"].rstrip("/") + "/"
+        self.verify = info["ca_bundle"]
+        self._credential = cred
+        self._scope = info["arm_scope"]
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("verify", self.verify)
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Authorization", f"Bearer {self._credential.get_token(self._scope).token}")
+        return super().request(method, urljoin(self.base, url.lstrip("/")), *args, headers=headers, **kwargs)
+
+
+def arm_session(info: dict, cred) -> ArmSession:
+    return ArmSession(info, cred)
+
+
 def batch(info: dict, cred, endpoint: str | None = None) -> BatchClient:
     return BatchClient(
         endpoint=endpoint or info["batch_endpoint"], credential=cred, connection_verify=info["ca_bundle"]
@@ -116,27 +162,17 @@ def control_session(info: dict) -> ControlSession:
     return ControlSession(info)
 
 
-class NetworkSession(requests.Session):
-    """Plain REST calls to ARM's Microsoft.Network (no azure-mgmt-network here): paths are resource ids,
-    with a bearer token from the credential and a Network api-version unless one is given.
+class NetworkSession(ArmSession):
+    """Plain REST calls to ARM's Microsoft.Network (no azure-mgmt-network here): paths are resource ids, with a
+    Network api-version unless one is given.
     """
 
     API_VERSION = "2024-05-01"
 
-    def __init__(self, info: dict, cred):
-        super().__init__()
-        self.base = info["arm_endpoint"].rstrip("/") + "/"
-        self.verify = info["ca_bundle"]
-        self._credential = cred
-        self._scope = info["arm_scope"]
-
     def request(self, method, url, *args, **kwargs):
-        kwargs.setdefault("verify", self.verify)
         if kwargs.get("params") is None:
             kwargs["params"] = {"api-version": self.API_VERSION}
-        headers = dict(kwargs.pop("headers", None) or {})
-        headers["Authorization"] = f"Bearer {self._credential.get_token(self._scope).token}"
-        return super().request(method, urljoin(self.base, url.lstrip("/")), *args, headers=headers, **kwargs)
+        return super().request(method, url, *args, **kwargs)
 
 
 def network_session(info: dict, cred) -> NetworkSession:

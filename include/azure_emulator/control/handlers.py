@@ -125,6 +125,17 @@ async def publish_marketplace_version(call: Call):
 # --- catalogue variants: what tests and demos need Azure to say (a restricted size, a region without zones,
 # a quota nearly used up, a Batch account that takes Entra ID only) ----------------------------------------
 
+# The run-time variants DELETE /variants forgets (Marketplace versions stay: they are releases, not settings).
+VARIANT_KINDS = (regions.VARIANTS, catalogue.SKU_VARIANTS, catalogue.USAGE_VARIANTS, batchaccounts.VARIANTS)
+
+
+async def clear_variants(call: Call):
+    for kind in VARIANT_KINDS:
+        for key, _ in list(call.backend.store.items(kind)):
+            call.backend.store.delete(kind, key)
+    return respond(None, 204)
+
+
 REGION_FIELDS = {
     "display_name": str,
     "geography_group": str,
@@ -172,8 +183,11 @@ def _region(call: Call) -> regions.Region:
 async def put_region(call: Call):
     """Add a region (``display_name`` required) or change one, e.g. ``{"zones": false}``."""
     changes = _variant(call, REGION_FIELDS)
-    if regions.find(call.backend, call.params["location"]) is None and not changes.get("display_name"):
+    existing = regions.find(call.backend, call.params["location"])
+    if existing is None and not changes.get("display_name"):
         raise AzureError("InvalidParameter", "A new region needs a display_name (e.g. 'Atlantis Central').")
+    if existing is not None and existing.logical:
+        raise AzureError("InvalidParameter", f"'{existing.name}' is a logical region: it holds no resources.")
     return respond(regions.set_variant(call.backend, call.params["location"], changes).to_dict())
 
 

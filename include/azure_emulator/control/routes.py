@@ -20,6 +20,7 @@ ROUTES = [
     ("GET", f"{BASE}/requests", handlers.requests),
     ("GET", f"{BASE}/clock", handlers.clock),
     ("POST", f"{BASE}/marketplace/versions", handlers.publish_marketplace_version),
+    ("DELETE", f"{BASE}/variants", handlers.clear_variants),
     ("PUT", rf"{BASE}/regions/(?P<location>{NAME})", handlers.put_region),
     ("PUT", rf"{BASE}/skus/(?P<location>{NAME})/(?P<name>{NAME})", handlers.put_sku),
     ("PUT", rf"{BASE}/usages/(?P<location>{NAME})/(?P<name>{NAME})", handlers.put_usage),
