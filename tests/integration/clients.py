@@ -124,13 +124,19 @@ def arm_session(info: dict, cred) -> ArmSession:
 
 def batch(info: dict, cred, endpoint: str | None = None) -> BatchClient:
     return BatchClient(
-        endpoint=endpoint or info["batch_endpoint"], credential=cred, connection_verify=info["ca_bundle"]
+        endpoint=endpoint or info["batch_endpoint"],
+        credential=cred,
+        credential_scopes=[info["batch_scope"]],
+        connection_verify=info["ca_bundle"],
     )
 
 
 def async_batch(info: dict, cred, endpoint: str | None = None) -> AsyncBatchClient:
     return AsyncBatchClient(
-        endpoint=endpoint or info["batch_endpoint"], credential=cred, connection_verify=info["ca_bundle"]
+        endpoint=endpoint or info["batch_endpoint"],
+        credential=cred,
+        credential_scopes=[info["batch_scope"]],
+        connection_verify=info["ca_bundle"],
     )
 
 
