@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -23,6 +24,7 @@ from azure_emulator.routing import Call
 log = logging.getLogger("azure_emulator")
 
 TRANSPORT_KEY = "azure_emulator.transport"
+EXTRA_SLASHES = re.compile(r"/{2,}")
 
 
 class DroppedConnection(Exception):
@@ -57,6 +59,9 @@ class EmulatorApp:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return
+        # Repeated slashes name the same resource, as Azure's front doors take them: an endpoint with a trailing
+        # slash joined to a path (``https://host/`` + ``/metadata/endpoints``) is how the Azure CLI calls ARM.
+        scope = dict(scope, path=EXTRA_SLASHES.sub("/", scope["path"]))
         request = Request(scope, receive)
         started = time.time()
         service = service_of(request.url.path)

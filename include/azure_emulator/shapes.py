@@ -15,6 +15,7 @@ is required is the model's rule. An array item cannot be null.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,3 +75,27 @@ def mismatch(value: Any, shape: Any, path: str = "") -> Mismatch | None:
             if found:
                 return found
     return None
+
+
+_LITERALS = {
+    int: re.compile(r"^[+-]?\d+$"),
+    float: re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"),
+    bool: re.compile(r"^(true|false)$", re.IGNORECASE),
+}
+
+
+def with_literals_read(value: Any, shape: Any) -> Any:
+    """``value`` with the strings that spell a number or a boolean where ``shape`` wants one read as such: both
+    services' deserializers (JSON.NET for ARM, ODataLib for Batch) convert ``"2"`` to an integer property, and
+    refuse only a string that is no such literal.
+    """
+    if isinstance(value, str) and shape in _LITERALS and _LITERALS[shape].match(value.strip()):
+        text = value.strip()
+        return text.lower() == "true" if shape is bool else shape(text)
+    if isinstance(value, dict) and isinstance(shape, dict):
+        if str in shape:
+            return {k: with_literals_read(v, shape[str]) for k, v in value.items()}
+        return {k: with_literals_read(v, shape[k]) if k in shape else v for k, v in value.items()}
+    if isinstance(value, list) and isinstance(shape, list):
+        return [with_literals_read(v, shape[0]) for v in value]
+    return value

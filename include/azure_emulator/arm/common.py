@@ -127,7 +127,7 @@ def request_body(call: Call, shape: dict) -> dict:
     """The request's JSON object, whose values have the JSON types of ``shape`` (see :mod:`..shapes`), or
     the InvalidRequestContent ARM answers a body it cannot deserialize with, naming the property path.
     """
-    body = call.json(invalid_code="InvalidRequestContent")
+    body = shapes.with_literals_read(call.json(invalid_code="InvalidRequestContent"), shape)
     found = shapes.mismatch(body, shape)
     if found:
         raise AzureError(

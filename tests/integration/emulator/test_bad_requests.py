@@ -198,9 +198,9 @@ def test_wrong_method_on_a_batch_path_is_a_405(call, info, emulator_log):
     [
         (None, "MissingRequiredQueryParameter", {"QueryParameterName": "api-version"}),
         (
-            "2024-07-01.20.0",
+            "2019-01-01.99.0",
             "InvalidQueryParameterValue",
-            {"QueryParameterName": "api-version", "QueryParameterValue": "2024-07-01.20.0"},
+            {"QueryParameterName": "api-version", "QueryParameterValue": "2019-01-01.99.0"},
         ),
     ],
 )

@@ -27,6 +27,16 @@ MAX_RESULTS = 1000
 PARSE_PREFIX = "The request content was invalid and could not be deserialized: "
 # The data plane version emulated: what azure-batch 15.1 sends.
 API_VERSION = "2025-06-01"
+# Earlier versions Batch still serves (the Azure CLI's azure-batch 14 sends 2024-02-01.19.0): answered with the
+# same contract, whose operations the emulator serves did not change, plus the properties since retired.
+EARLIER_VERSIONS = (
+    "2024-07-01.20.0",
+    "2024-02-01.19.0",
+    "2023-11-01.18.0",
+    "2023-05-01.17.0",
+    "2022-10-01.16.0",
+    "2022-01-01.15.0",
+)
 
 
 def api_version(call: Call) -> str:
@@ -38,9 +48,11 @@ def api_version(call: Call) -> str:
             "A query parameter that's mandatory for this request is not specified.",
             values=[("QueryParameterName", "api-version")],
         )
-    if version != API_VERSION:
+    if version != API_VERSION and version not in EARLIER_VERSIONS:
         raise invalid_query(
-            "api-version", version, f"The api-version is not supported. The supported version is {API_VERSION}."
+            "api-version",
+            version,
+            f"The api-version is not supported. The supported versions are {', '.join((API_VERSION, *EARLIER_VERSIONS))}.",
         )
     return version
 
@@ -98,13 +110,15 @@ def body(call: Call, shape: dict, contract: Contract, *, required: bool = True) 
     except AzureError as err:
         # Batch words a body that does not parse as JSON its own way; the parser's detail is the Reason.
         raise _unreadable(err.message.removeprefix(PARSE_PREFIX)) from None
-    unknown = sorted(set(data) - contract.members)
+    members = contract.members if call.query.get("api-version") == API_VERSION else contract.members | contract.retired
+    unknown = sorted(set(data) - members)
     if unknown:
         raise _unreadable(
             f"The property '{unknown[0]}' does not exist on type '{contract.qualified_name}'. Make sure to only use "
             "property names that are defined by the type.",
             unknown[0],
         )
+    data = shapes.with_literals_read(data, shape)
     found = shapes.mismatch(data, shape)
     if found:
         raise _unreadable(_reader_error(found), found.path)

@@ -14,6 +14,9 @@ ENTITIES = "Microsoft.Azure.Batch.Protocol.Entities"
 class Contract:
     type_name: str
     members: frozenset[str]
+    # Properties earlier api-versions had and 2025-06-01 dropped (certificates, Cloud Services pools...): taken
+    # from a caller speaking an earlier version, and not applied.
+    retired: frozenset[str] = frozenset()
 
     @property
     def qualified_name(self) -> str:
@@ -49,10 +52,23 @@ POOL_ADD = Contract(
             "autoScaleEvaluationInterval",
         }
     ),
+    frozenset(
+        {
+            "certificateReferences",
+            "applicationLicenses",
+            "resourceTags",
+            "targetNodeCommunicationMode",
+            "cloudServiceConfiguration",
+        }
+    ),
 )
-POOL_PATCH = Contract("PoolPatchParameter", frozenset(_POOL_COMMON))
+POOL_PATCH = Contract(
+    "PoolPatchParameter", frozenset(_POOL_COMMON), frozenset({"certificateReferences", "targetNodeCommunicationMode"})
+)
 POOL_UPDATE_PROPERTIES = Contract(
-    "PoolUpdatePropertiesParameter", frozenset({"applicationPackageReferences", "metadata", "startTask"})
+    "PoolUpdatePropertiesParameter",
+    frozenset({"applicationPackageReferences", "metadata", "startTask"}),
+    frozenset({"certificateReferences", "targetNodeCommunicationMode"}),
 )
 POOL_RESIZE = Contract(
     "PoolResizeParameter",
