@@ -50,7 +50,7 @@ chromium:
 
 emulator: setup
 	PYTHONPATH=include $(PY) -m azure_emulator --port $(PORT) --data-dir $(DATA)/emulator --speed $(SPEED) \
-		--ready-file $(DATA)/emulator/ready.json --log-level info
+		--ready-file $(DATA)/emulator/ready.json --log-level info $(if $(CLOUD),--cloud $(CLOUD))
 
 SPEC ?= include/specs/ubuntu-batch.yaml
 plan: setup

@@ -89,7 +89,12 @@ def with_literals_read(value: Any, shape: Any) -> Any:
     services' deserializers (JSON.NET for ARM, ODataLib for Batch) convert ``"2"`` to an integer property, and
     refuse only a string that is no such literal.
     """
-    if isinstance(value, str) and shape in _LITERALS and _LITERALS[shape].match(value.strip()):
+    if (
+        isinstance(value, str)
+        and isinstance(shape, type)
+        and shape in _LITERALS
+        and _LITERALS[shape].match(value.strip())
+    ):
         text = value.strip()
         return text.lower() == "true" if shape is bool else shape(text)
     if isinstance(value, dict) and isinstance(shape, dict):

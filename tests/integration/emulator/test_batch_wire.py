@@ -129,3 +129,20 @@ def test_the_sdk_still_resizes_with_the_headers(batch, pools):
     steady(batch, "sdk")
     batch.begin_resize_pool("sdk", bm.BatchPoolResizeOptions(target_dedicated_nodes=2), polling_interval=0.05).result()
     assert batch.get_pool("sdk").target_dedicated_nodes == 2
+
+
+def test_a_count_sent_as_a_string_is_read_as_batch_reads_it(raw, pools, batch):
+    """The Azure CLI sends its numeric options as strings; Batch's reader converts a numeric literal."""
+    body = {
+        "id": "literal",
+        "vmSize": "Standard_D2s_v3",
+        "virtualMachineConfiguration": {
+            "imageReference": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts"},
+            "nodeAgentSKUId": "batch.node.ubuntu 22.04",
+        },
+        "targetDedicatedNodes": "1",
+    }
+    assert raw("POST", "/pools", json=dict(body, targetDedicatedNodes="one")).status_code == 400
+    assert raw("POST", "/pools", json=body).status_code == 201
+    pools.made.append((batch, "literal"))
+    assert steady(batch, "literal").target_dedicated_nodes == 1
