@@ -1,7 +1,7 @@
 """Rules ARM applies to every request before a resource provider sees it, through the real SDKs: an
 api-version the resource type never had (400 NoRegisteredProviderFound, or InvalidApiVersionParameter for
-ARM's own types), any operation in a resource group that does not exist (404 ResourceGroupNotFound), and the
-WWW-Authenticate challenge on every 401.
+ARM's own types) and any operation in a resource group that does not exist (404 ResourceGroupNotFound). The
+WWW-Authenticate challenge on every 401 is test_auth's.
 """
 
 from __future__ import annotations
@@ -95,22 +95,3 @@ def test_missing_group_for_network_and_batch_accounts_too(arm, info):
     ):
         response = arm.get(f"{rg_path(info, MISSING_GROUP)}/{path}", params={"api-version": version})
         assert_arm_error(response, 404, "ResourceGroupNotFound")
-
-
-@pytest.mark.parametrize("authorization", [None, "Bearer", "Basic dXNlcjpwYXNz", "Bearer not-a-jwt"])
-def test_every_401_carries_the_challenge(info, authorization):
-    import requests
-
-    headers = {"Authorization": authorization} if authorization else {}
-    response = requests.get(
-        f"{info['arm_endpoint']}subscriptions/{info['subscription_id']}/providers/Microsoft.Compute/skus",
-        params={"api-version": "2021-07-01"},
-        headers=headers,
-        verify=info["ca_bundle"],
-        timeout=10,
-    )
-    assert response.status_code == 401
-    challenge = response.headers["WWW-Authenticate"]
-    assert challenge.startswith(f'Bearer authorization_uri="{info["authority_host"]}/{info["tenant_id"]}"')
-    assert 'error="invalid_token"' in challenge
-    assert "error_description=" in challenge

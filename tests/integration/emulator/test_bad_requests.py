@@ -21,29 +21,6 @@ COMPUTE_API = {
 OTHER_SUBSCRIPTION = "0badc0de-0000-4000-8000-000000000000"
 
 
-@pytest.fixture(scope="module")
-def call(info, credential):
-    """``call(method, path, body=None, api_version=..., token="arm"|"batch")``: one raw request with a token."""
-    tokens = {scope: credential.get_token(info[f"{scope}_scope"]).token for scope in ("arm", "batch")}
-
-    def send(
-        method: str, path: str, body: str | None = None, *, api_version: str | None = "2024-11-01", token: str = "arm"
-    ) -> requests.Response:
-        params = {"api-version": api_version} if api_version else {}
-        headers = {"Authorization": f"Bearer {tokens[token]}", "Content-Type": "application/json"}
-        return requests.request(
-            method,
-            f"{info['authority_host']}{path}",
-            params=params,
-            data=body,
-            headers=headers,
-            verify=info["ca_bundle"],
-            timeout=10,
-        )
-
-    return send
-
-
 @pytest.fixture
 def rg_path(info):
     return f"/subscriptions/{info['subscription_id']}/resourcegroups"

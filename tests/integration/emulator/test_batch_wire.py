@@ -4,32 +4,28 @@ body it cannot read, properties its contracts lack, and the per VM family core q
 
 from __future__ import annotations
 
+import json as json_module
+from typing import TYPE_CHECKING
+
 import pytest
-import requests
 from azure.batch import models as bm
 
 from tests.integration.emulator.batch_support import marketplace_pool, steady
 from tests.integration.emulator.wire import assert_batch_error
 
-API = {"api-version": "2025-06-01"}
+if TYPE_CHECKING:
+    import requests
+
+API = "2025-06-01"
 
 
 @pytest.fixture
-def raw(info, credential):
+def raw(call, info):
     """Plain requests to the first account with a Batch token: bodies no SDK would send."""
 
-    def send(method: str, path: str, **kwargs) -> requests.Response:
-        token = credential.get_token(info["batch_scope"]).token
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json; odata=minimalmetadata"}
-        return requests.request(
-            method,
-            f"{info['batch_endpoint']}{path}",
-            params=API,
-            headers=headers,
-            verify=info["ca_bundle"],
-            timeout=10,
-            **kwargs,
-        )
+    def send(method: str, path: str, *, json: dict | None = None, data: bytes | None = None) -> requests.Response:
+        body = json_module.dumps(json) if json is not None else data
+        return call(method, f"/batch/{info['batch_account']}{path}", body, api_version=API, token="batch")
 
     return send
 
