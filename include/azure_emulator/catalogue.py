@@ -378,11 +378,12 @@ def skus(backend, location: str | None = None) -> list[dict]:
     return found
 
 
-def availability(backend, location: str, name: str) -> dict | None:
-    """Whether a VM of size ``name`` can be made in ``location`` now: its SKU entry, or None if not offered."""
+def usable(backend, location: str, name: str) -> bool:
+    """Whether a VM of size ``name`` can be made in ``location`` now: offered there, and not restricted."""
     size = VM_SIZES.get(name.lower())
     region = regions.find(backend, location)
-    return sku_document(backend, size, region) if size and region else None
+    sku = sku_document(backend, size, region) if size and region else None
+    return sku is not None and not any(r["type"] == "Location" for r in sku["restrictions"])
 
 
 # --- compute quotas (Usage) -----------------------------------------------------------------------------

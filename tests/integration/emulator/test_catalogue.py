@@ -11,6 +11,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.integration import clients
+from tests.integration.emulator.vm_builders import build_vm
 from tests.integration.emulator.wire import assert_arm_error
 
 CIS = ("center-for-internet-security-inc", "cis-ubuntu-linux-2204-l1", "cis-ubuntu22.04-l1-gen2")
@@ -359,3 +360,48 @@ def test_cloud_metadata_as_arm_serves_it(info):
     assert legacy["authentication"]["loginEndpoint"] == info["authority_host"]
     bad = requests.get(url, params={"api-version": "2099-01-01"}, verify=info["ca_bundle"], timeout=10)
     assert_arm_error(bad, 400, "InvalidApiVersionParameter")
+
+
+# --- what the catalogue says, creation obeys ---------------------------------------------------------------
+
+
+def test_a_vm_of_a_restricted_size_is_not_made(compute, variants, info):
+    variants.put(f"/skus/{info['location']}/Standard_D2s_v5", json={"restricted": True})
+    with pytest.raises(HttpResponseError) as err:
+        compute.virtual_machines.begin_create_or_update(info["resource_group"], "vm-restricted", build_vm(info))
+    assert (err.value.status_code, err.value.error.code) == (409, "SkuNotAvailable")
+    assert "Standard_D2s_v5" in err.value.error.message
+    assert f"location '{info['location']}'" in err.value.error.message
+    with pytest.raises(ResourceNotFoundError):
+        compute.virtual_machines.get(info["resource_group"], "vm-restricted")
+
+
+def test_an_arm64_size_does_not_boot_an_x64_image(compute, info):
+    with pytest.raises(HttpResponseError) as err:
+        compute.virtual_machines.begin_create_or_update(
+            info["resource_group"], "vm-arm64", build_vm(info, size="Standard_D2ps_v5")
+        )
+    assert (err.value.status_code, err.value.error.code) == (400, "BadRequest")
+    assert "Arm64" in err.value.error.message
+
+
+def test_a_pool_of_a_size_its_region_does_not_offer_is_refused(batch, variants, info):
+    from azure.batch import models as bm
+
+    variants.put(f"/skus/{info['location']}/Standard_D2s_v3", json={"offered": False})
+    config = bm.VirtualMachineConfiguration(
+        image_reference=bm.BatchVmImageReference(
+            publisher="Canonical", offer="0001-com-ubuntu-server-jammy", sku="22_04-lts", version="latest"
+        ),
+        node_agent_sku_id="batch.node.ubuntu 22.04",
+    )
+    with pytest.raises(HttpResponseError) as err:
+        batch.create_pool(
+            bm.BatchPoolCreateOptions(
+                id="unoffered",
+                vm_size="Standard_D2s_v3",
+                virtual_machine_configuration=config,
+                target_dedicated_nodes=1,
+            )
+        )
+    assert (err.value.status_code, err.value.error.code) == (400, "InvalidPropertyValue")

@@ -79,7 +79,9 @@ def create_or_update(
 def _create(backend, vm_id: str, location: str, tags: dict, props: dict) -> tuple[dict, bool, float, dict | None]:
     name = _name(vm_id)
     vm_size = vmspec.size(props)
+    vmspec.check_offered(backend, vm_size, location)
     image, version, reference = vmspec.image(backend, props)
+    vmspec.check_architecture(image, vm_size, version)
     vmspec.check_generation(image, vm_size)
     security = vmspec.security(props, image, version, vm_size)
     os_profile = vmspec.os_profile(props, image, name)
@@ -259,6 +261,7 @@ def _update(backend, doc: dict, location: str, tags: dict, props: dict) -> tuple
     wanted_size = vmspec.section(props, "hardwareProfile").get("vmSize")
     if wanted_size and str(wanted_size).lower() != doc["properties"]["hardwareProfile"]["vmSize"].lower():
         new_size = vmspec.size(props)
+        vmspec.check_offered(backend, new_size, location)
         vmspec.check_generation({"hyperVGeneration": doc["_vm"]["hyperVGeneration"]}, new_size)
         if (doc["properties"].get("securityProfile") or {}).get("securityType") == "TrustedLaunch" and not new_size[
             "trustedLaunch"

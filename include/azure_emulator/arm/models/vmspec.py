@@ -209,6 +209,29 @@ def image(backend, props: dict) -> tuple[dict, str, dict]:
     return found, version, dict(wanted, exactVersion=version)
 
 
+def check_offered(backend, vm_size: dict, location: str) -> None:
+    """The size must be offered in the region, and not restricted there for the subscription (Resource SKUs)."""
+    if not catalogue.usable(backend, location, vm_size["name"]):
+        # Real code and message, as deployments print them (https://aka.ms/azureskunotavailable).
+        raise AzureError(
+            "SkuNotAvailable",
+            f"The requested VM size for resource 'Following SKUs have failed for Capacity Restrictions: "
+            f"{vm_size['name']}' is currently not available in location '{location}'. Please try another size or "
+            "deploy to a different location or different zone. See https://aka.ms/azureskunotavailable for details.",
+        )
+
+
+def check_architecture(found_image: dict, vm_size: dict, version: str) -> None:
+    wanted = catalogue.architecture(found_image)
+    if wanted != vm_size["architecture"]:
+        urn = ":".join([found_image["publisher"], found_image["offer"], found_image["sku"], version])
+        raise AzureError(
+            "BadRequest",
+            f"The selected VM size '{vm_size['name']}' has CPU architecture {vm_size['architecture']} and cannot boot "
+            f"the image '{urn}', whose architecture is {wanted}. Choose a size of the image's architecture.",
+        )
+
+
 def check_generation(found_image: dict, vm_size: dict) -> None:
     generation = found_image["hyperVGeneration"]
     if generation not in vm_size["hyperVGenerations"]:

@@ -159,7 +159,7 @@ def _settings(backend, account: str, spec: dict) -> dict:
     if not spec.get("vmSize"):
         raise batch_missing_property("vmSize")
     size = catalogue.vm_size(spec["vmSize"])
-    if size is None:
+    if size is None or not catalogue.usable(backend, region_of(backend, account), spec["vmSize"]):
         raise batch_invalid_property(
             "vmSize", f"The VM size '{spec['vmSize']}' is not supported by Azure Batch in this region."
         )
