@@ -16,9 +16,7 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
-from azure.mgmt.batch import BatchManagementClient
 from azure.mgmt.core.exceptions import ARMErrorFormat
-from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 from imagepool.errors import AzureOperationFailed
 from imagepool.hooks.arm import ArmHook, text
@@ -369,12 +367,18 @@ class AzureFactsHook(ArmHook):
         self.settings.require("subscription_id")
         return str(self.settings.subscription_id)
 
+    # The two clients below are imported when a plan first needs them: the build VM's hooks import this module
+    # for its Marketplace image reader, and every task would pay for their modules otherwise (see preload.py).
     @cached_property
-    def subscriptions_client(self) -> SubscriptionClient:
+    def subscriptions_client(self):
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
         return SubscriptionClient(**self._arm_kwargs())
 
     @cached_property
-    def batch_management_client(self) -> BatchManagementClient:
+    def batch_management_client(self):
+        from azure.mgmt.batch import BatchManagementClient
+
         return BatchManagementClient(subscription_id=self.subscription_id, **self._arm_kwargs())
 
     def _probe(self) -> str:
