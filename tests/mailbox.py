@@ -36,7 +36,7 @@ class _Keeper:
         self.received: list[Mail] = []
         self.changed = threading.Condition()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's handler name)
+    async def handle_DATA(self, server, session, envelope):
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.changed:
             self.received.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 CONN_ID = r"^[A-Za-z0-9_.-]{1,250}$"
 FAILED, DEGRADED = "failed", "degraded"
+Event = Literal["failed", "degraded"]
+EVENTS: tuple[Event, ...] = ("failed", "degraded")
 
 
 class Notify(BaseModel):
@@ -26,7 +28,7 @@ class Notify(BaseModel):
     from_email: str | None = Field(None, description="sender; default: the SMTP connection's from_email")
     slack_conn_id: str | None = Field(None, pattern=CONN_ID, description="Slack incoming-webhook connection")
     teams_conn_id: str | None = Field(None, pattern=CONN_ID, description="Apprise connection to a Teams webhook")
-    when: list[Literal["failed", "degraded"]] = Field(default_factory=lambda: [FAILED, DEGRADED], min_length=1)
+    when: list[Event] = Field(default_factory=lambda: list(EVENTS), min_length=1)
 
     @field_validator("email")
     @classmethod

@@ -12,14 +12,16 @@ import json
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from imagepool.notify_spec import Notify
 from imagepool.pool_sizing import resize_timeout
 from imagepool.replicas import MAX_REPLICAS, normalize_region, replicas_for
+
+if TYPE_CHECKING:
+    from imagepool.notify_spec import Notify
 
 INT32_MAX = 2**31 - 1
 # Azure's limit on customData: base64 of at most 87,380 characters, i.e. 65,535 bytes of script.
