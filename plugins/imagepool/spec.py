@@ -12,16 +12,14 @@ import json
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from imagepool.notify_spec import Notify  # noqa: TC001 (pydantic reads the annotation when the model is built)
 from imagepool.pool_sizing import resize_timeout
 from imagepool.replicas import MAX_REPLICAS, normalize_region, replicas_for
-
-if TYPE_CHECKING:
-    from imagepool.notify_spec import Notify
 
 INT32_MAX = 2**31 - 1
 # Azure's limit on customData: base64 of at most 87,380 characters, i.e. 65,535 bytes of script.
