@@ -49,6 +49,13 @@ class DagFacts:
     runs: list[Run] = field(default_factory=list)
 
 
+def schedules_run() -> bool:
+    """Whether this Airflow starts scheduled runs at all (``[scheduler] use_job_schedule``)."""
+    from airflow.configuration import conf
+
+    return conf.getboolean("scheduler", "use_job_schedule", fallback=True)
+
+
 def read_dags(dag_ids: list[str], runs_shown: int = RUNS_SHOWN) -> dict[str, DagFacts]:
     """Each DAG's facts, its newest runs first."""
     from airflow.models import DagModel, DagRun, TaskInstance
@@ -56,6 +63,7 @@ def read_dags(dag_ids: list[str], runs_shown: int = RUNS_SHOWN) -> dict[str, Dag
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
+    schedules_on = schedules_run()
     found: dict[str, DagFacts] = {}
     with create_session() as session:
         models = {m.dag_id: m for m in session.scalars(select(DagModel).where(DagModel.dag_id.in_(dag_ids)))}
@@ -68,7 +76,7 @@ def read_dags(dag_ids: list[str], runs_shown: int = RUNS_SHOWN) -> dict[str, Dag
                 dag_id,
                 exists=True,
                 is_paused=model.is_paused,
-                next_run=model.next_dagrun_create_after if model.timetable_periodic else None,
+                next_run=model.next_dagrun_create_after if model.timetable_periodic and schedules_on else None,
             )
             runs = session.scalars(
                 select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.run_after.desc()).limit(runs_shown)

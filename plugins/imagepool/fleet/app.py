@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from imagepool.fleet import pictures
-from imagepool.fleet.airflow_state import read_dags
+from imagepool.fleet.airflow_state import read_dags, schedules_run
 from imagepool.fleet.azure_state import FamilyCache
 from imagepool.fleet.view import family_view, spec_files
 
@@ -46,13 +46,14 @@ def fleet(user: Any, cache: FamilyCache) -> dict[str, Any]:
     files = spec_files(specs_dir())
     specs = [f.spec for f in files if f.spec is not None and f.spec.dag_id in readable]
     dags = read_dags([s.dag_id for s in specs])
+    schedules_on = schedules_run()
     families = []
     for spec_file in files:
         if spec_file.spec is None:
             families.append(family_view(spec_file, None, None))
         elif spec_file.spec.dag_id in readable:
             spec = spec_file.spec
-            families.append(family_view(spec_file, dags.get(spec.dag_id), cache.get(spec)))
+            families.append(family_view(spec_file, dags.get(spec.dag_id), cache.get(spec), schedules_on=schedules_on))
     return {"generated": datetime.now(UTC).isoformat(), "families": families}
 
 

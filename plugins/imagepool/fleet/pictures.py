@@ -40,7 +40,7 @@ def replication_bars(regions: list[dict]) -> str:
     row, label_w, bar_w = 22, 130, 220
     height = row * len(regions) + 4
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="replication" role="img" width="{label_w + bar_w + 150}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="replication" role="img" width="{label_w + bar_w + 210}" '
         f'height="{height}" aria-label="replication per region">'
     ]
     for i, region in enumerate(regions):

@@ -139,7 +139,9 @@ def run_view(dag_id: str, run: Run) -> dict[str, Any]:
     }
 
 
-def family_view(spec_file: SpecFile, dag: DagFacts | None, azure: AzureFamily | None) -> dict[str, Any]:
+def family_view(
+    spec_file: SpecFile, dag: DagFacts | None, azure: AzureFamily | None, *, schedules_on: bool = True
+) -> dict[str, Any]:
     spec = spec_file.spec
     if spec is None:
         return {"name": spec_file.path.stem, "spec_file": spec_file.path.name, "problem": spec_file.problem}
@@ -170,6 +172,7 @@ def family_view(spec_file: SpecFile, dag: DagFacts | None, azure: AzureFamily | 
         "gallery": f"{spec.gallery.name}/{spec.gallery.image_definition}",
         "definition_url": azure.definition_url if azure else None,
         "schedule": spec.schedule,
+        "schedules_on": schedules_on,
         "dag": {
             "dag_id": spec.dag_id,
             "exists": bool(dag and dag.exists),
