@@ -49,7 +49,7 @@ class Notify(BaseModel):
     def _somewhere(self) -> Notify:
         if not (self.email or self.slack_conn_id or self.teams_conn_id):
             raise ValueError(
-                "notify names no one: give email (addresses), slack_conn_id or teams_conn_id, or remove notify"
+                "names no one to tell: give email (addresses), slack_conn_id or teams_conn_id, or remove notify"
             )
         return self
 

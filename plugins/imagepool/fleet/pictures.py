@@ -100,7 +100,8 @@ def run_timeline(runs: list[dict], width: int = 680) -> str:
     ``runs``: ``{"run_id", "run_type", "run_after", "phases": [{"phase", "start", "end", "failed"}]}`` each,
     times in ISO 8601.
     """
-    label_w, row, axis = 190, 24, 20
+    label_w, lane, axis = 190, 7, 20
+    row = lane * len(PHASES) + 8
     rows = [(run, [_parsed(p) for p in run["phases"]]) for run in runs if run["phases"]]
     if not rows:
         return ""
@@ -122,21 +123,24 @@ def run_timeline(runs: list[dict], width: int = 680) -> str:
         origin = spans[0][1]
         total = (max(p[2] for p in spans) - origin).total_seconds()
         label = f"{run['run_after'][:16].replace('T', ' ')} {run['run_type']}"
+        middle = y + row / 2 + 4
         parts.append(
             f'<g class="run" data-run-id="{escape(run["run_id"], quote=True)}">'
-            f'<text x="0" y="{y + 15}" font-size="11">{escape(label)}</text>'
+            f'<text x="0" y="{middle:.0f}" font-size="11">{escape(label)}</text>'
         )
+        # Each phase on a lane of its own: phases overlap (pools start while other regions still replicate).
         for phase, start, end, failed in spans:
             x = label_w + (start - origin).total_seconds() * scale
             w = max(2.0, (end - start).total_seconds() * scale)
             colour = FAILED_COLOUR if failed else PHASE_COLOURS[phase]
             seconds = (end - start).total_seconds()
             parts.append(
-                f'<rect class="phase" data-phase="{phase}" x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="14" '
-                f'fill="{colour}"><title>{phase}: {_duration(seconds)}{" (failed)" if failed else ""}</title></rect>'
+                f'<rect class="phase" data-phase="{phase}" x="{x:.1f}" y="{y + 4 + PHASES.index(phase) * lane}" '
+                f'width="{w:.1f}" height="{lane - 1}" fill="{colour}"><title>{phase}: {_duration(seconds)}'
+                f"{' (failed)' if failed else ''}</title></rect>"
             )
         parts.append(
-            f'<text x="{label_w + total * scale + 4:.1f}" y="{y + 15}" font-size="11">{_duration(total)}</text></g>'
+            f'<text x="{label_w + total * scale + 4:.1f}" y="{middle:.0f}" font-size="11">{_duration(total)}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
