@@ -22,6 +22,7 @@ import yaml
 
 from imagepool_local.stack import down, up
 from tests.e2e.conftest import RUN_TIMEOUT, TEST_TIMEOUT, run_to_end
+from tests.integration import clients
 from tests.mailbox import Mailbox
 
 pytestmark = pytest.mark.timeout(TEST_TIMEOUT + 900)
@@ -91,13 +92,10 @@ def test_the_scheduler_runs_the_cron_and_a_failed_scheduled_run_is_mailed(nightl
     stack, mailbox = nightly
     api = stack.api()
     info = stack.emulator
-    control = requests.Session()
-    control.verify = info["ca_bundle"]
+    control = clients.control_session(info)
     # Azure fails the first run's build VM: the run fails at image.create_build_vm with Azure's code.
     control.post(
-        f"{info['control_endpoint']}/faults",
-        json={"kind": "vm_provisioning_failed", "match": {"name": f"^ipb-{FAMILY}-"}},
-        timeout=30,
+        "/faults", json={"kind": "vm_provisioning_failed", "match": {"name": f"^ipb-{FAMILY}-"}}
     ).raise_for_status()
 
     api.patch(f"/dags/{DAG_ID}", json={"is_paused": False})
@@ -119,7 +117,7 @@ def test_the_scheduler_runs_the_cron_and_a_failed_scheduled_run_is_mailed(nightl
     assert f"{stack.url}/dags/{DAG_ID}/runs/{quote(first['dag_run_id'])}/tasks/image.create_build_vm" in body
 
     # The next run is the cron's own, firing during the test; Azure behaves again and the run completes.
-    control.delete(f"{info['control_endpoint']}/faults", timeout=30).raise_for_status()
+    control.delete("/faults").raise_for_status()
     second = next_scheduled_run(api, {first["dag_run_id"]}, timeout=3 * 60 + 120)
     fired = datetime.fromisoformat(second["run_after"])
     assert second["run_type"] == "scheduled"
@@ -132,7 +130,7 @@ def test_the_scheduler_runs_the_cron_and_a_failed_scheduled_run_is_mailed(nightl
         "value"
     ]
     assert plan == "1.0.0"
-    resources = control.get(f"{info['control_endpoint']}/resources", timeout=30).json()["value"]
+    resources = control.get("/resources").json()["value"]
     versions = [r["id"] for r in resources if r["kind"] == "arm/galleryImageVersions"]
     assert [re.sub(r".*/images/", "", v) for v in versions] == [f"{FAMILY}/versions/1.0.0"]
     # Only the failed run told anyone.
