@@ -126,47 +126,43 @@ def send(notify: Notify, message: Message, context: Any) -> list[str]:
 
 
 def _notifiers(notify: Notify, message: Message) -> list[tuple[str, Any]]:
+    """The providers' notifiers for each channel ``notify`` names, with what each is called in logs."""
     found: list[tuple[str, Any]] = []
     if notify.email:
-        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-        found.append(
-            (
-                f"e-mail ({notify.smtp_conn_id})",
-                SmtpNotifier(
-                    to=notify.email,
-                    from_email=notify.from_email,
-                    subject=message.subject,
-                    html_content=message.html,
-                    smtp_conn_id=notify.smtp_conn_id,
-                ),
-            )
-        )
+        found.append((f"e-mail ({notify.smtp_conn_id})", _email(notify, message)))
     if notify.slack_conn_id:
-        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
-
-        found.append(
-            (
-                f"Slack ({notify.slack_conn_id})",
-                SlackWebhookNotifier(slack_webhook_conn_id=notify.slack_conn_id, text=message.text),
-            )
-        )
+        found.append((f"Slack ({notify.slack_conn_id})", _slack(notify.slack_conn_id, message)))
     if notify.teams_conn_id:
-        from airflow.providers.apprise.notifications.apprise import AppriseNotifier
-        from apprise import NotifyType
-
-        found.append(
-            (
-                f"Teams ({notify.teams_conn_id})",
-                AppriseNotifier(
-                    apprise_conn_id=notify.teams_conn_id,
-                    title=message.subject,
-                    body=message.text,
-                    notify_type=NotifyType.FAILURE,
-                ),
-            )
-        )
+        found.append((f"Teams ({notify.teams_conn_id})", _teams(notify.teams_conn_id, message)))
     return found
+
+
+def _email(notify: Notify, message: Message):
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    return SmtpNotifier(
+        to=notify.email,
+        from_email=notify.from_email,
+        subject=message.subject,
+        html_content=message.html,
+        smtp_conn_id=notify.smtp_conn_id,
+    )
+
+
+def _slack(conn_id: str, message: Message):
+    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+    return SlackWebhookNotifier(slack_webhook_conn_id=conn_id, text=message.text)
+
+
+def _teams(conn_id: str, message: Message):
+    """Teams through Apprise: the connection's config names the channel's Workflows webhook."""
+    from airflow.providers.apprise.notifications.apprise import AppriseNotifier
+    from apprise import NotifyType
+
+    return AppriseNotifier(
+        apprise_conn_id=conn_id, title=message.subject, body=message.text, notify_type=NotifyType.FAILURE
+    )
 
 
 class RunNotifications:

@@ -129,9 +129,10 @@ def test_the_scheduler_runs_the_cron_and_a_failed_scheduled_run_is_mailed(nightl
     plan = api.get(f"/dags/{DAG_ID}/dagRuns/{second['dag_run_id']}/taskInstances/plan/xcomEntries/version").json()[
         "value"
     ]
-    assert plan == "1.0.0"
+    # 1.0.0 was the failed run's number, and a version number is never used twice.
+    assert plan == "1.0.1"
     resources = control.get("/resources").json()["value"]
     versions = [r["id"] for r in resources if r["kind"] == "arm/galleryImageVersions"]
-    assert [re.sub(r".*/images/", "", v) for v in versions] == [f"{FAMILY}/versions/1.0.0"]
+    assert [re.sub(r".*/images/", "", v) for v in versions] == [f"{FAMILY}/versions/1.0.1"]
     # Only the failed run told anyone.
     assert len(mailbox.received) == 1
