@@ -225,6 +225,7 @@ def test_the_imagepool_view_shows_the_family_with_its_bars_pools_and_runs(stack,
 
     # The run's link moves the UI itself to the run.
     link.click()
-    page.wait_for_url(f"**/dags/{DAG_ID}/runs/{run_id}")
+    # The UI's router follows the history entry: the address changes without a page load.
+    expect(page).to_have_url(f"{stack.url}/dags/{DAG_ID}/runs/{run_id}")
     expect(page.get_by_role("heading", name=run_id, exact=True)).to_be_visible()
     screenshot(page, "09-run-from-the-view")

@@ -52,7 +52,8 @@ def dag_url(dag_id: str) -> str:
 
 
 def run_url(dag_id: str, run_id: str) -> str:
-    return f"/dags/{quote(dag_id)}/runs/{quote(run_id, safe='')}"
+    # As the UI's own links write a run id (manual__2026-12-03T02:00:00+00:00): ':' and '+' as they are.
+    return f"/dags/{quote(dag_id)}/runs/{quote(run_id, safe=':+')}"
 
 
 def task_url(dag_id: str, run_id: str, task_id: str) -> str:

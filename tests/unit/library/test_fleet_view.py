@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from imagepool.fleet.airflow_state import Run, TaskTimes
 from imagepool.fleet.azure_state import AzureFamily, FamilyCache
 from imagepool.fleet.pictures import phase_of, phase_spans, replication_bars, run_timeline
-from imagepool.fleet.view import decision, pool_view, regions_of, run_view
+from imagepool.fleet.view import decision, pool_view, regions_of, run_url, run_view
 from imagepool.spec import load_spec
 from tests.conftest import ROOT
 
@@ -181,3 +181,11 @@ def test_azure_is_read_once_per_family_while_the_cache_holds():
     expired.get(spec)
     expired.get(spec)
     assert reads == ["ubuntu-batch"] * 3
+
+
+def test_run_links_write_the_run_id_as_the_ui_does():
+    assert (
+        run_url("imagepool_x", "manual__2026-12-03T02:00:00+00:00")
+        == "/dags/imagepool_x/runs/manual__2026-12-03T02:00:00+00:00"
+    )
+    assert run_url("imagepool_x", "a b/c") == "/dags/imagepool_x/runs/a%20b%2Fc"
