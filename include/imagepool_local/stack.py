@@ -37,6 +37,7 @@ WORKER_LOG_PORT, TRIGGER_LOG_PORT = 8793, 8794
 # is recorded apart only once it has been restarted (``restart_triggerer``); ``down`` stops them in this order.
 STOP_SIGNALS = {"airflow": signal.SIGINT, "triggerer": signal.SIGTERM, "emulator": signal.SIGTERM}
 STOP_GRACE = {"airflow": 60.0, "triggerer": 60.0, "emulator": 15.0}
+DAGS_FOLDER = ROOT / "dags"
 # SQLite takes one writer at a time: on a busy machine the API server can stall for tens of seconds.
 API_TIMEOUT = 120.0
 
@@ -276,13 +277,23 @@ def _free_port(preferred: int) -> int:
     raise RuntimeError("no free TCP port on the loopback interface")
 
 
-def stack_env(dirs: StackDirs, info: dict, speed: float, *, port: int, parallelism: int) -> dict[str, str]:
+def stack_env(
+    dirs: StackDirs,
+    info: dict,
+    speed: float,
+    *,
+    port: int,
+    parallelism: int,
+    dags_folder: Path = DAGS_FOLDER,
+    schedules: bool = False,
+) -> dict[str, str]:
     """``make run``'s settings (the project's DAGs and plugins, the emulator's connection, scaled polling),
     plus what a long-running local Airflow needs.
     """
     url = f"http://{HOST}:{port}"
     return {
         **airflow_env(dirs.airflow_home, info, speed),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
         # LocalExecutor starts one worker per parallelism slot: a few suit a laptop or a small CI machine.
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": str(parallelism),
@@ -291,9 +302,9 @@ def stack_env(dirs: StackDirs, info: dict, speed: float, *, port: int, paralleli
         # and the Azure SDKs before it forks its LocalExecutor workers, and every task process forked
         # from them starts with them (plugins/imagepool_plugin.py).
         "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
-        # Only runs someone triggers: a nightly schedule would start a run the moment its DAG is switched
-        # on, and the run triggered from the form would queue behind it (one active run per DAG).
-        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        # Only runs someone triggers, unless asked: a nightly schedule would start a run the moment its DAG is
+        # switched on, and the run triggered from the form would queue behind it (one active run per DAG).
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(schedules),
         "AIRFLOW__API__HOST": HOST,
         "AIRFLOW__API__PORT": str(port),
         # Workers reach the execution API through this too; its default assumes port 8080.
@@ -313,7 +324,7 @@ def _tail(path: Path, lines: int = 40) -> str:
     return "".join(path.read_text(errors="replace").splitlines(keepends=True)[-lines:]) if path.exists() else ""
 
 
-def _not_ready(stack: Stack, started: datetime) -> str | None:
+def _not_ready(stack: Stack, started: datetime, dags_folder: Path = DAGS_FOLDER) -> str | None:
     """What Airflow still lacks, or None once it is ready. Raises on import errors in dags/."""
     try:
         health = requests.get(f"{stack.url}/api/v2/monitor/health", timeout=API_TIMEOUT).json()
@@ -344,17 +355,28 @@ def _not_ready(stack: Stack, started: datetime) -> str | None:
         for d in api.get("/dags", params={"limit": 100}).json()["dags"]
         if not d["is_stale"] and d["last_parsed_time"] and datetime.fromisoformat(d["last_parsed_time"]) >= started
     ]
-    missing = sorted({p.name for p in (ROOT / "dags").glob("*.py")} - {d["relative_fileloc"] for d in dags})
+    missing = sorted({p.name for p in dags_folder.glob("*.py")} - {d["relative_fileloc"] for d in dags})
     if missing:
         return f"waiting for {', '.join(missing)} to be parsed"
     return None
 
 
-def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int = 4, timeout: float = 300) -> Stack:
+def up(
+    data_dir: Path,
+    *,
+    speed: float = 60,
+    port: int = 8080,
+    parallelism: int = 4,
+    timeout: float = 300,
+    dags_folder: Path = DAGS_FOLDER,
+    schedules: bool = False,
+) -> Stack:
     """Start the stack in the background (or find it running) and return it once it is ready.
 
     :param port: the Airflow UI and API port if it is free, otherwise (and for 0) any free port.
     :param timeout: seconds to wait for Airflow to be ready; on failure everything started is stopped.
+    :param dags_folder: the DAG files to load (default: the project's dags/).
+    :param schedules: let the scheduler start the DAGs' scheduled runs (off by default: see ``stack_env``).
     """
     dirs = StackDirs(data_dir.resolve())
     recorded = dirs.recorded()
@@ -374,7 +396,15 @@ def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int 
     dirs.record("emulator", emulator.process.pid)
     try:
         stack = Stack(dirs, f"http://{HOST}:{_free_port(port)}", speed)
-        env = stack_env(dirs, emulator.info, speed, port=int(stack.url.rsplit(":", 1)[1]), parallelism=parallelism)
+        env = stack_env(
+            dirs,
+            emulator.info,
+            speed,
+            port=int(stack.url.rsplit(":", 1)[1]),
+            parallelism=parallelism,
+            dags_folder=dags_folder,
+            schedules=schedules,
+        )
         migrate = subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
             env=env,
@@ -398,7 +428,7 @@ def up(data_dir: Path, *, speed: float = 60, port: int = 8080, parallelism: int 
         dirs.record("airflow", standalone.pid)
         print(f"starting Airflow at {stack.url} (log: {dirs.standalone_log}) ...", flush=True)
         deadline = time.monotonic() + timeout
-        while (problem := _not_ready(stack, started)) is not None:
+        while (problem := _not_ready(stack, started, dags_folder)) is not None:
             for name, process in (("airflow standalone", standalone), ("the emulator", emulator.process)):
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited with {process.returncode}:\n{_tail(dirs.standalone_log)}")

@@ -26,6 +26,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup, conf, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from imagepool.hooks.connection import InvalidConnection
+from imagepool.notifications import RunNotifications
 from imagepool.operators.batch import (
     AzureBatchPoolCreateOperator,
     AzureBatchPoolRetireOperator,
@@ -188,13 +189,15 @@ def pipeline_dag(spec_file: str | Path) -> DAG:
             seconds=conf.getfloat("imagepool", "retry_delay", fallback=DEFAULT_ARGS["retry_delay"].total_seconds())
         )
     }
+    # Every task records why it failed for good (the imagepool view shows it) and tells whom the spec names.
+    notifications = RunNotifications(spec.name, spec.notify)
     with DAG(
         dag_id=spec.dag_id,
         schedule=spec.schedule,
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args={**DEFAULT_ARGS, **polling, **retrying},
+        default_args={**DEFAULT_ARGS, **polling, **retrying, "on_failure_callback": notifications.on_failure},
         tags=["imagepool", spec.name, spec.os_type.lower()],
         doc_md=doc_md(spec),
         params=run_params(spec),
@@ -259,7 +262,7 @@ def pipeline_dag(spec_file: str | Path) -> DAG:
                 for pool in spec.batch.pools:
                     if spec.account(pool.account).location != region.name:
                         continue
-                    rolled_out += _pool_steps(spec, pool, decided, [ready, pools_gate])
+                    rolled_out += _pool_steps(spec, pool, decided, [ready, pools_gate], notifications)
 
         AzureImageVersionPruneOperator(
             task_id="prune_versions",
@@ -413,7 +416,7 @@ def build_failed():
     return any_image_step_failed()
 
 
-def _pool_steps(spec: Spec, pool: Pool, decided, upstream: list) -> list:
+def _pool_steps(spec: Spec, pool: Pool, decided, upstream: list, notifications: RunNotifications) -> list:
     """One pool onto the new version: create, wait steady and healthy, smoke, promote, retire previous.
 
     Returns the promotion and the retirement: pruning waits for both, since a version a pool still boots
@@ -452,6 +455,7 @@ def _pool_steps(spec: Spec, pool: Pool, decided, upstream: list) -> list:
             pool_id=pool_id,
             min_healthy_fraction=pool.required_healthy_fraction,
             max_failed_fraction=round(1 - pool.required_healthy_fraction, 6),
+            on_success_callback=notifications.on_degraded,
             **batch,
         )
         smoke = AzureBatchSmokeJobOperator(task_id="smoke", pool_id=pool_id, command_line=pool.smoke_command, **batch)

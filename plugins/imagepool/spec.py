@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from imagepool.notify_spec import Notify  # noqa: TC001 (pydantic reads the annotation when the model is built)
 from imagepool.pool_sizing import resize_timeout
 from imagepool.replicas import MAX_REPLICAS, normalize_region, replicas_for
 
@@ -285,6 +286,7 @@ class Spec(Strict):
     vms_per_replica: int = Field(300, ge=1, le=10000)
     batch: Batch
     tags: dict[str, str] = Field(default_factory=dict)
+    notify: Notify | None = None
 
     @field_validator("schedule")
     @classmethod

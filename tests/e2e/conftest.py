@@ -4,6 +4,9 @@ server), on a temporary data dir, shared by the tests of this folder and always 
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import pytest
 import requests
 
@@ -40,3 +43,29 @@ def stack(tmp_path_factory) -> Stack:
         yield running
     finally:
         down(data_dir)
+
+
+def run_to_end(api, dag_id: str, run_id: str, timeout: float = RUN_TIMEOUT) -> dict:
+    """The run once it has ended (success or failed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = api.get(f"/dags/{dag_id}/dagRuns/{run_id}").json()
+        if run["state"] in ("success", "failed"):
+            return run
+        if time.monotonic() > deadline:
+            pytest.fail(f"run {run_id} of {dag_id} still {run['state']} after {timeout:.0f} s")
+        time.sleep(2)
+
+
+def a_successful_run(stack: Stack) -> str:
+    """The demo DAG's newest successful run, triggered (and waited for) if it has none yet."""
+    api = stack.api()
+    runs = api.get(f"/dags/{DAG_ID}/dagRuns", params={"state": "success", "order_by": "-run_after", "limit": 1})
+    found = runs.json()["dag_runs"]
+    if found:
+        return found[0]["dag_run_id"]
+    api.patch(f"/dags/{DAG_ID}", json={"is_paused": False})
+    run_id = f"e2e-{uuid.uuid4().hex[:8]}"
+    api.post(f"/dags/{DAG_ID}/dagRuns", json={"dag_run_id": run_id, "logical_date": None})
+    assert run_to_end(api, DAG_ID, run_id)["state"] == "success", f"see {stack.dirs.standalone_log}"
+    return run_id

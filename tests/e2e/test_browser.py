@@ -1,7 +1,8 @@
 """imagepool in the Airflow UI, in headless Chromium, the way a user works with it: sign in, open the
 DAG, read its docs, trigger it from the form with other pool sizes, watch the run succeed, read a
-wait's progress in its task log, check where an extra link leads, and see the assets the run updated.
-Screenshots of each step go to test-artifacts/.
+wait's progress in its task log, check where an extra link leads, and see the assets the run updated;
+then open the imagepool view from the navigation and follow a run's link from it. Screenshots of each
+step go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from imagepool_local.stack import USERNAME
-from tests.e2e.conftest import DAG_ID, RUN_TIMEOUT, TEST_TIMEOUT
+from tests.e2e.conftest import DAG_ID, RUN_TIMEOUT, TEST_TIMEOUT, a_successful_run
 from tests.integration import clients
 
 # A missing browser fails the test before the stack is started for it (fixtures named here come first).
@@ -189,3 +190,42 @@ def test_trigger_from_the_form_and_follow_the_run(stack, page):
     newest = page.locator(f'a[href$="/tasks/{TASKS}.promote"]').first
     expect(newest).to_have_attribute("href", f"/dags/{DAG_ID}/runs/{run_id}/tasks/{TASKS}.promote")
     screenshot(page, "07-asset-events")
+
+
+def test_the_imagepool_view_shows_the_family_with_its_bars_pools_and_runs(stack, page):
+    run_id = a_successful_run(stack)
+    sign_in(page, stack.password)
+
+    # The view is in the navigation's Browse menu, shown inside the UI.
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="imagepool fleet").click()
+    page.wait_for_url("**/plugin/imagepool**")
+    view = page.frame_locator('iframe[title="imagepool fleet"]')
+    family = view.locator('section[data-family="ubuntu-batch"]')
+    expect(family.get_by_role("heading", name="ubuntu-batch")).to_be_visible()
+
+    # The newest version, replicated to both target regions: a full bar each.
+    version = family.locator("tr.version").first
+    bars = version.locator("svg.replication g.region")
+    expect(bars).to_have_count(2)
+    for region in ("westeurope", "northeurope"):
+        bar = version.locator(f'svg.replication g.region[data-region="{region}"]')
+        expect(bar).to_have_attribute("data-state", "Completed")
+        expect(bar).to_have_attribute("data-progress", "100")
+        assert float(bar.locator("rect.bar").get_attribute("width")) > 0
+    # Its pools, every node ready.
+    pool = family.locator(f'tr.pool[data-pool^="{POOL}-"]').first
+    expect(pool.locator("td.nodes")).to_have_text(re.compile(r"^(\d+) / \1$"))
+    # The run, its phases on the timeline and its link.
+    expect(family.locator(f'svg.timeline g.run[data-run-id="{run_id}"] rect.phase')).not_to_have_count(0)
+    link = family.locator(f'tr.run[data-run-id="{run_id}"]').get_by_role("link", name=run_id, exact=True)
+    expect(link).to_be_visible()
+    screenshot(page, "08-imagepool-view")
+    view.locator("body").screenshot(path=ARTIFACTS / "imagepool-view.png")
+
+    # The run's link moves the UI itself to the run.
+    link.click()
+    # The UI's router follows the history entry: the address changes without a page load.
+    expect(page).to_have_url(f"{stack.url}/dags/{DAG_ID}/runs/{run_id}")
+    expect(page.get_by_role("heading", name=run_id, exact=True)).to_be_visible()
+    screenshot(page, "09-run-from-the-view")

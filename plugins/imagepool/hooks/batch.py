@@ -286,6 +286,29 @@ class BatchHook(ImagepoolAzureHook):
         except HttpResponseError as exc:
             raise _failure(exc, f"Batch account {self.endpoint}") from exc
 
+    def list_pools(self) -> list[dict[str, Any]]:
+        """Every pool in the account as plain data (as :meth:`get_pool`), by id."""
+        try:
+            return sorted((_pool_facts(pool) for pool in self.connection.list_pools()), key=lambda p: p["id"])
+        except HttpResponseError as exc:
+            raise _failure(exc, f"Batch account {self.endpoint}") from exc
+
+    def node_counts_by_pool(self) -> dict[str, dict[str, int]]:
+        """Node counts by state (dedicated + spot) of every pool in the account, in one call, by pool id."""
+        try:
+            return {entry.pool_id: _summed_counts(entry) for entry in self.connection.list_pool_node_counts()}
+        except HttpResponseError as exc:
+            raise _failure(exc, f"Batch account {self.endpoint}") from exc
+
+    def failed_node(self, pool_id: str) -> dict[str, Any] | None:
+        """One node of the pool that is unusable or failed its start task (its id and why), or None."""
+        try:
+            for node in self.connection.list_nodes(pool_id, filter=FAILED_NODES_FILTER, max_results=1):
+                return _failed_node_facts(node)
+        except HttpResponseError as exc:
+            raise _failure(exc, f"pool {pool_id}") from exc
+        return None
+
     def pool_ids(self) -> list[str]:
         """Ids of every pool in the account."""
         try:

@@ -110,6 +110,10 @@ def _target_regions(targets: list[dict]) -> list[TargetRegion]:
     ]
 
 
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
 def version_facts(found) -> dict:
     """A GalleryImageVersion as plain data (what operators, triggers and XCom use)."""
     profile = found.publishing_profile
@@ -121,6 +125,8 @@ def version_facts(found) -> dict:
         "tags": dict(found.tags or {}),
         "provisioning_state": text(found.provisioning_state),
         "exclude_from_latest": bool(profile.exclude_from_latest) if profile else False,
+        "published_date": _iso(profile.published_date) if profile else None,
+        "end_of_life_date": _iso(profile.end_of_life_date) if profile else None,
         "source": _source_of(found.storage_profile),
         "target_regions": [
             {
@@ -151,9 +157,13 @@ class ImageVersionHook(GalleryHook):
     def version_id(self, resource_group: str, gallery: str, image: str, version: str) -> str:
         return self.compute_id(resource_group, "galleries", gallery, "images", image, "versions", version)
 
-    def get_version(self, resource_group: str, gallery: str, image: str, version: str) -> dict | None:
+    def get_version(
+        self, resource_group: str, gallery: str, image: str, version: str, *, with_replication: bool = False
+    ) -> dict | None:
+        """The version, with its replication status per region when ``with_replication``; None if it does not exist."""
+        expand = {"expand": "ReplicationStatus"} if with_replication else {}
         found = self.lookup(
-            lambda: self.connection.gallery_image_versions.get(resource_group, gallery, image, version),
+            lambda: self.connection.gallery_image_versions.get(resource_group, gallery, image, version, **expand),
             f"image version {gallery}/{image}/{version}",
         )
         return version_facts(found) if found else None

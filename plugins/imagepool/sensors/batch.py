@@ -17,7 +17,7 @@ from imagepool import pool_sizing
 from imagepool.errors import AzureResourceNotFound
 from imagepool.hooks.batch import BatchHook
 from imagepool.operators.base import ImagepoolBaseOperator
-from imagepool.triggers.batch import PoolSteadyTrigger
+from imagepool.triggers.batch import PoolSteadyTrigger, failed_node_text
 
 
 class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
@@ -31,7 +31,8 @@ class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
     verdicts on the pool fail without Airflow retries: another try would read the same pool. Node
     counts come from Batch's node-counts API, never from listing nodes.
 
-    Returns ``{"pool_id", "batch_account_url", "healthy_nodes", "target_nodes"}``.
+    Returns ``{"pool_id", "batch_account_url", "healthy_nodes", "target_nodes"}``, and ``failed_node`` (one
+    failed node and why) when fewer than the target are healthy.
 
     :param pool_id: the pool (templated).
     :param batch_account_url: account endpoint (templated); default: the connection's.
@@ -143,12 +144,16 @@ class AzureBatchPoolSteadySensor(ImagepoolBaseOperator):
         if done.get("warning"):
             self.log.warning("Pool %s is usable, but %s", self.pool_id, done["warning"])
         hook = self._hook()
-        return {
+        result = {
             "pool_id": self.pool_id,
             "batch_account_url": hook.endpoint,
             "healthy_nodes": done["healthy"],
             "target_nodes": done["target"],
         }
+        if done["healthy"] < done["target"]:
+            # A degraded pool: one failed node and why, for the run's notification and the imagepool view.
+            result["failed_node"] = failed_node_text(hook.failed_node(self.pool_id))
+        return result
 
     def _resize_again(self, context, event: dict, attempt: int):
         hook = self._hook()

@@ -35,7 +35,7 @@ def _resize_errors_text(errors: list[dict]) -> str:
     return "; ".join(one(error) for error in errors)
 
 
-def _failed_node_text(node: dict | None) -> str:
+def failed_node_text(node: dict | None) -> str:
     """Why one failed node failed: `` (node n1: start task exited with 1, Azure error FailureExitCode: ...)``."""
     if node is None:
         return ""
@@ -96,7 +96,7 @@ def steady_poll(
     if health.verdict == pool_sizing.FAILED:
         return Poll.failed(
             f"{seen}: {health.failed} of {target} nodes are unusable or failed their start task, more "
-            f"than the {health.tolerated} tolerated{_failed_node_text(failed_node)} -> "
+            f"than the {health.tolerated} tolerated{failed_node_text(failed_node)} -> "
             f"{FAILED_NODES_HINT.format(pool=pool_id)}",
             code="NodesFailed",
             **details,

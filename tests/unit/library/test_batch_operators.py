@@ -36,6 +36,7 @@ class FakeHook:
 
     def __init__(self, pool=None, created=True, supported=SUPPORTED):
         self.pool, self.created, self.supported = pool, created, supported
+        self.failed = None
         self.calls: list[tuple] = []
         self.endpoint = URL
         self.settings = AzureConnection(
@@ -59,6 +60,7 @@ class FakeHook:
                 "create_task": True,
                 "delete_job": True,
                 "delete_pool": True,
+                "failed_node": self.failed,
             }.get(name)
 
         return record
@@ -377,12 +379,29 @@ class TestAzureBatchPoolSteadySensor:
         assert waits == []
 
     def test_success_returns_counts(self, fake):
+        event = {"status": "success", "message": "ok", "healthy": 10, "target": 10}
+        assert sensor().execute_complete(context(), event, resizes=1) == {
+            "pool_id": "p1",
+            "batch_account_url": URL,
+            "healthy_nodes": 10,
+            "target_nodes": 10,
+        }
+        assert "failed_node" not in fake.names()
+
+    def test_success_with_failed_nodes_names_one_and_why(self, fake):
+        fake.failed = {
+            "id": "tvm-7",
+            "state": "startTaskFailed",
+            "start_task_exit_code": 1,
+            "errors": [{"code": "FailureExitCode", "message": "exited with 1"}],
+        }
         event = {"status": "success", "message": "ok", "healthy": 9, "target": 10, "warning": "1 of 10 ..."}
         assert sensor().execute_complete(context(), event, resizes=1) == {
             "pool_id": "p1",
             "batch_account_url": URL,
             "healthy_nodes": 9,
             "target_nodes": 10,
+            "failed_node": " (node tvm-7: start task exited with 1, Azure error FailureExitCode: exited with 1)",
         }
 
     def test_retryable_error_resizes_to_the_target_and_waits_again(self, fake, waits):

@@ -99,6 +99,7 @@ def test_version_facts_are_plain_json():
     assert facts["location"] == "westus"
     assert facts["provisioning_state"] == "Creating"
     assert facts["source"] == {"image_id": IMAGE_ID}
+    assert (facts["published_date"], facts["end_of_life_date"]) == ("2018-01-01T00:00:00+00:00", None)
     assert facts["target_regions"] == [
         {
             "name": "westus",
